@@ -1,0 +1,342 @@
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import nock from 'nock';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KlearClient, parseRetryAfter } from '../src/client.ts';
+import { ActionError } from '../src/errors.ts';
+import { USER_AGENT } from '../src/version.ts';
+import { fakeJwt } from './helpers/jwt.ts';
+
+const ROOT = 'https://klear.example.com/api';
+const PATH = '/api/access/klearstack/getaccesstokenfromrefreshtoken';
+const NEW_TOKEN = fakeJwt({ token_type: 'access', exp: 2000000000 });
+const REFRESH = fakeJwt({ token_type: 'refresh', exp: 2000000000 });
+const OLD_ACCESS = fakeJwt({ token_type: 'access', exp: 1000 });
+
+function client(masked: string[] = [], timeoutMs = 5000, maxBodyBytes?: number) {
+  return new KlearClient({ apiRoot: ROOT, timeoutMs, mask: v => masked.push(v), maxBodyBytes });
+}
+
+const refresh = (c = client(), accessToken = '') =>
+  c.refresh({ refreshToken: REFRESH, companyName: 'Acme & Sons=1%', accessToken });
+
+async function failureOf(promise: Promise<unknown>): Promise<ActionError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ActionError);
+    return error as ActionError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  nock.cleanAll();
+});
+
+describe('the refresh request', () => {
+  it('POSTs the form fields urlencoded, with the bearer and our User-Agent', async () => {
+    let seen: { body: string; headers: Headers } | undefined;
+    // nock 15 hands a reply function the Fetch API Request.
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .reply(async (request: Request) => {
+        seen = { body: await request.text(), headers: request.headers };
+        return [200, { access_token: NEW_TOKEN, release_version: '7.8.9' }];
+      });
+    const grant = await refresh(client(), OLD_ACCESS);
+    expect(grant).toEqual({ accessToken: NEW_TOKEN, releaseVersion: '7.8.9' });
+    expect(seen?.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
+    expect(seen?.headers.get('user-agent')).toBe(USER_AGENT);
+    expect(seen?.headers.get('authorization')).toBe(`Bearer ${OLD_ACCESS}`);
+    expect(new URLSearchParams(seen?.body).get('company_name')).toBe('Acme & Sons=1%');
+    expect(new URLSearchParams(seen?.body).get('refresh_token')).toBe(REFRESH);
+  });
+
+  it('sends no Authorization header when there is no access token', async () => {
+    let authorization: string | null = 'unset';
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .reply((request: Request) => {
+        authorization = request.headers.get('authorization');
+        return [200, { access_token: NEW_TOKEN }];
+      });
+    await refresh();
+    expect(authorization).toBeNull();
+  });
+
+  it('masks the new token before returning it', async () => {
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .reply(200, { access_token: NEW_TOKEN });
+    const masked: string[] = [];
+    await refresh(client(masked));
+    expect(masked).toEqual([NEW_TOKEN]);
+  });
+
+  it('logs in with username, password and company_name and returns both tokens', async () => {
+    let body = '';
+    nock(ROOT)
+      .post('/access/klearstack/get_access_token')
+      .reply(async (request: Request) => {
+        body = await request.text();
+        return [200, { access_token: NEW_TOKEN, refresh_token: REFRESH, release_version: '7.8.9' }];
+      });
+    const masked: string[] = [];
+    const grant = await client(masked).login({
+      username: 'svc',
+      password: 'p&ss=w',
+      companyName: 'acme'
+    });
+    expect(grant.refreshToken).toBe(REFRESH);
+    expect(masked).toEqual([NEW_TOKEN, REFRESH]);
+    expect(Object.fromEntries(new URLSearchParams(body))).toEqual({
+      username: 'svc',
+      password: 'p&ss=w',
+      company_name: 'acme'
+    });
+  });
+});
+
+describe('answers that are errors', () => {
+  const reply = (status: number, body?: unknown, headers?: Record<string, string>) =>
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .reply(status, body as string, headers);
+
+  it('401: says the token was rejected and how to fix it', async () => {
+    reply(401, { detail: 'Given token not valid for any token type', code: 'token_not_valid' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/rejected the request \(HTTP 401\).*company-name/);
+    expect(error.retryable).toBe(false);
+    expect(error.expired).toBe(false);
+  });
+
+  it('401 for an expired access token: says that one expired', async () => {
+    reply(401, {
+      detail: 'Given token not valid for any token type',
+      code: 'token_not_valid',
+      messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is expired' }]
+    });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/access token given in access-token has expired/);
+    expect(error.expired).toBe(true);
+  });
+
+  it('401 on login: says the username, password or company is wrong', async () => {
+    nock(ROOT)
+      .post('/access/klearstack/get_access_token')
+      .reply(401, { error: 'Incorrect username or password.' });
+    const error = await failureOf(
+      client().login({ username: 'a', password: 'b', companyName: 'c' })
+    );
+    expect(error.message).toMatch(/rejected the login \(HTTP 401\)/);
+  });
+
+  it('403: says access was refused', async () => {
+    reply(403, 'Forbidden');
+    expect((await failureOf(refresh())).message).toMatch(/refused access \(HTTP 403\)/);
+  });
+
+  it('404: names the URL tried and points at base-url', async () => {
+    reply(404, '<html>not found</html>');
+    const error = await failureOf(refresh());
+    expect(error.message).toContain(`https://klear.example.com${PATH} (HTTP 404). Check base-url`);
+  });
+
+  it('500 naming a parameter: names it and does not retry', async () => {
+    reply(500, { error: 'refresh_token' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/required parameter 'refresh_token' is missing/);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('500 with other text: generic, retryable, and the text is not echoed', async () => {
+    reply(500, { error: 'Something went wrong: token eyJ.secret.echo' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/server error or is unavailable \(HTTP 500\)/);
+    expect(error.message).not.toContain('secret.echo');
+    expect(error.retryable).toBe(true);
+  });
+
+  it.each([502, 503, 504])('%i: retryable server error', async status => {
+    reply(status, 'upstream down');
+    const error = await failureOf(refresh());
+    expect(error.message).toContain(`(HTTP ${status})`);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('429: retryable and carries Retry-After', async () => {
+    reply(429, '', { 'Retry-After': '7' });
+    const error = await failureOf(refresh());
+    expect(error.retryable).toBe(true);
+    expect(error.retryAfterSeconds).toBe(7);
+  });
+
+  it.each([301, 302, 307, 308])(
+    '%i: refuses the redirect, names the target host, and sends nothing there',
+    async status => {
+      reply(status, '', { Location: 'https://evil.example.net/steal?x=1' });
+      const evil = nock('https://evil.example.net')
+        .post(/.*/)
+        .reply(200, { access_token: NEW_TOKEN });
+      const error = await failureOf(refresh());
+      expect(error.message).toMatch(
+        new RegExp(`redirect \\(HTTP ${status}\\) to evil\\.example\\.net; redirects are refused`)
+      );
+      expect(error.message).not.toContain('steal');
+      expect(evil.isDone()).toBe(false);
+    }
+  );
+
+  it('400: says the request was incomplete', async () => {
+    reply(400, { error: 'Please provide username.' });
+    expect((await failureOf(refresh())).message).toMatch(/incomplete \(HTTP 400\)/);
+  });
+
+  it('an unexpected status: says so without the body', async () => {
+    reply(418, 'teapot body with secret-ish text');
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/unexpected HTTP 418/);
+    expect(error.message).not.toContain('teapot');
+  });
+});
+
+describe('a 200 that is not a good token response', () => {
+  const reply = (body: string | object) =>
+    nock(ROOT).post('/access/klearstack/getaccesstokenfromrefreshtoken').reply(200, body);
+
+  it('a body that is not JSON', async () => {
+    reply('<html><body>Login page</body></html>');
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/not a JSON object/);
+    expect(error.message).not.toContain('Login page');
+    expect(error.retryable).toBe(false);
+  });
+
+  it('JSON without access_token', async () => {
+    reply({ release_version: '7.8.9' });
+    expect((await failureOf(refresh())).message).toMatch(/without an access_token/);
+  });
+
+  it('an access_token with a space, a quote and a newline is masked, then refused', async () => {
+    const bad = 'abc def"\nghi';
+    reply({ access_token: bad });
+    const masked: string[] = [];
+    const error = await failureOf(refresh(client(masked)));
+    expect(error.message).toMatch(/not a token/);
+    expect(error.message).not.toContain('abc def');
+    expect(masked).toEqual([bad]);
+  });
+
+  it('an access_token that is not a string', async () => {
+    reply({ access_token: 12345 });
+    expect((await failureOf(refresh())).message).toMatch(/not a token/);
+  });
+
+  it('a release_version that is not a plain version is dropped', async () => {
+    reply({ access_token: NEW_TOKEN, release_version: 'x\n::error::injected' });
+    expect((await refresh()).releaseVersion).toBe('');
+  });
+
+  it('a body past the size limit is abandoned', async () => {
+    reply({ access_token: NEW_TOKEN, padding: 'x'.repeat(5000) });
+    const error = await failureOf(refresh(client([], 5000, 1024)));
+    expect(error.message).toMatch(/larger than 1 KiB/);
+  });
+});
+
+describe('transport failures', () => {
+  it('DNS failure: names the host and base-url, not retryable', async () => {
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/klear\.example\.com could not be found \(DNS\)/);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('temporary DNS failure is retryable', async () => {
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .replyWithError(Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' }));
+    expect((await failureOf(refresh())).retryable).toBe(true);
+  });
+
+  it('TLS failure: mentions NODE_EXTRA_CA_CERTS', async () => {
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .replyWithError(
+        Object.assign(new Error('self-signed'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' })
+      );
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/TLS connection .* NODE_EXTRA_CA_CERTS/);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('connection reset is retryable', async () => {
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/failed before a complete answer \(ECONNRESET\)/);
+    expect(error.retryable).toBe(true);
+  });
+});
+
+describe('against a real socket', () => {
+  let server: Server;
+  const started = async (handler: Parameters<typeof createServer>[1]) => {
+    nock.enableNetConnect('127.0.0.1');
+    server = createServer(handler);
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise(resolve => server?.close(resolve));
+    nock.disableNetConnect();
+  });
+
+  it('a refused connection is retryable and says so', async () => {
+    const root = await started(() => {});
+    await new Promise(resolve => server.close(resolve));
+    const c = new KlearClient({ apiRoot: root, timeoutMs: 2000, mask: () => {} });
+    const error = await failureOf(c.refresh({ refreshToken: REFRESH, companyName: 'a' }));
+    expect(error.message).toMatch(/refused the connection/);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('a server that never answers times out within timeout-seconds', async () => {
+    const root = await started(() => {});
+    const c = new KlearClient({ apiRoot: root, timeoutMs: 300, mask: () => {} });
+    const t0 = Date.now();
+    const error = await failureOf(c.refresh({ refreshToken: REFRESH, companyName: 'a' }));
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(error.message).toMatch(/No complete answer .* within 0.3 s/);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('headers followed by a trickling body are cut off at the deadline', async () => {
+    const root = await started((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const c = new KlearClient({ apiRoot: root, timeoutMs: 400, mask: () => {} });
+    const t0 = Date.now();
+    const error = await failureOf(c.refresh({ refreshToken: REFRESH, companyName: 'a' }));
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(error.message).toMatch(/No complete answer/);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads delay-seconds', () => expect(parseRetryAfter('12')).toBe(12));
+  it('reads an HTTP date relative to now', () => {
+    const now = Date.parse('2026-11-27T10:00:00Z');
+    expect(parseRetryAfter('Fri, 27 Nov 2026 10:00:30 GMT', now)).toBe(30);
+  });
+  it('ignores garbage', () => expect(parseRetryAfter('soon')).toBeUndefined());
+});

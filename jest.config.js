@@ -1,0 +1,11 @@
+// Jest runs the TypeScript sources as ESM (ts-jest), the way the toolkit ships.
+export default {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  clearMocks: true,
+  testTimeout: 30000
+};

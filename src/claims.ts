@@ -1,0 +1,54 @@
+/**
+ * Reads a KlearStack JWT's claims. The signing key is the server's, so nothing here verifies a
+ * signature: the claims only tell us when to refresh and what to warn about. The API stays the judge.
+ */
+export interface Claims {
+  /** Expiry, seconds since the epoch. */
+  exp?: number;
+  /** 'access' or 'refresh' in KlearStack (SimpleJWT) tokens. */
+  tokenType?: string;
+}
+
+/** Characters a JWT (or any sane bearer token) is made of: base64url, base64 and the dots between. */
+const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]+$/;
+
+export function looksLikeToken(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && TOKEN_SHAPE.test(value);
+}
+
+/** Beyond this a JavaScript Date cannot represent the instant (and no real token expires there). */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/** The token's claims, or an empty object when it is not a readable JWT (opaque tokens are allowed). */
+export function readClaims(token: string): Claims {
+  const payload = token.split('.')[1];
+  if (!payload) return {};
+  try {
+    const json: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    if (typeof json !== 'object' || json === null) return {};
+    const { exp, token_type: tokenType } = json as Record<string, unknown>;
+    return {
+      exp: typeof exp === 'number' && Math.abs(exp) <= MAX_DATE_SECONDS ? exp : undefined,
+      tokenType: typeof tokenType === 'string' ? tokenType : undefined
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** `exp` as ISO 8601 UTC, or '' when the token carries none. */
+export function expiryIso(token: string): string {
+  const { exp } = readClaims(token);
+  return exp === undefined ? '' : new Date(exp * 1000).toISOString();
+}
+
+/** Human form of a span of seconds: "3 h 12 min", "45 s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}

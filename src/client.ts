@@ -1,0 +1,342 @@
+import type { IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import { HttpClient } from '@actions/http-client';
+import type { RequestHandler } from '@actions/http-client/lib/interfaces';
+import { looksLikeToken } from './claims.ts';
+import { ENDPOINTS, type Endpoint } from './endpoints.ts';
+import { ActionError } from './errors.ts';
+import { USER_AGENT } from './version.ts';
+
+/** What a successful exchange yields. `refreshToken` only comes from a login. */
+export interface Grant {
+  accessToken: string;
+  refreshToken?: string;
+  releaseVersion: string;
+}
+
+export interface ClientConfig {
+  apiRoot: string;
+  timeoutMs: number;
+  /** Registers a value with the log masking; called on every token before anything else sees it. */
+  mask(value: string): void;
+  debug?(message: string): void;
+  maxBodyBytes?: number;
+}
+
+/** A token response is a few hundred bytes; anything near this is not a token response. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Parameter names KlearStack's 500 `{"error": "<name>"}` can carry; other text is never echoed. */
+const PARAMETER_NAME = /^[a-z][a-z_]{0,39}$/;
+
+/**
+ * One attempt at one KlearStack endpoint per call: statuses become typed `ActionError`s, retrying is
+ * the caller's business. Redirects are refused because http-client would re-send the form — refresh
+ * token and password included — to whatever host a `Location` names.
+ */
+export class KlearClient {
+  readonly #config: ClientConfig;
+
+  constructor(config: ClientConfig) {
+    this.#config = config;
+  }
+
+  refresh(request: {
+    refreshToken: string;
+    companyName: string;
+    accessToken?: string;
+  }): Promise<Grant> {
+    const fields = { refresh_token: request.refreshToken, company_name: request.companyName };
+    return this.#exchange('refresh', fields, request.accessToken);
+  }
+
+  login(request: { username: string; password: string; companyName: string }): Promise<Grant> {
+    const fields = {
+      username: request.username,
+      password: request.password,
+      company_name: request.companyName
+    };
+    return this.#exchange('login', fields);
+  }
+
+  async #exchange(
+    endpoint: Endpoint,
+    fields: Record<string, string>,
+    bearer?: string
+  ): Promise<Grant> {
+    const url = new URL(this.#config.apiRoot + ENDPOINTS[endpoint]);
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json'
+    };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    this.#config.debug?.(`POST ${url.origin}${url.pathname}`);
+    const response = await this.#post(url, new URLSearchParams(fields).toString(), headers);
+    this.#config.debug?.(`HTTP ${response.status} from ${url.host}`);
+    return this.#interpret(endpoint, url, response);
+  }
+
+  async #post(
+    url: URL,
+    body: string,
+    headers: Record<string, string>
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+    const { timeoutMs } = this.#config;
+    const deadline = new AbortController();
+    // http-client's own timeout only notices an idle socket; this one bounds connect to last byte.
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const http = new HttpClient(USER_AGENT, [abortWith(deadline.signal)], {
+      allowRedirects: false,
+      allowRetries: false,
+      keepAlive: false,
+      socketTimeout: timeoutMs
+    });
+    try {
+      const response = await http.request('POST', url.href, body, headers);
+      const status = response.message.statusCode ?? 0;
+      if (status >= 300 && status < 400) {
+        response.message.destroy();
+        return { status, headers: response.message.headers, body: '' };
+      }
+      const text = await readLimited(response.message, this.#config.maxBodyBytes ?? MAX_BODY_BYTES);
+      return { status, headers: response.message.headers, body: text };
+    } catch (error) {
+      throw transportError(error, url, deadline.signal.aborted, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      http.dispose();
+    }
+  }
+
+  #interpret(
+    endpoint: Endpoint,
+    url: URL,
+    response: { status: number; headers: IncomingHttpHeaders; body: string }
+  ): Grant {
+    const { status } = response;
+    const json = parseJson(response.body);
+    if (status >= 200 && status < 300) return this.#grant(endpoint, json);
+    if (status >= 300 && status < 400) throw redirectError(status, url, response.headers.location);
+    throw statusError(endpoint, url, status, json, response.headers['retry-after']);
+  }
+
+  #grant(endpoint: Endpoint, json: unknown): Grant {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      throw new ActionError(
+        'KlearStack answered HTTP 200 but the body is not a JSON object, so it carried no token. base-url probably points at a web page or a proxy rather than the API: check it.'
+      );
+    }
+    const body = json as Record<string, unknown>;
+    // Mask first: whatever these hold, they may be printed by a later message or the runner.
+    for (const field of ['access_token', 'refresh_token']) {
+      const value = body[field];
+      if (typeof value === 'string' && value.trim()) this.#config.mask(value);
+    }
+    const accessToken = body.access_token;
+    if (accessToken === undefined || accessToken === null || accessToken === '') {
+      throw new ActionError(
+        'KlearStack answered HTTP 200 without an access_token, so there is nothing to export. Check that base-url points at the KlearStack API and not at another service.'
+      );
+    }
+    if (!looksLikeToken(accessToken)) {
+      throw new ActionError(
+        'KlearStack answered HTTP 200 with an access_token that is not a token (it has spaces, quotes, line breaks or is not text); nothing was exported. Report this to KlearStack support if it persists.'
+      );
+    }
+    const grant: Grant = { accessToken, releaseVersion: releaseVersionOf(body.release_version) };
+    if (endpoint === 'login' && looksLikeToken(body.refresh_token))
+      grant.refreshToken = body.refresh_token;
+    return grant;
+  }
+}
+
+function abortWith(signal: AbortSignal): RequestHandler {
+  return {
+    prepareRequest(options: RequestOptions) {
+      options.signal = signal;
+    },
+    canHandleAuthentication: () => false,
+    handleAuthentication: () => Promise.reject(new Error('not an authentication handler'))
+  };
+}
+
+async function readLimited(message: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(message.headers['content-length']);
+  if (declared > limit) {
+    message.destroy();
+    throw tooLarge(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of message as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      message.destroy();
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(limit: number): ActionError {
+  return new ActionError(
+    `KlearStack's answer was larger than ${limit / 1024} KiB, far more than any token response, so it was abandoned unread. Check that base-url points at the KlearStack API.`
+  );
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function releaseVersionOf(value: unknown): string {
+  return typeof value === 'string' && /^[\w.+-]{1,64}$/.test(value) ? value : '';
+}
+
+function redirectError(status: number, url: URL, location: string | undefined): ActionError {
+  let target = 'an unnamed location';
+  try {
+    if (location) target = new URL(location, url).host;
+  } catch {
+    target = 'an unreadable location';
+  }
+  return new ActionError(
+    `KlearStack answered with a redirect (HTTP ${status}) to ${target}; redirects are refused so that the refresh token is never re-sent to another address. Point base-url at the final API address (check for http vs https, a missing prefix or an old host name).`,
+    { status }
+  );
+}
+
+function statusError(
+  endpoint: Endpoint,
+  url: URL,
+  status: number,
+  json: unknown,
+  retryAfter: string | undefined
+): ActionError {
+  const body = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+  switch (status) {
+    case 400:
+      return new ActionError(
+        `KlearStack refused the ${endpoint === 'login' ? 'login' : 'refresh'} request as incomplete (HTTP 400). Check that company-name${endpoint === 'login' ? ', username and password are' : ' and refresh-token are'} set and not empty.`,
+        { status }
+      );
+    case 401:
+      return unauthorized(endpoint, body);
+    case 403:
+      return new ActionError(
+        'KlearStack refused access (HTTP 403): the account may not use this endpoint, or a firewall in front of the API blocked the runner. Check the account with your KlearStack administrator, and any IP allow-list.',
+        { status }
+      );
+    case 404:
+      return new ActionError(
+        `KlearStack has no token endpoint at ${url.origin}${url.pathname} (HTTP 404). Check base-url: it should be the API root, e.g. https://api.example.com, to which the action appends /access/klearstack/….`,
+        { status }
+      );
+    case 429:
+      return new ActionError(
+        'KlearStack is limiting the rate of requests (HTTP 429). Try again later, or run fewer jobs at once.',
+        {
+          status,
+          retryable: true,
+          retryAfterSeconds: parseRetryAfter(retryAfter)
+        }
+      );
+  }
+  if (status === 500 && typeof body.error === 'string' && PARAMETER_NAME.test(body.error)) {
+    return new ActionError(
+      `KlearStack says the required parameter '${body.error}' is missing or empty (HTTP 500). This will not fix itself on retry: check that the input that feeds it is set and that its secret is available to this workflow.`,
+      { status }
+    );
+  }
+  if (status >= 500) {
+    return new ActionError(
+      `KlearStack had a server error or is unavailable (HTTP ${status}). This is usually temporary: re-run the job later, and raise max-attempts if it happens often.`,
+      { status, retryable: true, retryAfterSeconds: parseRetryAfter(retryAfter) }
+    );
+  }
+  return new ActionError(
+    `KlearStack answered with an unexpected HTTP ${status}. Check that base-url points at the KlearStack API.`,
+    { status }
+  );
+}
+
+function unauthorized(endpoint: Endpoint, body: Record<string, unknown>): ActionError {
+  if (endpoint === 'login') {
+    return new ActionError(
+      'KlearStack rejected the login (HTTP 401): the username, password or company-name is wrong. Check the service account secrets.',
+      { status: 401 }
+    );
+  }
+  const said = JSON.stringify([body.detail, body.messages, body.error]);
+  const expired = /expired/i.test(said);
+  const accessExpired = expired && /"token_type":"access"|AccessToken/.test(said);
+  const cause = accessExpired
+    ? 'the access token given in access-token has expired. Leave access-token empty or pass a fresh one (the refresh only needs the refresh token)'
+    : expired
+      ? 'the token it was given has expired. Store a new refresh token in the secret, or give username and password so the action can log in'
+      : 'the refresh token or access token is invalid or expired, or company-name does not match the account. Store a new refresh token, check company-name, or give username and password so the action can log in';
+  return new ActionError(`KlearStack rejected the request (HTTP 401): ${cause}.`, {
+    status: 401,
+    expired
+  });
+}
+
+/** Retry-After as seconds from now: either delay-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+const TLS_CODES =
+  /^(CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_|ERR_TLS_|ERR_SSL_|EPROTO$|HOSTNAME_MISMATCH)/;
+
+function transportError(
+  error: unknown,
+  url: URL,
+  timedOut: boolean,
+  timeoutMs: number
+): ActionError {
+  if (error instanceof ActionError) return error;
+  const host = url.host;
+  if (timedOut || (error instanceof Error && /^Request timeout/.test(error.message))) {
+    return new ActionError(
+      `No complete answer from ${host} within ${timeoutMs / 1000} s (timeout-seconds). The API may be overloaded or unreachable from this runner; raise timeout-seconds if it is just slow.`,
+      { retryable: true }
+    );
+  }
+  const code = String((error as { code?: unknown } | undefined)?.code ?? '');
+  if (code === 'ENOTFOUND') {
+    return new ActionError(
+      `The host ${host} could not be found (DNS). Check base-url for typos; a host on a private network needs a runner that can resolve it.`
+    );
+  }
+  if (code === 'EAI_AGAIN') {
+    return new ActionError(
+      `Looking up ${host} failed for now (DNS, ${code}). This is usually temporary.`,
+      {
+        retryable: true
+      }
+    );
+  }
+  if (TLS_CODES.test(code)) {
+    return new ActionError(
+      `The TLS connection to ${host} failed (${code}): its certificate is not trusted or does not match the host. If the API uses a private certificate authority, set NODE_EXTRA_CA_CERTS to that CA's PEM file in the step's env; never switch certificate checks off.`
+    );
+  }
+  if (code === 'ECONNREFUSED') {
+    return new ActionError(
+      `${host} refused the connection (ECONNREFUSED). Check the host and port in base-url and that the API is up.`,
+      { retryable: true }
+    );
+  }
+  const what = code || (error instanceof Error ? error.name : 'unknown error');
+  return new ActionError(
+    `The connection to ${host} failed before a complete answer (${what}). This is usually a network problem between the runner and the API; re-run the job if it persists.`,
+    { retryable: true }
+  );
+}

@@ -1,0 +1,38 @@
+/**
+ * A failure the user can act on. `message` is one sentence of what happened and one of what to do;
+ * it is printed as the step's error, so it must never contain a secret or a raw response body.
+ */
+export class ActionError extends Error {
+  /** Whether a later attempt could succeed (a 503, a reset), as opposed to a permanent refusal. */
+  readonly retryable: boolean;
+  /** HTTP status of the response that caused it, if there was one. */
+  readonly status?: number;
+  /** Seconds the server asked us to wait (Retry-After), if it said. */
+  readonly retryAfterSeconds?: number;
+  /** Set when the server said the token it was given has expired. */
+  readonly expired: boolean;
+
+  constructor(
+    message: string,
+    options: {
+      retryable?: boolean;
+      status?: number;
+      retryAfterSeconds?: number;
+      expired?: boolean;
+    } = {}
+  ) {
+    super(message);
+    this.name = 'ActionError';
+    this.retryable = options.retryable ?? false;
+    this.status = options.status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.expired = options.expired ?? false;
+  }
+}
+
+/** The message to show for anything thrown, without stack traces or nested causes. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ActionError) return error.message;
+  const detail = error instanceof Error ? error.message : String(error);
+  return `Unexpected error: ${detail}. This is a bug in klear-token-action; please report it with this message.`;
+}

@@ -1,0 +1,28 @@
+import type { Minted } from './mint.ts';
+import { expiryIso } from './claims.ts';
+
+export interface RunFacts {
+  refreshes: number;
+  failedRefreshes: number;
+  exitCode: number | null;
+}
+
+/** The job summary: how the token was obtained and when it runs out. Never a token. */
+export function renderSummary(minted: Minted, run?: RunFacts): string {
+  const rows: [string, string][] = [
+    ['Obtained by', minted.method === 'login' ? 'login (service account)' : 'refresh token'],
+    ['Attempts', String(minted.attempts)],
+    ['KlearStack release', minted.releaseVersion || 'not reported'],
+    ['Token expires at', expiryIso(minted.accessToken) || 'not stated by the token']
+  ];
+  if (run) {
+    rows.push(['Refreshes during `run`', String(run.refreshes)]);
+    if (run.failedRefreshes) rows.push(['Failed refreshes', String(run.failedRefreshes)]);
+    rows.push([
+      'Command exit code',
+      run.exitCode === null ? 'killed by a signal' : String(run.exitCode)
+    ]);
+  }
+  const table = rows.map(([name, value]) => `| ${name} | ${value} |`).join('\n');
+  return `### KlearStack access token\n\n| | |\n|---|---|\n${table}\n`;
+}
