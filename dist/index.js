@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8038);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9756);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8038:
+/***/ 9756:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31389,6 +31389,10 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/claims.ts
 /** Characters a JWT (or any sane bearer token) is made of: base64url, base64 and the dots between. */
 const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]+$/;
@@ -31524,11 +31528,12 @@ class KlearClient {
         return this.#interpret(endpoint, url, response);
     }
     async #post(url, body, headers) {
-        const { timeoutMs } = this.#config;
+        const { timeoutMs, signal: stop } = this.#config;
         const deadline = new AbortController();
         // http-client's own timeout only notices an idle socket; this one bounds connect to last byte.
         const timer = setTimeout(() => deadline.abort(), timeoutMs);
-        const http = new HttpClient(USER_AGENT, [abortWith(deadline.signal)], {
+        const signal = stop ? AbortSignal.any([deadline.signal, stop]) : deadline.signal;
+        const http = new HttpClient(USER_AGENT, [abortWith(signal)], {
             allowRedirects: false,
             allowRetries: false,
             keepAlive: false,
@@ -31906,6 +31911,117 @@ function checkDirectory(path) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/keep-fresh.ts
+
+
+
+
+
+/** A refresh is due this long before the token's `exp`, whatever the interval says. */
+const EXPIRY_MARGIN_MS = 2 * 60 * 1000;
+/** After a failed refresh, try again this soon (or at the interval, if shorter). */
+const RETRY_FAILED_MS = 30 * 1000;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+/** When the next refresh is due: the interval, or earlier so a token never gets within the margin of expiring. */
+function nextRefreshDelay(token, intervalMs, nowMs) {
+    const { exp } = readClaims(token);
+    const untilMargin = exp === undefined ? Infinity : exp * 1000 - EXPIRY_MARGIN_MS - nowMs;
+    return Math.max(1000, Math.min(intervalMs, untilMargin));
+}
+/**
+ * Runs the command with bash while a timer keeps the token fresh in a 0600 file. The step's result
+ * is the command's: its exit code, its output as it comes, and the signals sent to the step.
+ */
+async function keepFresh(options, deps) {
+    const { kit } = deps;
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempDir, 'klear-token-'));
+    const file = (0,external_node_path_namespaceObject.join)(dir, 'token');
+    let writes = 0;
+    const writeToken = async (token) => {
+        // A rename within one folder is atomic, so a reader never sees half a token.
+        const next = (0,external_node_path_namespaceObject.join)(dir, `token.${++writes}`);
+        await (0,promises_namespaceObject.writeFile)(next, token, { mode: 0o600 });
+        await (0,promises_namespaceObject.rename)(next, file);
+    };
+    let latest = options.first;
+    let refreshToken = options.first.refreshToken ?? options.credentials.refreshToken;
+    let refreshes = 0;
+    let failedRefreshes = 0;
+    let warnedExpired = false;
+    let timer;
+    const refresh = async () => {
+        try {
+            const minted = await deps.mint({
+                ...options.credentials,
+                refreshToken,
+                accessToken: latest.accessToken
+            });
+            if (deps.stop.signal.aborted)
+                return;
+            // The client masked the token as it read it; wait until the runner has that line before the
+            // token can show up in the command's output.
+            await deps.flushLog();
+            await writeToken(minted.accessToken);
+            latest = minted;
+            refreshToken = minted.refreshToken ?? refreshToken;
+            refreshes++;
+            kit.info(`Refreshed the KlearStack access token (${minted.method}); it expires at ${expiryIso(minted.accessToken) || 'an unstated time'}.`);
+            schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
+        }
+        catch (error) {
+            if (deps.stop.signal.aborted)
+                return;
+            failedRefreshes++;
+            kit.warning(`Could not refresh the KlearStack access token; the command keeps running with the current one. ${messageOf(error)}`);
+            const { exp } = readClaims(latest.accessToken);
+            if (!warnedExpired && exp !== undefined && exp * 1000 <= deps.now()) {
+                warnedExpired = true;
+                kit.error(`The KlearStack access token expired at ${expiryIso(latest.accessToken)} and could not be refreshed: the command's requests will now fail with 401 until a refresh succeeds.`);
+            }
+            schedule(Math.min(options.intervalMs, RETRY_FAILED_MS));
+        }
+    };
+    const schedule = (ms) => {
+        if (deps.stop.signal.aborted)
+            return;
+        timer = setTimeout(() => void refresh(), ms);
+    };
+    try {
+        await writeToken(latest.accessToken);
+        const child = (0,external_node_child_process_namespaceObject.spawn)('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
+            cwd: options.cwd,
+            stdio: 'inherit',
+            env: {
+                ...process.env,
+                [options.envName]: latest.accessToken,
+                [`${options.envName}_FILE`]: file
+            }
+        });
+        const forward = (signal) => child.kill(signal);
+        for (const signal of SIGNALS)
+            process.on(signal, forward);
+        schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
+        const exitCode = await new Promise(resolve => {
+            child.on('error', error => {
+                kit.error(`Could not start bash to run the command: ${error.message}. 'run' needs bash on the runner's PATH (Git Bash on Windows).`);
+                resolve(127);
+            });
+            child.on('exit', (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 0)));
+        });
+        for (const signal of SIGNALS)
+            process.off(signal, forward);
+        return { exitCode, refreshes, failedRefreshes, latest };
+    }
+    finally {
+        deps.stop.abort();
+        clearTimeout(timer);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/retry.ts
 
 const DEFAULT_POLICY = {
@@ -31913,7 +32029,20 @@ const DEFAULT_POLICY = {
     maxDelayMs: 8000,
     maxRetryAfterMs: 30000
 };
-const realSleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+/** Waits `ms`, or less if `signal` aborts first: a stopped step must not sit out a backoff. */
+function realSleep(ms, signal) {
+    return new Promise(resolve => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+    });
+}
 /**
  * Wait before retry number `retry` (1-based). Full jitter spreads a matrix of jobs that failed
  * together; a Retry-After is a floor, with the jitter on top so that a crowd told the same number
@@ -32073,14 +32202,21 @@ function renderSummary(minted, run) {
 
 
 
-/** The whole step for validated inputs; knows nothing of process.env. */
+
+
+
+/** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
+const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
+/** The whole step for validated inputs; knows nothing of process.env. Returns the exit code. */
 async function main(inputs, deps) {
     const { kit } = deps;
+    const stop = new AbortController();
     const client = new KlearClient({
         apiRoot: inputs.apiRoot,
         timeoutMs: inputs.timeoutMs,
         mask: value => kit.setSecret(value),
-        debug: message => kit.debug(message)
+        debug: message => kit.debug(message),
+        signal: stop.signal
     });
     const credentials = {
         refreshToken: inputs.refreshToken,
@@ -32095,7 +32231,7 @@ async function main(inputs, deps) {
         client,
         policy: { ...DEFAULT_POLICY, maxAttempts: inputs.maxAttempts },
         retry: {
-            sleep: deps.sleep,
+            sleep: ms => deps.sleep(ms, stop.signal),
             random: deps.random,
             onRetry: ({ attempt, delayMs, error }) => kit.warning(`Attempt ${attempt} failed: ${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s.`)
         },
@@ -32103,10 +32239,40 @@ async function main(inputs, deps) {
         warning: message => kit.warning(message),
         now: deps.now
     };
-    const minted = await mint(credentials, mintDeps);
-    publish(kit, minted, inputs.envName);
-    kit.info(`Got a KlearStack access token by ${minted.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`);
-    await deps.summary(renderSummary(minted));
+    const first = await mint(credentials, mintDeps);
+    if (!inputs.run) {
+        publish(kit, first, inputs.envName);
+        kit.info(`Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`);
+        await deps.summary(renderSummary(first));
+        return 0;
+    }
+    const envName = inputs.envName || RUN_ENV_NAME;
+    kit.info(`Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`);
+    const outcome = await keepFresh({
+        command: inputs.run,
+        cwd: (0,external_node_path_namespaceObject.resolve)(deps.workspace, inputs.workingDirectory),
+        envName,
+        tempDir: deps.tempDir,
+        intervalMs: inputs.refreshIntervalMs,
+        first,
+        credentials
+    }, {
+        kit,
+        mint: current => mint(current, { ...mintDeps, warning: message => kit.warning(message) }),
+        flushLog: deps.flushLog,
+        now: deps.now,
+        stop
+    });
+    // Later steps get the newest token, not the first one, which may be close to expiring by now.
+    publish(kit, outcome.latest, inputs.envName);
+    await deps.summary(renderSummary(first, {
+        refreshes: outcome.refreshes,
+        failedRefreshes: outcome.failedRefreshes,
+        exitCode: outcome.exitCode
+    }));
+    if (outcome.exitCode !== 0)
+        kit.error(`The command exited with code ${outcome.exitCode}.`);
+    return outcome.exitCode;
 }
 async function run() {
     try {
@@ -32115,13 +32281,18 @@ async function run() {
             mask: value => setSecret(value),
             warn: message => warning(message)
         });
-        await main(inputs, {
+        const exitCode = await main(inputs, {
             kit: core_namespaceObject,
             summary: markdown => appendSummary(markdown),
             sleep: realSleep,
             random: Math.random,
-            now: Date.now
+            now: Date.now,
+            flushLog: () => new Promise(done => process.stdout.write('', () => done())),
+            tempDir: process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(),
+            workspace: process.env.GITHUB_WORKSPACE || process.cwd()
         });
+        if (exitCode !== 0)
+            process.exitCode = exitCode;
     }
     catch (error) {
         setFailed(messageOf(error));

@@ -20,6 +20,8 @@ export interface ClientConfig {
   mask(value: string): void;
   debug?(message: string): void;
   maxBodyBytes?: number;
+  /** Ends every request at once, e.g. when run mode's command has finished. */
+  signal?: AbortSignal;
 }
 
 /** A token response is a few hundred bytes; anything near this is not a token response. */
@@ -80,11 +82,12 @@ export class KlearClient {
     body: string,
     headers: Record<string, string>
   ): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-    const { timeoutMs } = this.#config;
+    const { timeoutMs, signal: stop } = this.#config;
     const deadline = new AbortController();
     // http-client's own timeout only notices an idle socket; this one bounds connect to last byte.
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const http = new HttpClient(USER_AGENT, [abortWith(deadline.signal)], {
+    const signal = stop ? AbortSignal.any([deadline.signal, stop]) : deadline.signal;
+    const http = new HttpClient(USER_AGENT, [abortWith(signal)], {
       allowRedirects: false,
       allowRetries: false,
       keepAlive: false,

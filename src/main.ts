@@ -1,8 +1,11 @@
 import * as core from '@actions/core';
 import { appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
+import { keepFresh } from './keep-fresh.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { DEFAULT_POLICY, realSleep } from './retry.ts';
@@ -12,19 +15,29 @@ export interface MainDeps {
   kit: Toolkit;
   /** Appends Markdown to the job summary. */
   summary(markdown: string): Promise<void>;
-  sleep(ms: number): Promise<void>;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   random(): number;
   now(): number;
+  flushLog(): Promise<void>;
+  /** RUNNER_TEMP, where run mode keeps its token file. */
+  tempDir: string;
+  /** Where `run` runs when working-directory is empty, and what a relative one is relative to. */
+  workspace: string;
 }
 
-/** The whole step for validated inputs; knows nothing of process.env. */
-export async function main(inputs: Inputs, deps: MainDeps): Promise<void> {
+/** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
+const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
+
+/** The whole step for validated inputs; knows nothing of process.env. Returns the exit code. */
+export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   const { kit } = deps;
+  const stop = new AbortController();
   const client = new KlearClient({
     apiRoot: inputs.apiRoot,
     timeoutMs: inputs.timeoutMs,
     mask: value => kit.setSecret(value),
-    debug: message => kit.debug(message)
+    debug: message => kit.debug(message),
+    signal: stop.signal
   });
   const credentials: Credentials = {
     refreshToken: inputs.refreshToken,
@@ -38,7 +51,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<void> {
     client,
     policy: { ...DEFAULT_POLICY, maxAttempts: inputs.maxAttempts },
     retry: {
-      sleep: deps.sleep,
+      sleep: ms => deps.sleep(ms, stop.signal),
       random: deps.random,
       onRetry: ({ attempt, delayMs, error }) =>
         kit.warning(
@@ -49,12 +62,50 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<void> {
     warning: message => kit.warning(message),
     now: deps.now
   };
-  const minted = await mint(credentials, mintDeps);
-  publish(kit, minted, inputs.envName);
+  const first = await mint(credentials, mintDeps);
+
+  if (!inputs.run) {
+    publish(kit, first, inputs.envName);
+    kit.info(
+      `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
+    );
+    await deps.summary(renderSummary(first));
+    return 0;
+  }
+
+  const envName = inputs.envName || RUN_ENV_NAME;
   kit.info(
-    `Got a KlearStack access token by ${minted.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
+    `Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`
   );
-  await deps.summary(renderSummary(minted));
+  const outcome = await keepFresh(
+    {
+      command: inputs.run,
+      cwd: resolve(deps.workspace, inputs.workingDirectory),
+      envName,
+      tempDir: deps.tempDir,
+      intervalMs: inputs.refreshIntervalMs,
+      first,
+      credentials
+    },
+    {
+      kit,
+      mint: current => mint(current, { ...mintDeps, warning: message => kit.warning(message) }),
+      flushLog: deps.flushLog,
+      now: deps.now,
+      stop
+    }
+  );
+  // Later steps get the newest token, not the first one, which may be close to expiring by now.
+  publish(kit, outcome.latest, inputs.envName);
+  await deps.summary(
+    renderSummary(first, {
+      refreshes: outcome.refreshes,
+      failedRefreshes: outcome.failedRefreshes,
+      exitCode: outcome.exitCode
+    })
+  );
+  if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
+  return outcome.exitCode;
 }
 
 export async function run(): Promise<void> {
@@ -64,13 +115,17 @@ export async function run(): Promise<void> {
       mask: value => core.setSecret(value),
       warn: message => core.warning(message)
     });
-    await main(inputs, {
+    const exitCode = await main(inputs, {
       kit: core,
       summary: markdown => appendSummary(markdown),
       sleep: realSleep,
       random: Math.random,
-      now: Date.now
+      now: Date.now,
+      flushLog: () => new Promise(done => process.stdout.write('', () => done())),
+      tempDir: process.env.RUNNER_TEMP || tmpdir(),
+      workspace: process.env.GITHUB_WORKSPACE || process.cwd()
     });
+    if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {
     core.setFailed(messageOf(error));
   }

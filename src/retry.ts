@@ -21,8 +21,19 @@ export interface RetryDeps {
   onRetry?(event: { attempt: number; delayMs: number; error: ActionError }): void;
 }
 
-export const realSleep = (ms: number): Promise<void> =>
-  new Promise(resolve => setTimeout(resolve, ms));
+/** Waits `ms`, or less if `signal` aborts first: a stopped step must not sit out a backoff. */
+export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
 
 /**
  * Wait before retry number `retry` (1-based). Full jitter spreads a matrix of jobs that failed

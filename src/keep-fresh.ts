@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expiryIso, readClaims } from './claims.ts';
+import { messageOf } from './errors.ts';
+import type { Credentials, Minted } from './mint.ts';
+import type { Toolkit } from './publish.ts';
+
+export interface KeepFreshOptions {
+  command: string;
+  cwd: string;
+  /** The variable the command gets the first token in; `<name>_FILE` names the file with the newest. */
+  envName: string;
+  /** Where the token file lives (RUNNER_TEMP: per job, removed by the runner afterwards too). */
+  tempDir: string;
+  intervalMs: number;
+  first: Minted;
+  credentials: Credentials;
+}
+
+export interface KeepFreshDeps {
+  kit: Toolkit;
+  /** Mints a token with the resilience rules (retries, login fallback). */
+  mint(credentials: Credentials): Promise<Minted>;
+  /** Resolves once everything written to stdout so far has reached the runner. */
+  flushLog(): Promise<void>;
+  now(): number;
+  /** Aborted when the command has ended: pending refreshes and their waits stop at once. */
+  stop: AbortController;
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  refreshes: number;
+  failedRefreshes: number;
+  latest: Minted;
+}
+
+/** A refresh is due this long before the token's `exp`, whatever the interval says. */
+export const EXPIRY_MARGIN_MS = 2 * 60 * 1000;
+/** After a failed refresh, try again this soon (or at the interval, if shorter). */
+const RETRY_FAILED_MS = 30 * 1000;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
+/** When the next refresh is due: the interval, or earlier so a token never gets within the margin of expiring. */
+export function nextRefreshDelay(token: string, intervalMs: number, nowMs: number): number {
+  const { exp } = readClaims(token);
+  const untilMargin = exp === undefined ? Infinity : exp * 1000 - EXPIRY_MARGIN_MS - nowMs;
+  return Math.max(1000, Math.min(intervalMs, untilMargin));
+}
+
+/**
+ * Runs the command with bash while a timer keeps the token fresh in a 0600 file. The step's result
+ * is the command's: its exit code, its output as it comes, and the signals sent to the step.
+ */
+export async function keepFresh(
+  options: KeepFreshOptions,
+  deps: KeepFreshDeps
+): Promise<RunOutcome> {
+  const { kit } = deps;
+  const dir = await mkdtemp(join(options.tempDir, 'klear-token-'));
+  const file = join(dir, 'token');
+  let writes = 0;
+  const writeToken = async (token: string): Promise<void> => {
+    // A rename within one folder is atomic, so a reader never sees half a token.
+    const next = join(dir, `token.${++writes}`);
+    await writeFile(next, token, { mode: 0o600 });
+    await rename(next, file);
+  };
+
+  let latest = options.first;
+  let refreshToken = options.first.refreshToken ?? options.credentials.refreshToken;
+  let refreshes = 0;
+  let failedRefreshes = 0;
+  let warnedExpired = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const refresh = async (): Promise<void> => {
+    try {
+      const minted = await deps.mint({
+        ...options.credentials,
+        refreshToken,
+        accessToken: latest.accessToken
+      });
+      if (deps.stop.signal.aborted) return;
+      // The client masked the token as it read it; wait until the runner has that line before the
+      // token can show up in the command's output.
+      await deps.flushLog();
+      await writeToken(minted.accessToken);
+      latest = minted;
+      refreshToken = minted.refreshToken ?? refreshToken;
+      refreshes++;
+      kit.info(
+        `Refreshed the KlearStack access token (${minted.method}); it expires at ${expiryIso(minted.accessToken) || 'an unstated time'}.`
+      );
+      schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
+    } catch (error) {
+      if (deps.stop.signal.aborted) return;
+      failedRefreshes++;
+      kit.warning(
+        `Could not refresh the KlearStack access token; the command keeps running with the current one. ${messageOf(error)}`
+      );
+      const { exp } = readClaims(latest.accessToken);
+      if (!warnedExpired && exp !== undefined && exp * 1000 <= deps.now()) {
+        warnedExpired = true;
+        kit.error(
+          `The KlearStack access token expired at ${expiryIso(latest.accessToken)} and could not be refreshed: the command's requests will now fail with 401 until a refresh succeeds.`
+        );
+      }
+      schedule(Math.min(options.intervalMs, RETRY_FAILED_MS));
+    }
+  };
+  const schedule = (ms: number): void => {
+    if (deps.stop.signal.aborted) return;
+    timer = setTimeout(() => void refresh(), ms);
+  };
+
+  try {
+    await writeToken(latest.accessToken);
+    const child = spawn(
+      'bash',
+      ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command],
+      {
+        cwd: options.cwd,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          [options.envName]: latest.accessToken,
+          [`${options.envName}_FILE`]: file
+        }
+      }
+    );
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    for (const signal of SIGNALS) process.on(signal, forward);
+    schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
+    const exitCode = await new Promise<number>(resolve => {
+      child.on('error', error => {
+        kit.error(
+          `Could not start bash to run the command: ${error.message}. 'run' needs bash on the runner's PATH (Git Bash on Windows).`
+        );
+        resolve(127);
+      });
+      child.on('exit', (code, signal) =>
+        resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 0))
+      );
+    });
+    for (const signal of SIGNALS) process.off(signal, forward);
+    return { exitCode, refreshes, failedRefreshes, latest };
+  } finally {
+    deps.stop.abort();
+    clearTimeout(timer);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
