@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +31,11 @@ async function failureOf(promise: Promise<unknown>): Promise<ActionError> {
 }
 
 beforeAll(() => nock.disableNetConnect());
+// nock patches node:http for the whole worker process, which later test files share.
+afterAll(() => {
+  nock.enableNetConnect();
+  nock.restore();
+});
 afterEach(() => {
   nock.cleanAll();
 });

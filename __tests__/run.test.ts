@@ -1,4 +1,13 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  jest
+} from '@jest/globals';
 import nock from 'nock';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +50,11 @@ function setInputs(inputs: Record<string, string>) {
 }
 
 beforeAll(() => nock.disableNetConnect());
+// nock patches node:http for the whole worker process, which later test files share.
+afterAll(() => {
+  nock.enableNetConnect();
+  nock.restore();
+});
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'klear-run-'));
   for (const file of ['output', 'env', 'summary']) writeFileSync(join(dir, file), '');
