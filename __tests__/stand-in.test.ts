@@ -560,14 +560,14 @@ describe('load shedding', () => {
 });
 
 describe('fake-server CLI', () => {
-  it('prints the connection lines, appends them to --env-file, logs without secrets, exits 0 on SIGTERM', async () => {
+  it('prints the connection lines, appends them to --write-env, logs without secrets, exits 0 on SIGTERM', async () => {
     const envFile = join(mkdtempSync(join(tmpdir(), 'stand-in-')), 'github-env');
     writeFileSync(envFile, 'EARLIER=kept\n');
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
     const child = spawn(
       process.execPath,
-      ['dev/fake-server.ts', '--port', '0', '--prefix', '/api', '--env-file', envFile],
+      ['dev/fake-server.ts', '--port', '0', '--prefix', '/api', '--write-env', envFile],
       { cwd: join(import.meta.dirname, '..'), env }
     );
     const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));

@@ -1,6 +1,6 @@
 // `npm run fake-server -- [--port N] [--host H] [--prefix /p] [--access-ttl S] [--refresh-ttl S]
-//   [--require-bearer] [--env-file PATH]`: a KlearStack stand-in for trying the action by hand or in
-// a workflow (pass --env-file "$GITHUB_ENV" so later steps get the connection values).
+//   [--require-bearer] [--write-env PATH]`: a KlearStack stand-in for trying the action by hand or in
+// a workflow (pass --write-env "$GITHUB_ENV" so later steps get the connection values).
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startStandIn } from './stand-in.ts';
@@ -22,7 +22,7 @@ async function main() {
       'access-ttl': { type: 'string' },
       'refresh-ttl': { type: 'string' },
       'require-bearer': { type: 'boolean', default: false },
-      'env-file': { type: 'string' }
+      'write-env': { type: 'string' }
     }
   });
   const standIn = await startStandIn({
@@ -50,7 +50,7 @@ async function main() {
   ].join('\n');
   console.error(`KlearStack stand-in listening on ${standIn.url} (Ctrl-C to stop)`);
   // The file first: whoever waits for stdout may read the file as soon as it appears.
-  if (values['env-file'] !== undefined) appendFileSync(values['env-file'], `${lines}\n`);
+  if (values['write-env'] !== undefined) appendFileSync(values['write-env'], `${lines}\n`);
   process.stdout.write(`${lines}\n`);
 }
 

