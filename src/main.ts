@@ -89,7 +89,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     },
     {
       kit,
-      mint: current => mint(current, { ...mintDeps, warning: message => kit.warning(message) }),
+      mint: current => mint(current, mintDeps),
       flushLog: deps.flushLog,
       now: deps.now,
       stop
