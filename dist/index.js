@@ -31919,12 +31919,12 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 
 
 
+
 /** A refresh is due this long before the token's `exp`, whatever the interval says. */
 const EXPIRY_MARGIN_MS = 2 * 60 * 1000;
 /** After a failed refresh, try again this soon (or at the interval, if shorter). */
 const RETRY_FAILED_MS = 30 * 1000;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 /** When the next refresh is due: the interval, or earlier so a token never gets within the margin of expiring. */
 function nextRefreshDelay(token, intervalMs, nowMs) {
     const { exp } = readClaims(token);
@@ -31954,10 +31954,14 @@ async function keepFresh(options, deps) {
     let timer;
     const refresh = async () => {
         try {
+            // KlearStack refuses a refresh whose bearer has expired, so after an outage that outlived
+            // the token only a refresh without one can succeed.
+            const { exp } = readClaims(latest.accessToken);
+            const bearerExpired = exp !== undefined && exp * 1000 <= deps.now();
             const minted = await deps.mint({
                 ...options.credentials,
                 refreshToken,
-                accessToken: latest.accessToken
+                accessToken: bearerExpired ? '' : latest.accessToken
             });
             if (deps.stop.signal.aborted)
                 return;
@@ -31994,13 +31998,20 @@ async function keepFresh(options, deps) {
         const child = (0,external_node_child_process_namespaceObject.spawn)('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
             cwd: options.cwd,
             stdio: 'inherit',
+            // Its own process group, so a signal reaches the program bash is running, not just bash.
+            detached: process.platform !== 'win32',
             env: {
                 ...process.env,
                 [options.envName]: latest.accessToken,
                 [`${options.envName}_FILE`]: file
             }
         });
-        const forward = (signal) => child.kill(signal);
+        const forward = (signal) => {
+            if (child.pid !== undefined && process.platform !== 'win32')
+                process.kill(-child.pid, signal);
+            else
+                child.kill(signal);
+        };
         for (const signal of SIGNALS)
             process.on(signal, forward);
         schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
@@ -32009,7 +32020,7 @@ async function keepFresh(options, deps) {
                 kit.error(`Could not start bash to run the command: ${error.message}. 'run' needs bash on the runner's PATH (Git Bash on Windows).`);
                 resolve(127);
             });
-            child.on('exit', (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 0)));
+            child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? external_node_os_namespaceObject.constants.signals[signal] : 0)));
         });
         for (const signal of SIGNALS)
             process.off(signal, forward);
@@ -32258,7 +32269,7 @@ async function main(inputs, deps) {
         credentials
     }, {
         kit,
-        mint: current => mint(current, { ...mintDeps, warning: message => kit.warning(message) }),
+        mint: current => mint(current, mintDeps),
         flushLog: deps.flushLog,
         now: deps.now,
         stop

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { expiryIso, readClaims } from './claims.ts';
 import { messageOf } from './errors.ts';
@@ -41,7 +42,6 @@ export const EXPIRY_MARGIN_MS = 2 * 60 * 1000;
 /** After a failed refresh, try again this soon (or at the interval, if shorter). */
 const RETRY_FAILED_MS = 30 * 1000;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 /** When the next refresh is due: the interval, or earlier so a token never gets within the margin of expiring. */
 export function nextRefreshDelay(token: string, intervalMs: number, nowMs: number): number {
@@ -78,10 +78,14 @@ export async function keepFresh(
 
   const refresh = async (): Promise<void> => {
     try {
+      // KlearStack refuses a refresh whose bearer has expired, so after an outage that outlived
+      // the token only a refresh without one can succeed.
+      const { exp } = readClaims(latest.accessToken);
+      const bearerExpired = exp !== undefined && exp * 1000 <= deps.now();
       const minted = await deps.mint({
         ...options.credentials,
         refreshToken,
-        accessToken: latest.accessToken
+        accessToken: bearerExpired ? '' : latest.accessToken
       });
       if (deps.stop.signal.aborted) return;
       // The client masked the token as it read it; wait until the runner has that line before the
@@ -124,6 +128,8 @@ export async function keepFresh(
       {
         cwd: options.cwd,
         stdio: 'inherit',
+        // Its own process group, so a signal reaches the program bash is running, not just bash.
+        detached: process.platform !== 'win32',
         env: {
           ...process.env,
           [options.envName]: latest.accessToken,
@@ -131,7 +137,10 @@ export async function keepFresh(
         }
       }
     );
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    const forward = (signal: NodeJS.Signals) => {
+      if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
+      else child.kill(signal);
+    };
     for (const signal of SIGNALS) process.on(signal, forward);
     schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
     const exitCode = await new Promise<number>(resolve => {
@@ -142,7 +151,7 @@ export async function keepFresh(
         resolve(127);
       });
       child.on('exit', (code, signal) =>
-        resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 0))
+        resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))
       );
     });
     for (const signal of SIGNALS) process.off(signal, forward);

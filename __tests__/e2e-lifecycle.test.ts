@@ -1,0 +1,505 @@
+// The token's whole life, end to end: the bundled action run as the runner runs it, against the
+// KlearStack stand-in, whose movable clock lets an hour of 15-minute tokens pass in seconds.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { runAction, startAction } from '../dev/runner.ts';
+import type { RunOptions, RunResult } from '../dev/runner.ts';
+import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
+import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+
+const WEEK = 7 * 86400;
+
+const opened: StandIn[] = [];
+const temps: string[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map(standIn => standIn.close()));
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A stand-in that adds every token it issues to `issued` as it goes. The runner reads its `secrets`
+ * once the step has ended, so passing `issued` there has it check every one of them for leaks.
+ */
+async function klear(
+  options: StandInOptions = {}
+): Promise<{ standIn: StandIn; issued: string[] }> {
+  const issued: string[] = [];
+  const standIn = await startStandIn({
+    ...options,
+    onRequest: request => {
+      for (const token of [request.issuedAccessToken, request.issuedRefreshToken]) {
+        if (token) issued.push(token);
+      }
+      options.onRequest?.(request);
+    }
+  });
+  opened.push(standIn);
+  return { standIn, issued };
+}
+
+function tempDir(): string {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'klear-e2e-')));
+  temps.push(dir);
+  return dir;
+}
+
+function run(
+  standIn: StandIn,
+  inputs: Record<string, string>,
+  options: Omit<RunOptions, 'inputs'> = {}
+): Promise<RunResult> {
+  return runAction({
+    timeoutMs: 20_000,
+    ...options,
+    inputs: {
+      'base-url': standIn.url,
+      'company-name': standIn.companyName,
+      'max-attempts': '1',
+      'timeout-seconds': '5',
+      ...inputs
+    }
+  });
+}
+
+const login = (standIn: StandIn) => ({ username: standIn.username, password: standIn.password });
+const endpoints = (standIn: StandIn) => standIn.requests.map(request => request.endpoint);
+const isoExpiry = (token: string) =>
+  new Date((decodeJwtPayload(token).exp as number) * 1000).toISOString();
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * No token shows before its mask: the first raw line holding each is its own ::add-mask::, and the
+ * runner's leak check (every encoded form) finds nothing either.
+ */
+function expectMaskedBeforeShown(result: RunResult, tokens: string[]): void {
+  expect(tokens.length).toBeGreaterThan(0);
+  for (const token of tokens) {
+    const first = result.rawLines.findIndex(line => line.includes(token));
+    expect(result.rawLines[first]).toBe(`::add-mask::${token}`);
+    expect(result.log).not.toContain(token);
+  }
+  expect(result.leaks).toEqual([]);
+}
+
+async function waitFor(path: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms.`);
+    await sleep(20);
+  }
+}
+
+describe('getting a token', () => {
+  it('logs in with the service account when no refresh token is given, and outputs the masked refresh token', async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(standIn, login(standIn), { secrets: issued });
+
+    expect(result.exitCode).toBe(0);
+    expect(endpoints(standIn)).toEqual(['login']);
+    const [{ issuedAccessToken, issuedRefreshToken }] = standIn.requests;
+    expect(result.outputs['refresh-token']).toBe(issuedRefreshToken);
+    expect(result.outputs['access-token']).toBe(issuedAccessToken);
+    expect(result.exportedEnv.KLEAR_ACCESS_TOKEN).toBe(issuedAccessToken);
+    expect(result.masks).toEqual(expect.arrayContaining(issued));
+    expectMaskedBeforeShown(result, issued);
+    expect(result.summary).toContain('| Obtained by | login (service account) |');
+    expect(result.errors).toEqual([]);
+  });
+
+  const rejected: [string, (standIn: StandIn) => Promise<string>][] = [
+    [
+      'signed by another KlearStack',
+      async () => {
+        const other = await startStandIn();
+        await other.close();
+        return other.mintRefreshToken({ expiresIn: WEEK });
+      }
+    ],
+    ['an access token in its place', async standIn => standIn.mintAccessToken()]
+  ];
+
+  it.each(rejected)(
+    'falls back to a login with a warning when the refresh token (%s) is rejected with 401',
+    async (_kind, makeToken) => {
+      const { standIn, issued } = await klear();
+      const refreshToken = await makeToken(standIn);
+      const result = await run(
+        standIn,
+        { 'refresh-token': refreshToken, ...login(standIn) },
+        { secrets: issued }
+      );
+
+      expect(result.exitCode).toBe(0);
+      expect(endpoints(standIn)).toEqual(['refresh', 'login']);
+      expect(standIn.requests[0].status).toBe(401);
+      expect(standIn.requests[0].fields.refresh_token).toBe(refreshToken);
+      expect(result.warnings).toContain(
+        'KlearStack rejected the refresh (HTTP 401); logging in with the service account instead.'
+      );
+      expect(result.outputs['refresh-token']).toBe(standIn.requests[1].issuedRefreshToken);
+      expect(result.outputs['access-token']).toBe(standIn.requests[1].issuedAccessToken);
+      expect(result.summary).toContain('login (service account)');
+      expectMaskedBeforeShown(result, [refreshToken, ...issued]);
+    }
+  );
+
+  it.each(rejected)(
+    'fails with the 401 message when the refresh token (%s) is rejected and there is no service account',
+    async (_kind, makeToken) => {
+      const { standIn } = await klear();
+      const refreshToken = await makeToken(standIn);
+      const result = await run(standIn, { 'refresh-token': refreshToken });
+
+      expect(result.exitCode).toBe(1);
+      expect(endpoints(standIn)).toEqual(['refresh']);
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors[0]).toMatch(/^KlearStack rejected the request \(HTTP 401\): /);
+      expect(result.errors[0]).toMatch(/give username and password/);
+      expect(result.outputs).toEqual({});
+      expect(result.leaks).toEqual([]);
+    }
+  );
+
+  it('never sends an expired refresh token, and says when it expired, when there is no service account', async () => {
+    const { standIn } = await klear();
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: -60 });
+    const result = await run(standIn, { 'refresh-token': refreshToken });
+
+    expect(result.exitCode).toBe(1);
+    expect(standIn.requests).toEqual([]);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(
+      new RegExp(
+        `^The refresh token expired at ${escape(isoExpiry(refreshToken))} \\(1 min ago\\), so it was not sent\\.`
+      )
+    );
+    expect(result.leaks).toEqual([]);
+  });
+
+  it('logs in exactly once, without trying the refresh, when the refresh token has expired and a service account is given', async () => {
+    const { standIn, issued } = await klear();
+    // Issued two hours ago with an hour to live, by the server's clock.
+    standIn.clock.advance(-2 * 3600);
+    const expired = standIn.mintRefreshToken({ expiresIn: 3600 });
+    standIn.clock.advance(2 * 3600);
+    const result = await run(
+      standIn,
+      { 'refresh-token': expired, ...login(standIn) },
+      { secrets: issued }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(endpoints(standIn)).toEqual(['login']);
+    expect(result.log).toContain(
+      `The refresh token expired at ${isoExpiry(expired)} (1 h ago); logging in with the service account instead.`
+    );
+    expect(result.summary).toContain('login (service account)');
+    expectMaskedBeforeShown(result, [expired, ...issued]);
+  });
+
+  it('warns how long a refresh token that expires within 24 hours has left, and still refreshes', async () => {
+    const { standIn } = await klear();
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: 3 * 3600 });
+    const result = await run(standIn, { 'refresh-token': refreshToken });
+
+    expect(result.exitCode).toBe(0);
+    expect(endpoints(standIn)).toEqual(['refresh']);
+    const expiring = result.warnings.filter(warning => warning.startsWith('The refresh token'));
+    expect(expiring).toHaveLength(1);
+    expect(expiring[0]).toMatch(
+      new RegExp(
+        `^The refresh token expires in (2 h 59 min|3 h) \\(at ${escape(isoExpiry(refreshToken))}\\)\\. `
+      )
+    );
+    expect(result.summary).toContain('| Obtained by | refresh token |');
+  });
+
+  it('does not warn about a refresh token that lives longer than 24 hours', async () => {
+    const { standIn } = await klear();
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK })
+    });
+
+    expect(result.exitCode).toBe(0);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('warns that an expired access-token input is sent anyway, then reports the 401 it gets', async () => {
+    const { standIn } = await klear();
+    const accessToken = standIn.mintAccessToken({ expiresIn: -60 });
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      'access-token': accessToken
+    });
+
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(
+      new RegExp(
+        `^The access-token input expired at ${escape(isoExpiry(accessToken))}; trying anyway`
+      )
+    );
+    expect(standIn.requests.map(request => [request.endpoint, request.bearer])).toEqual([
+      ['refresh', accessToken]
+    ]);
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toEqual([
+      expect.stringMatching(/HTTP 401\): the access token given in access-token has expired/)
+    ]);
+  });
+});
+
+describe('run mode', () => {
+  it('keeps every call of the command accepted through a simulated hour of 15-minute tokens', async () => {
+    const probe = tempDir();
+    const runnerTemp = tempDir();
+    // 250 simulated seconds per real second, in small steps: with refreshes every real second a
+    // token is at most ~6 steps old when replaced, far from its 15 minutes even on a slow machine.
+    const STEP_SECONDS = 50;
+    const STEP_MS = 200;
+    const STEPS = 3600 / STEP_SECONDS;
+    let ticker: NodeJS.Timeout | undefined;
+    let steps = 0;
+    const { standIn, issued } = await klear({
+      // The hour starts with the command's first call: the action is up and holds its first token.
+      onRequest: request => {
+        if (request.endpoint !== 'api' || ticker) return;
+        ticker = setInterval(() => {
+          standIn.clock.advance(STEP_SECONDS);
+          if (++steps < STEPS) return;
+          clearInterval(ticker);
+          mkdirSync(join(probe, 'stop'));
+        }, STEP_MS);
+      }
+    });
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: WEEK });
+    const accessToken = standIn.mintAccessToken();
+    const startedAt = standIn.clock.now();
+    // Reads the file before every call, as the README says; records status and file mode per call.
+    const command = [
+      'echo "$KLEAR_ACCESS_TOKEN_FILE" > "$PROBE/path"',
+      'stat -c %a "$(dirname "$KLEAR_ACCESS_TOKEN_FILE")" > "$PROBE/dir-mode"',
+      'echo "first token: $KLEAR_ACCESS_TOKEN"',
+      'echo "file token: $(cat "$KLEAR_ACCESS_TOKEN_FILE")"',
+      'while [ ! -e "$PROBE/stop" ]; do',
+      '  token=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
+      '  mode=$(stat -c %a "$KLEAR_ACCESS_TOKEN_FILE")',
+      '  status=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $token" "$API") ||',
+      '    status="curl-exit-$?"',
+      '  echo "$status $mode" >> "$PROBE/calls"',
+      '  sleep 0.2',
+      'done',
+      'exit 42'
+    ].join('\n');
+
+    let result: RunResult;
+    try {
+      result = await run(
+        standIn,
+        {
+          'refresh-token': refreshToken,
+          'access-token': accessToken,
+          'refresh-interval': '1s',
+          run: command
+        },
+        {
+          env: { PROBE: probe, API: standIn.url + API_PATH, RUNNER_TEMP: runnerTemp },
+          secrets: issued,
+          timeoutMs: 45_000
+        }
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+
+    expect(standIn.clock.now() - startedAt).toBeGreaterThanOrEqual(3600);
+    expect(result.exitCode).toBe(42);
+    expect(result.errors).toEqual(['The command exited with code 42.']);
+    expect(result.warnings).toEqual([]);
+
+    const calls = readFileSync(join(probe, 'calls'), 'utf8').trim().split('\n');
+    expect(calls.length).toBeGreaterThanOrEqual(20);
+    expect(calls.filter(call => call !== '200 600')).toEqual([]);
+    expect(readFileSync(join(probe, 'dir-mode'), 'utf8').trim()).toBe('700');
+    const apiCalls = standIn.requests.filter(request => request.endpoint === 'api');
+    expect(apiCalls).toHaveLength(calls.length);
+    const refreshes = standIn.requests.filter(request => request.endpoint === 'refresh');
+    const minted = refreshes.map(request => request.issuedAccessToken);
+    for (const call of apiCalls) expect(minted).toContain(call.bearer);
+
+    // The first refresh is the step's own mint; each later one presents the token before it.
+    expect(refreshes.length).toBeGreaterThanOrEqual(11);
+    expect(refreshes.map(request => request.bearer)).toEqual([accessToken, ...minted.slice(0, -1)]);
+    for (const request of refreshes) expect(request.fields.refresh_token).toBe(refreshToken);
+    expect(endpoints(standIn)).not.toContain('login');
+
+    // Later steps get the newest token; only a refresh in flight as the command ended is dropped.
+    const latest = result.outputs['access-token'];
+    expect(minted.slice(-2)).toContain(latest);
+    expect(result.exportedEnv.KLEAR_ACCESS_TOKEN).toBe(latest);
+    expect(result.summary).toContain(`| Refreshes during \`run\` | ${minted.indexOf(latest)} |`);
+    expect(result.summary).toContain('| Command exit code | 42 |');
+
+    expect(result.log).toContain('first token: ***');
+    expect(result.log).toContain('file token: ***');
+    expectMaskedBeforeShown(result, [refreshToken, accessToken, ...issued]);
+
+    const tokenFile = readFileSync(join(probe, 'path'), 'utf8').trim();
+    expect(dirname(dirname(tokenFile))).toBe(runnerTemp);
+    expect(existsSync(tokenFile)).toBe(false);
+    expect(existsSync(dirname(tokenFile))).toBe(false);
+  }, 60_000);
+
+  it('passes SIGTERM on to the command, exits with its code and removes the token file', async () => {
+    const probe = tempDir();
+    const runnerTemp = tempDir();
+    const { standIn } = await klear();
+    const running = startAction({
+      inputs: {
+        'base-url': standIn.url,
+        'company-name': standIn.companyName,
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        run: [
+          "trap 'echo got TERM; exit 143' TERM",
+          'echo "$KLEAR_ACCESS_TOKEN_FILE" > "$PROBE/path"',
+          'while true; do sleep 0.1; done'
+        ].join('\n')
+      },
+      env: { PROBE: probe, RUNNER_TEMP: runnerTemp },
+      timeoutMs: 20_000
+    });
+    await waitFor(join(probe, 'path'));
+    const tokenFile = readFileSync(join(probe, 'path'), 'utf8').trim();
+    expect(existsSync(tokenFile)).toBe(true);
+    running.kill('SIGTERM');
+    const result = await running.result;
+
+    expect(result.timedOut).toBe(false);
+    expect(result.log).toContain('got TERM');
+    expect(result.exitCode).toBe(143);
+    expect(result.errors).toEqual(['The command exited with code 143.']);
+    expect(existsSync(tokenFile)).toBe(false);
+    expect(existsSync(dirname(tokenFile))).toBe(false);
+  });
+
+  it('passes SIGTERM on to the program bash is running, not only to bash, and leaves no orphan', async () => {
+    const probe = tempDir();
+    const { standIn } = await klear();
+    const running = startAction({
+      inputs: {
+        'base-url': standIn.url,
+        'company-name': standIn.companyName,
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        run: [
+          'echo started',
+          `"${process.execPath}" -e "process.on('SIGTERM', () => { console.log('program got TERM'); process.exit(0); }); require('fs').writeFileSync(process.env.PROBE + '/ready', ''); setInterval(() => {}, 1000);"`,
+          'echo after the program'
+        ].join('\n')
+      },
+      env: { PROBE: probe },
+      timeoutMs: 20_000
+    });
+    await waitFor(join(probe, 'ready'));
+    running.kill('SIGTERM');
+    const result = await running.result;
+
+    expect(result.timedOut).toBe(false);
+    expect(result.log).toContain('program got TERM');
+    expect(result.log).not.toContain('Cleaning up orphan processes');
+  });
+
+  it('recovers after an outage that outlived the token, once KlearStack answers again', async () => {
+    const { standIn } = await klear({ accessTtlSeconds: 3 });
+    // The step's own mint goes through; refreshes then meet an outage longer than the token's life.
+    standIn.fault({ kind: 'delay', ms: 0 });
+    standIn.faultAlways({ status: 503 });
+    const outage = setTimeout(() => standIn.faultAlways(undefined), 4500);
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'refresh-interval': '1s',
+        run: [
+          'for i in $(seq 60); do',
+          '  status=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$API")',
+          '  if [ "$i" -gt 30 ] && [ "$status" = 200 ]; then exit 0; fi',
+          '  sleep 0.2',
+          'done',
+          'exit 1'
+        ].join('\n')
+      },
+      { env: { API: standIn.url + API_PATH }, timeoutMs: 30_000 }
+    );
+    clearTimeout(outage);
+    expect(standIn.requests.filter(r => r.endpoint === 'refresh').at(-1)?.status).toBe(200);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it("warns about failed refreshes without disturbing the command, and exits with the command's code", async () => {
+    const { standIn } = await klear();
+    // The step's own mint goes through; every refresh after it is refused.
+    standIn.fault({ kind: 'delay', ms: 0 });
+    standIn.faultAlways({ status: 503 });
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      'refresh-interval': '1s',
+      run: 'sleep 3.5; echo "command done"'
+    });
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log).toContain('command done');
+    const failed = standIn.requests.slice(1);
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    for (const request of failed) {
+      expect(request).toMatchObject({ endpoint: 'refresh', status: 503 });
+      expect(request.bearer).toBe(standIn.requests[0].issuedAccessToken);
+    }
+    const warnings = result.warnings.filter(warning =>
+      warning.startsWith(
+        'Could not refresh the KlearStack access token; the command keeps running with the current one. KlearStack had a server error or is unavailable (HTTP 503).'
+      )
+    );
+    expect(warnings).toHaveLength(failed.length);
+    expect(result.errors).toEqual([]);
+    expect(result.summary).toContain(`| Failed refreshes | ${failed.length} |`);
+    expect(result.summary).toContain('| Refreshes during `run` | 0 |');
+  });
+
+  it("reports loudly, once, when the token expires with no successful refresh, yet exits with the command's code", async () => {
+    const { standIn } = await klear({ accessTtlSeconds: 3 });
+    standIn.fault({ kind: 'delay', ms: 0 });
+    standIn.faultAlways({ status: 503 });
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      'refresh-interval': '1s',
+      run: 'sleep 5.5'
+    });
+
+    const first = standIn.requests[0].issuedAccessToken as string;
+    expect(result.errors).toEqual([
+      `The KlearStack access token expired at ${isoExpiry(first)} and could not be refreshed: the command's requests will now fail with 401 until a refresh succeeds.`
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.summary).toContain('| Command exit code | 0 |');
+  });
+
+  it('runs the command in working-directory', async () => {
+    const { standIn } = await klear();
+    const workspace = tempDir();
+    mkdirSync(join(workspace, 'reports'));
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'working-directory': 'reports',
+        run: 'echo "cwd=$(pwd)"'
+      },
+      { cwd: workspace }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log.split('\n')).toContain(`cwd=${join(workspace, 'reports')}`);
+  });
+});
