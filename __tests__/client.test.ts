@@ -115,7 +115,14 @@ describe('answers that are errors', () => {
     const error = await failureOf(refresh());
     expect(error.message).toMatch(/rejected the request \(HTTP 401\).*company-name/);
     expect(error.retryable).toBe(false);
-    expect(error.expired).toBe(false);
+    expect(error.message).not.toMatch(/has expired/);
+  });
+
+  it('401 "invalid or expired" does not claim the token expired: it cannot tell', async () => {
+    reply(401, { detail: 'Token is invalid or expired', code: 'token_not_valid' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/the refresh token or access token is invalid or expired/);
+    expect(error.message).not.toMatch(/has expired/);
   });
 
   it('401 for an expired access token: says that one expired', async () => {
@@ -126,7 +133,6 @@ describe('answers that are errors', () => {
     });
     const error = await failureOf(refresh());
     expect(error.message).toMatch(/access token given in access-token has expired/);
-    expect(error.expired).toBe(true);
   });
 
   it('401 on login: says the username, password or company is wrong', async () => {
@@ -155,6 +161,14 @@ describe('answers that are errors', () => {
     const error = await failureOf(refresh());
     expect(error.message).toMatch(/required parameter 'refresh_token' is missing/);
     expect(error.retryable).toBe(false);
+  });
+
+  it('500 naming a field we did not send: generic and retryable, the word not echoed', async () => {
+    reply(500, { error: 'echo' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/server error or is unavailable \(HTTP 500\)/);
+    expect(error.message).not.toContain("'echo'");
+    expect(error.retryable).toBe(true);
   });
 
   it('500 with other text: generic, retryable, and the text is not echoed', async () => {

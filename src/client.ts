@@ -27,9 +27,6 @@ export interface ClientConfig {
 /** A token response is a few hundred bytes; anything near this is not a token response. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Parameter names KlearStack's 500 `{"error": "<name>"}` can carry; other text is never echoed. */
-const PARAMETER_NAME = /^[a-z][a-z_]{0,39}$/;
-
 /**
  * One attempt at one KlearStack endpoint per call: statuses become typed `ActionError`s, retrying is
  * the caller's business. Redirects are refused because http-client would re-send the form — refresh
@@ -74,7 +71,7 @@ export class KlearClient {
     this.#config.debug?.(`POST ${url.origin}${url.pathname}`);
     const response = await this.#post(url, new URLSearchParams(fields).toString(), headers);
     this.#config.debug?.(`HTTP ${response.status} from ${url.host}`);
-    return this.#interpret(endpoint, url, response);
+    return this.#interpret(endpoint, url, Object.keys(fields), response);
   }
 
   async #post(
@@ -113,13 +110,14 @@ export class KlearClient {
   #interpret(
     endpoint: Endpoint,
     url: URL,
+    sentFields: string[],
     response: { status: number; headers: IncomingHttpHeaders; body: string }
   ): Grant {
     const { status } = response;
     const json = parseJson(response.body);
     if (status >= 200 && status < 300) return this.#grant(endpoint, json);
     if (status >= 300 && status < 400) throw redirectError(status, url, response.headers.location);
-    throw statusError(endpoint, url, status, json, response.headers['retry-after']);
+    throw statusError(endpoint, url, sentFields, status, json, response.headers['retry-after']);
   }
 
   #grant(endpoint: Endpoint, json: unknown): Grant {
@@ -215,6 +213,7 @@ function redirectError(status: number, url: URL, location: string | undefined): 
 function statusError(
   endpoint: Endpoint,
   url: URL,
+  sentFields: string[],
   status: number,
   json: unknown,
   retryAfter: string | undefined
@@ -248,7 +247,9 @@ function statusError(
         }
       );
   }
-  if (status === 500 && typeof body.error === 'string' && PARAMETER_NAME.test(body.error)) {
+  // KlearStack's 500 `{"error": "<name>"}` means that field was missing. Only a field we sent is
+  // named back: any other text in a body could be an echo of something secret.
+  if (status === 500 && typeof body.error === 'string' && sentFields.includes(body.error)) {
     return new ActionError(
       `KlearStack says the required parameter '${body.error}' is missing or empty (HTTP 500). This will not fix itself on retry: check that the input that feeds it is set and that its secret is available to this workflow.`,
       { status }
@@ -274,17 +275,15 @@ function unauthorized(endpoint: Endpoint, body: Record<string, unknown>): Action
     );
   }
   const said = JSON.stringify([body.detail, body.messages, body.error]);
-  const expired = /expired/i.test(said);
+  // SimpleJWT says "Token is expired"; its "Token is invalid or expired" does not say which.
+  const expired = /token is expired/i.test(said);
   const accessExpired = expired && /"token_type":"access"|AccessToken/.test(said);
   const cause = accessExpired
     ? 'the access token given in access-token has expired. Leave access-token empty or pass a fresh one (the refresh only needs the refresh token)'
     : expired
       ? 'the token it was given has expired. Store a new refresh token in the secret, or give username and password so the action can log in'
       : 'the refresh token or access token is invalid or expired, or company-name does not match the account. Store a new refresh token, check company-name, or give username and password so the action can log in';
-  return new ActionError(`KlearStack rejected the request (HTTP 401): ${cause}.`, {
-    status: 401,
-    expired
-  });
+  return new ActionError(`KlearStack rejected the request (HTTP 401): ${cause}.`, { status: 401 });
 }
 
 /** Retry-After as seconds from now: either delay-seconds or an HTTP date. */

@@ -9,8 +9,6 @@ export class ActionError extends Error {
   readonly status?: number;
   /** Seconds the server asked us to wait (Retry-After), if it said. */
   readonly retryAfterSeconds?: number;
-  /** Set when the server said the token it was given has expired. */
-  readonly expired: boolean;
 
   constructor(
     message: string,
@@ -18,7 +16,6 @@ export class ActionError extends Error {
       retryable?: boolean;
       status?: number;
       retryAfterSeconds?: number;
-      expired?: boolean;
     } = {}
   ) {
     super(message);
@@ -26,7 +23,6 @@ export class ActionError extends Error {
     this.retryable = options.retryable ?? false;
     this.status = options.status;
     this.retryAfterSeconds = options.retryAfterSeconds;
-    this.expired = options.expired ?? false;
   }
 }
 

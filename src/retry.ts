@@ -88,7 +88,6 @@ function annotate(error: ActionError, suffix: string): ActionError {
   return new ActionError(`${error.message} ${suffix}`, {
     retryable: error.retryable,
     status: error.status,
-    retryAfterSeconds: error.retryAfterSeconds,
-    expired: error.expired
+    retryAfterSeconds: error.retryAfterSeconds
   });
 }
