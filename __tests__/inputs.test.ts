@@ -148,7 +148,9 @@ describe('reading inputs', () => {
     'RUNNER_TEMP',
     'LD_PRELOAD',
     'BASH_ENV',
-    'DYLD_INSERT_LIBRARIES'
+    'DYLD_INSERT_LIBRARIES',
+    'https_proxy',
+    'NO_PROXY'
   ])('refuses env-name %s, which the runner owns or later steps depend on', name => {
     expect(failure({ 'env-name': name })).toMatch(/runner owns or later steps depend on/);
   });

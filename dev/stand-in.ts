@@ -377,7 +377,8 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = req.url ?? '/';
-    const pathname = new URL(path, 'http://stand-in').pathname;
+    // Prefixed, not resolved against a base: a base would read a path starting // as a host.
+    const pathname = URL.parse(`http://stand-in${path}`)?.pathname ?? path;
     const endpoint =
       pathname === prefix + REFRESH_PATH
         ? 'refresh'

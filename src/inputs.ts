@@ -178,7 +178,12 @@ const RESERVED_NAMES = new Set([
   'PERL5LIB',
   'RUBYOPT',
   'JAVA_TOOL_OPTIONS',
-  '_JAVA_OPTIONS'
+  '_JAVA_OPTIONS',
+  // A token there would send every later step's traffic to a "proxy" named by the token.
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'ALL_PROXY',
+  'NO_PROXY'
 ]);
 const RESERVED_PREFIXES = [
   'GITHUB_',

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +119,9 @@ export async function keepFresh(
     timer = setTimeout(() => void refresh(), ms);
   };
 
+  // Loaded here rather than at the top: plain mode, most runs, never starts a process, and loading
+  // child_process costs every run about a millisecond.
+  const { spawn } = await import('node:child_process');
   try {
     await writeToken(latest.accessToken);
     const child = spawn(

@@ -1,0 +1,153 @@
+// The bundle as it ships. `npm run bundle` aliases undici and @actions/exec to stubs and makes
+// `tunnel` load on first use (tsconfig.json `paths`, dev/bundle/): these tests hold the bundle to
+// its size and start-up, and show that proxies still work through it.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { getExecOutput } from '../dev/bundle/actions-exec.ts';
+import { ProxyAgent } from '../dev/bundle/undici.ts';
+import { runAction } from '../dev/runner.ts';
+import { startStandIn } from '../dev/stand-in.ts';
+import type { StandIn } from '../dev/stand-in.ts';
+
+const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function standIn(): Promise<StandIn> {
+  const started = await startStandIn();
+  cleanups.push(() => started.close());
+  return started;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'klear-bundle-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+interface ProxySeen {
+  /** The request line and headers, up to the blank line. */
+  head: string;
+  /** The first bytes the client sent through the tunnel once it was established. */
+  tunnelled: Buffer;
+}
+
+/**
+ * A forward proxy that accepts CONNECTs, reads what the client sends through each tunnel, and then
+ * drops the connection: there is no KlearStack behind it, but the client's side of the path is all
+ * there to see. By the time the client has failed, `seen` holds what reached the proxy.
+ */
+async function startProxy(): Promise<{ url: string; seen: ProxySeen[] }> {
+  const seen: ProxySeen[] = [];
+  const server: Server = createServer((socket: Socket) => {
+    let buffered = Buffer.alloc(0);
+    let head: string | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (head === undefined) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        head = buffered.subarray(0, end).toString('latin1');
+        buffered = buffered.subarray(end + 4);
+        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
+      }
+      if (buffered.length > 0) {
+        seen.push({ head, tunnelled: buffered });
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>(resolve => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+describe('the bundle', () => {
+  it('is under 150 KiB', () => {
+    expect(statSync(join(DIST, 'index.js')).size).toBeLessThan(150 * 1024);
+  });
+
+  it('leaves out undici and @actions/exec, which this action never runs', () => {
+    const licenses = readFileSync(join(DIST, 'licenses.txt'), 'utf8');
+    expect(licenses).toMatch(/^tunnel$/m);
+    for (const name of ['undici', '@actions/exec', '@actions/io']) {
+      expect(licenses).not.toMatch(new RegExp(`^${name}$`, 'm'));
+    }
+  });
+
+  it('gets a token without loading what only a proxy or run mode needs', async () => {
+    const klear = await standIn();
+    const dir = tempDir();
+    const probe = join(dir, 'probe.cjs');
+    const loaded = join(dir, 'loaded.txt');
+    writeFileSync(
+      probe,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));\n`
+    );
+    const result = await runAction({
+      inputs: {
+        'base-url': klear.url,
+        'company-name': klear.companyName,
+        'refresh-token': klear.mintRefreshToken({ expiresIn: 30 * 86400 })
+      },
+      env: { NODE_OPTIONS: `--require ${probe}` }
+    });
+
+    expect(result.errors).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs['access-token']).toBe(klear.requests[0].issuedAccessToken);
+    const modules = readFileSync(loaded, 'utf8').split('\n');
+    // tunnel requires assert when it loads; child_process is for run mode's command.
+    const unneeded = ['NativeModule assert', 'NativeModule child_process'];
+    expect(modules.filter(name => unneeded.includes(name))).toEqual([]);
+  });
+
+  it.each(['https_proxy', 'HTTPS_PROXY'])(
+    'tunnels to the API through the proxy in %s',
+    async variable => {
+      const proxy = await startProxy();
+      const result = await runAction({
+        timeoutMs: 20_000,
+        inputs: {
+          // .invalid never resolves: only the proxy can have been asked for it.
+          'base-url': 'https://klear.invalid',
+          'company-name': 'acme-corp',
+          'refresh-token': 'header.payload.signature',
+          'max-attempts': '1',
+          'timeout-seconds': '10'
+        },
+        env: { [variable]: proxy.url }
+      });
+
+      expect(proxy.seen).toHaveLength(1);
+      const [{ head, tunnelled }] = proxy.seen;
+      expect(head.split('\r\n')[0]).toBe('CONNECT klear.invalid:443 HTTP/1.1');
+      // A TLS handshake record whose ClientHello names the API host: TLS runs end to end, inside
+      // the tunnel.
+      expect(tunnelled[0]).toBe(0x16);
+      expect(tunnelled.toString('latin1')).toContain('klear.invalid');
+      expect(result.exitCode).toBe(1);
+      expect(result.errors).toEqual([
+        expect.stringMatching(/^The connection to klear\.invalid failed before a complete answer/)
+      ]);
+    }
+  );
+});
+
+describe('the stubs bundled in place of unused dependencies', () => {
+  it('fail with a message naming what is missing if anything ever reaches them', async () => {
+    expect(() => new ProxyAgent()).toThrow(/undici is not bundled in klear-token-action/);
+    await expect(getExecOutput()).rejects.toThrow(
+      /@actions\/exec is not bundled in klear-token-action/
+    );
+  });
+});

@@ -1,0 +1,126 @@
+// `npm run demo` as a newcomer runs it: a child process, no KLEAR_* variables (the stand-in story),
+// with them (one run against "your" server, here a stand-in), and without a bundle.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { startStandIn } from '../dev/stand-in.ts';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+interface Demo {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs dev/demo.ts under `root` with the caller's environment minus anything KLEAR_* or NODE_*. */
+async function runDemo(env: Record<string, string> = {}, root = repoRoot): Promise<Demo> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('KLEAR_') && !name.startsWith('NODE_')
+    )
+  );
+  const child = spawn(process.execPath, [join(root, 'dev', 'demo.ts')], {
+    cwd: root,
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe('npm run demo', () => {
+  it('tells the stand-in story: a token, then an expired bearer refused, with no token shown', async () => {
+    const demo = await runDemo();
+
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+    const run1 = demo.stdout.indexOf('=== Run 1: refresh a token');
+    const run2 = demo.stdout.indexOf('=== Run 2:');
+    expect(run1).toBeGreaterThanOrEqual(0);
+    expect(run2).toBeGreaterThan(run1);
+    const [first, second] = [demo.stdout.slice(run1, run2), demo.stdout.slice(run2)];
+
+    expect(first).toContain('--- Step log, as the runner displays it ---');
+    expect(first).toContain('Got a KlearStack access token by refresh');
+    expect(first).toContain('  access-token: ***\n');
+    expect(first).toContain('  release-version: 7.8.9\n');
+    expect(first).toMatch(/ {2}expires-at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z\n/);
+    expect(first).toContain(
+      '--- Environment variables exported to later steps (values hidden) ---\n  KLEAR_ACCESS_TOKEN\n'
+    );
+    expect(first).toContain('exit code 0: the step succeeded');
+
+    expect(second).toContain('--- Error message ---');
+    expect(second).toContain(
+      'KlearStack rejected the request (HTTP 401): the access token given in access-token has expired'
+    );
+    expect(second).toContain('exit code 1: the step failed');
+    expect(second).not.toContain('access-token: ***');
+
+    expect(demo.stdout).not.toContain('eyJ');
+    expect(demo.stdout).not.toContain('WARNING: secrets reached the log');
+  });
+
+  it("runs once against the server in KLEAR_BASE_URL and exits with the action's exit code", async () => {
+    const server = await startStandIn();
+    try {
+      const env = {
+        KLEAR_BASE_URL: server.url,
+        KLEAR_REFRESH_TOKEN: server.mintRefreshToken(),
+        KLEAR_COMPANY_NAME: server.companyName,
+        KLEAR_ACCESS_TOKEN: server.mintAccessToken()
+      };
+      const ok = await runDemo(env);
+      const refused = await runDemo({ ...env, KLEAR_COMPANY_NAME: 'not-the-company' });
+
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain(`=== Refresh a token at ${new URL(server.url).host} ===`);
+      expect(ok.stdout).toContain('  access-token: ***\n');
+      expect(ok.stdout).not.toContain('Run 2');
+      expect(server.requests[0].bearer).toBe(env.KLEAR_ACCESS_TOKEN);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain('KlearStack rejected the request (HTTP 401)');
+      expect(refused.stdout).not.toContain('not-the-company');
+      for (const output of [ok.stdout, refused.stdout]) expect(output).not.toContain('eyJ');
+      expect(server.requests).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses to guess when only some KLEAR_* variables are set', async () => {
+    const demo = await runDemo({ KLEAR_BASE_URL: 'https://api.example-tenant.com' });
+
+    expect(demo.code).toBe(1);
+    expect(demo.stderr).toContain('KLEAR_REFRESH_TOKEN and KLEAR_COMPANY_NAME are missing');
+    expect(demo.stdout).toBe('');
+  });
+
+  it('says to run npm run bundle when dist/index.js is missing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'klear-demo-'));
+    try {
+      mkdirSync(join(root, 'dev'));
+      for (const file of ['dev/demo.ts', 'dev/runner.ts', 'dev/stand-in.ts', 'action.yml']) {
+        copyFileSync(join(repoRoot, file), join(root, file));
+      }
+      copyFileSync(join(repoRoot, 'package.json'), join(root, 'package.json'));
+      symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
+      const demo = await runDemo({}, root);
+
+      expect(demo.code).toBe(1);
+      expect(demo.stderr).toContain('is missing. Build it first with: npm run bundle');
+      expect(demo.stdout).toBe('');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,1022 @@
+// The bundled action (dist/index.js) run as the GitHub runner runs it, against the KlearStack
+// stand-in: what a workflow author sees in the log, the outputs and the environment, for the happy
+// paths and for every row of the README's "Errors and what to do" table, with and without debug
+// logging. Every case also proves that no secret reached the log, masked or not.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { runAction } from '../dev/runner.ts';
+import type { RunOptions, RunResult } from '../dev/runner.ts';
+import { decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
+import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+
+const REFRESH_PATH = '/access/klearstack/getaccesstokenfromrefreshtoken';
+const LOGIN_PATH = '/access/klearstack/get_access_token';
+const CREDENTIAL_INPUTS = ['refresh-token', 'access-token', 'username', 'password'];
+const SECRETS_HINT = 'secrets are empty on pull requests from forks and on Dependabot runs';
+// What the stand-in's bad-token fault answers with: quotes, a space and a line break.
+const BAD_TOKEN = 'eyJhbGciOiJIUzI1NiJ9 "quoted"\nsecond-line';
+// A run that must end in well under this proves the action does not hang.
+const NO_HANG_MS = 15_000;
+
+const scratch = mkdtempSync(join(tmpdir(), 'klear-e2e-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Cleanups registered by a case, run when it ends whether it passed or not. */
+class Resources {
+  readonly #cleanups: (() => Promise<void> | void)[] = [];
+
+  defer(cleanup: () => Promise<void> | void): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  async standIn(options?: StandInOptions): Promise<StandIn> {
+    const standIn = await startStandIn(options);
+    this.defer(() => standIn.close());
+    return standIn;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all(this.#cleanups.splice(0).map(cleanup => cleanup()));
+  }
+}
+
+async function using<T>(test: (resources: Resources) => Promise<T>): Promise<T> {
+  const resources = new Resources();
+  try {
+    return await test(resources);
+  } finally {
+    await resources.release();
+  }
+}
+
+function refreshInputs(standIn: StandIn): Record<string, string> {
+  return {
+    'base-url': standIn.url,
+    'refresh-token': standIn.mintRefreshToken(),
+    'company-name': standIn.companyName
+  };
+}
+
+function loginInputs(standIn: StandIn): Record<string, string> {
+  return {
+    'base-url': standIn.url,
+    'company-name': standIn.companyName,
+    username: standIn.username,
+    password: standIn.password
+  };
+}
+
+/**
+ * What must hold for every run, passed or failed: each credential input is masked before the action
+ * writes anything else, each token KlearStack issued (`minted`) is masked, no secret is printed at
+ * all (not even masked) except to register its mask, the displayed log shows no JWT, and the
+ * emulator saw no secret before its mask.
+ */
+function expectSecretsKept(result: RunResult, options: RunOptions, minted: string[] = []): void {
+  const inputs = options.inputs ?? {};
+  const credentials = CREDENTIAL_INPUTS.map(name => (inputs[name] ?? '').trim()).filter(Boolean);
+  expect(result.rawLines.slice(0, credentials.length)).toEqual(
+    credentials.map(value => `::add-mask::${value}`)
+  );
+  for (const token of minted) {
+    expect(token).toMatch(/^eyJ/);
+    expect(result.masks).toContain(token);
+  }
+  for (const secret of [...credentials, ...(options.secrets ?? []), ...minted]) {
+    const printed = result.rawLines.filter(
+      line => line.includes(secret) && !line.startsWith('::add-mask::')
+    );
+    expect(printed).toEqual([]);
+  }
+  expect(result.log).not.toContain('eyJ');
+  expect(result.leaks).toEqual([]);
+}
+
+interface Certificate {
+  key: string;
+  cert: string;
+  certPath: string;
+}
+
+let certificate: Certificate | undefined;
+
+/** A self-signed certificate for localhost, made once per run: no key is kept in the repository. */
+function selfSigned(): Certificate {
+  if (certificate) return certificate;
+  const keyPath = join(scratch, 'key.pem');
+  const certPath = join(scratch, 'cert.pem');
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost'
+      ],
+      { stdio: 'ignore' }
+    );
+  } catch (error) {
+    throw new Error(
+      `The TLS cases need the openssl command to make a throwaway certificate: ${(error as Error).message}`,
+      { cause: error }
+    );
+  }
+  certificate = {
+    key: readFileSync(keyPath, 'utf8'),
+    cert: readFileSync(certPath, 'utf8'),
+    certPath
+  };
+  return certificate;
+}
+
+/** An https front for the stand-in with the self-signed certificate; returns its port. */
+async function httpsFront(resources: Resources, standIn: StandIn): Promise<number> {
+  const { key, cert } = selfSigned();
+  const server = createHttpsServer({ key, cert }, async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers: Record<string, string> = {};
+    for (const name of ['content-type', 'authorization', 'user-agent']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const answer = await fetch(standIn.url + (req.url ?? '/'), {
+      method: req.method,
+      headers,
+      body: Buffer.concat(chunks)
+    });
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+    res.end(await answer.text());
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  resources.defer(
+    () =>
+      new Promise<void>(resolve => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })
+  );
+  return (server.address() as AddressInfo).port;
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>(resolve => server.close(() => resolve()));
+  return port;
+}
+
+function hostOf(standIn: StandIn): string {
+  return new URL(standIn.url).host;
+}
+
+/**
+ * A successful run: exit 0, no error, the access-token output is the token the stand-in issued last,
+ * and every token it issued is masked and never printed. Returns that token.
+ */
+function expectToken(result: RunResult, options: RunOptions, standIn: StandIn): string {
+  expect(result.errors).toEqual([]);
+  expect(result.exitCode).toBe(0);
+  const issued = standIn.requests.flatMap(request =>
+    [request.issuedAccessToken, request.issuedRefreshToken].filter(token => token !== undefined)
+  );
+  const latest = standIn.requests.at(-1)?.issuedAccessToken ?? '';
+  expect(result.outputs['access-token']).toBe(latest);
+  expectSecretsKept(result, options, issued);
+  return latest;
+}
+
+describe('the bundled action gets a token', () => {
+  for (const debug of [false, true]) {
+    const env: Record<string, string> = debug ? { RUNNER_DEBUG: '1' } : {};
+    it.concurrent(
+      `exchanges the refresh token and publishes the token the API issued${debug ? ' (RUNNER_DEBUG)' : ''}`,
+      () =>
+        using(async resources => {
+          const standIn = await resources.standIn();
+          const options = { inputs: refreshInputs(standIn), env };
+          const result = await runAction(options);
+
+          const issued = expectToken(result, options, standIn);
+          expect(standIn.requests).toHaveLength(1);
+          const claims = decodeJwtPayload(issued);
+          expect(claims.token_type).toBe('access');
+          expect(result.outputs).toEqual({
+            'access-token': issued,
+            'refresh-token': '',
+            'release-version': '7.8.9',
+            'expires-at': new Date(Number(claims.exp) * 1000).toISOString()
+          });
+          expect(result.exportedEnv).toEqual({ KLEAR_ACCESS_TOKEN: issued });
+          expect(result.log).toContain(
+            'Got a KlearStack access token by refresh; later steps have it in KLEAR_ACCESS_TOKEN.'
+          );
+          expect(result.summary).toContain('refresh token');
+          expect(result.summary).not.toContain(issued);
+          expect(result.summary).not.toContain(options.inputs['refresh-token']);
+          expect(result.summary).not.toContain('eyJ');
+        })
+    );
+  }
+
+  it.concurrent(
+    'posts refresh_token and company_name as a form with its user agent and no Authorization',
+    () =>
+      using(async resources => {
+        const standIn = await resources.standIn();
+        const options = { inputs: refreshInputs(standIn) };
+        const result = await runAction(options);
+
+        expectToken(result, options, standIn);
+        const [request] = standIn.requests;
+        expect(request.method).toBe('POST');
+        expect(request.path).toBe(REFRESH_PATH);
+        expect(request.contentType).toBe('application/x-www-form-urlencoded');
+        expect(request.fields).toEqual({
+          refresh_token: options.inputs['refresh-token'],
+          company_name: standIn.companyName
+        });
+        expect(request.headers['user-agent']).toMatch(/^klear-token-action\//);
+        expect(request.headers.authorization).toBeUndefined();
+      })
+  );
+
+  it.concurrent('sends the access-token input as the bearer', () =>
+    using(async resources => {
+      const standIn = await resources.standIn({ requireBearer: true });
+      const accessToken = standIn.mintAccessToken();
+      const options = { inputs: { ...refreshInputs(standIn), 'access-token': accessToken } };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(standIn.requests[0].headers.authorization).toBe(`Bearer ${accessToken}`);
+    })
+  );
+
+  it.concurrent('appends the endpoint to a base-url with a path prefix and a trailing slash', () =>
+    using(async resources => {
+      const standIn = await resources.standIn({ prefix: '/api' });
+      const options = { inputs: { ...refreshInputs(standIn), 'base-url': `${standIn.url}/` } };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(standIn.requests.map(request => request.path)).toEqual([`/api${REFRESH_PATH}`]);
+    })
+  );
+
+  it.concurrent('uses a base-url that is already the full endpoint URL as it is', () =>
+    using(async resources => {
+      const standIn = await resources.standIn({ prefix: '/api' });
+      const options = {
+        inputs: { ...refreshInputs(standIn), 'base-url': `${standIn.url}${REFRESH_PATH}` }
+      };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(standIn.requests.map(request => request.path)).toEqual([`/api${REFRESH_PATH}`]);
+    })
+  );
+
+  it.concurrent("exports nothing when env-name is '' but still sets the outputs", () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      const options = { inputs: { ...refreshInputs(standIn), 'env-name': '' } };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(result.exportedEnv).toEqual({});
+      expect(result.log).not.toContain('later steps have it');
+    })
+  );
+
+  it.concurrent('exports the token under a custom env-name only', () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      const options = { inputs: { ...refreshInputs(standIn), 'env-name': 'ACME_KLEAR_TOKEN' } };
+      const result = await runAction(options);
+
+      const issued = expectToken(result, options, standIn);
+      expect(result.exportedEnv).toEqual({ ACME_KLEAR_TOKEN: issued });
+      expect(result.log).toContain('later steps have it in ACME_KLEAR_TOKEN');
+    })
+  );
+
+  it.concurrent('logs in with username and password and publishes both new tokens, masked', () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      const options = { inputs: loginInputs(standIn) };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      const [request] = standIn.requests;
+      expect(request.path).toBe(LOGIN_PATH);
+      expect(request.fields).toEqual({
+        username: standIn.username,
+        password: standIn.password,
+        company_name: standIn.companyName
+      });
+      expect(result.outputs['refresh-token']).toBe(request.issuedRefreshToken);
+      expect(result.masks).toContain(request.issuedRefreshToken);
+      expect(result.summary).toContain('login');
+    })
+  );
+
+  it.concurrent('logs in instead when KlearStack rejects the refresh token with 401', () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      const stranger = await resources.standIn();
+      const options = {
+        inputs: { ...loginInputs(standIn), 'refresh-token': stranger.mintRefreshToken() }
+      };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(standIn.requests.map(request => [request.endpoint, request.status])).toEqual([
+        ['refresh', 401],
+        ['login', 200]
+      ]);
+      expect(result.warnings).toContainEqual(expect.stringContaining('logging in'));
+    })
+  );
+
+  it.concurrent('never sends an expired refresh token and logs in instead', () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      const options = {
+        inputs: {
+          ...loginInputs(standIn),
+          'refresh-token': standIn.mintRefreshToken({ expiresIn: -60 })
+        }
+      };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(standIn.requests.map(request => request.endpoint)).toEqual(['login']);
+    })
+  );
+
+  it.concurrent('retries a 503 and succeeds on the next attempt', () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      standIn.fault({ status: 503 });
+      const options = { inputs: refreshInputs(standIn) };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(standIn.requests.map(request => request.status)).toEqual([503, 200]);
+      expect(result.warnings).toContainEqual(
+        expect.stringMatching(/^Attempt 1 failed: .*HTTP 503/)
+      );
+    })
+  );
+
+  it.concurrent(
+    'trusts a private certificate authority given in NODE_EXTRA_CA_CERTS, as the README advises',
+    () =>
+      using(async resources => {
+        const standIn = await resources.standIn();
+        const port = await httpsFront(resources, standIn);
+        const options = {
+          inputs: { ...refreshInputs(standIn), 'base-url': `https://localhost:${port}` },
+          env: { NODE_EXTRA_CA_CERTS: selfSigned().certPath }
+        };
+        const result = await runAction(options);
+
+        expectToken(result, options, standIn);
+        expect(standIn.requests).toHaveLength(1);
+      })
+  );
+});
+
+interface Scenario {
+  inputs: Record<string, string>;
+  env?: Record<string, string>;
+  /** Values besides the credential inputs that must never be printed. */
+  secrets?: string[];
+  /** Further text the error must contain, known only once the case is set up (a port, say). */
+  message?: string[];
+  /** Checks that need what the case set up. */
+  verify?(result: RunResult): void;
+}
+
+interface ErrorCase {
+  name: string;
+  /** The README row's key sentence and anything else the error must say. */
+  message: (string | RegExp)[];
+  standIn?: StandInOptions;
+  arrange(standIn: StandIn, resources: Resources): Promise<Scenario> | Scenario;
+  /** Checks beyond those every error gets. */
+  verify?(result: RunResult, standIn: StandIn): void;
+}
+
+const noRequest = (_result: RunResult, standIn: StandIn): void => {
+  expect(standIn.requests).toEqual([]);
+};
+const requests = (count: number) => (_result: RunResult, standIn: StandIn) => {
+  expect(standIn.requests).toHaveLength(count);
+};
+
+const ERROR_CASES: ErrorCase[] = [
+  {
+    name: 'an empty base-url is named, with the hint about forks and Dependabot',
+    message: ["Input 'base-url' is required but empty", SECRETS_HINT],
+    arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'base-url': '' } }),
+    verify: noRequest
+  },
+  {
+    name: 'an empty company-name is named, with the hint about forks and Dependabot',
+    message: ["Input 'company-name' is required but empty", SECRETS_HINT],
+    arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'company-name': '  ' } }),
+    verify: noRequest
+  },
+  {
+    name: 'no credentials at all are reported, with the hint about forks and Dependabot',
+    message: [
+      "No credentials: input 'refresh-token' is empty and no 'username'/'password'",
+      SECRETS_HINT
+    ],
+    arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'refresh-token': '' } }),
+    verify: noRequest
+  },
+  {
+    name: 'a username without a password is half a login',
+    message: ["Input 'password' is empty but 'username' is set", SECRETS_HINT],
+    arrange: standIn => ({ inputs: { ...loginInputs(standIn), password: '' } }),
+    verify: noRequest
+  },
+  {
+    name: 'a password without a username is half a login',
+    message: ["Input 'username' is empty but 'password' is set"],
+    arrange: standIn => ({ inputs: { ...loginInputs(standIn), username: '' } }),
+    verify: noRequest
+  },
+  {
+    name: 'a base-url without a scheme is not an absolute URL',
+    message: ["Input 'base-url' is not an absolute URL"],
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), 'base-url': 'api.example-tenant.com' }
+    })
+  },
+  {
+    name: 'a plain-http base-url on a remote host is refused',
+    message: ["Input 'base-url' must use https"],
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), 'base-url': 'http://api.example-tenant.com' }
+    })
+  },
+  {
+    name: 'a base-url carrying credentials is refused without showing them',
+    message: ["Input 'base-url' contains a user name or password"],
+    arrange: standIn => ({
+      inputs: {
+        ...refreshInputs(standIn),
+        'base-url': 'https://ci-robot:Url-Pass-7731@api.example-tenant.com'
+      },
+      secrets: ['Url-Pass-7731', 'ci-robot']
+    })
+  },
+  {
+    name: 'a base-url with a query string is refused',
+    message: ["Input 'base-url' must not contain a query string"],
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), 'base-url': `${standIn.url}?company=acme` }
+    }),
+    verify: noRequest
+  },
+  ...['PATH', 'NODE_OPTIONS', 'GITHUB_X', 'Path'].map((name): ErrorCase => ({
+    name: `env-name ${name} is refused as a variable the runner owns`,
+    message: [`Input 'env-name' is '${name}', a variable the runner owns`],
+    arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'env-name': name } }),
+    verify: noRequest
+  })),
+  {
+    name: 'an env-name with a hyphen is not a valid variable name',
+    message: ["Input 'env-name' ('KLEAR-TOKEN') is not a valid environment variable name"],
+    arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'env-name': 'KLEAR-TOKEN' } }),
+    verify: noRequest
+  },
+  {
+    name: "a refresh token stored with 'Bearer ' in front does not look like a token",
+    message: ["Input 'refresh-token' does not look like a token"],
+    arrange: standIn => {
+      const token = standIn.mintRefreshToken();
+      return {
+        inputs: { ...refreshInputs(standIn), 'refresh-token': `Bearer ${token}` },
+        secrets: [token]
+      };
+    },
+    verify: noRequest
+  },
+  {
+    name: 'an access token stored in quotes does not look like a token',
+    message: ["Input 'access-token' does not look like a token"],
+    arrange: standIn => {
+      const token = standIn.mintAccessToken();
+      return {
+        inputs: { ...refreshInputs(standIn), 'access-token': `"${token}"` },
+        secrets: [token]
+      };
+    },
+    verify: noRequest
+  },
+  ...['0', 'ten', '3601'].map((value): ErrorCase => ({
+    name: `timeout-seconds '${value}' is refused`,
+    message: ["Input 'timeout-seconds' must be a whole number from 1 to 3600"],
+    arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'timeout-seconds': value } }),
+    verify: noRequest
+  })),
+  ...['0', '11'].map((value): ErrorCase => ({
+    name: `max-attempts '${value}' is refused`,
+    message: ["Input 'max-attempts' must be a whole number from 1 to 10"],
+    arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'max-attempts': value } }),
+    verify: noRequest
+  })),
+  {
+    name: 'a refresh-interval that is not a duration is refused',
+    message: ["Input 'refresh-interval' must be a duration"],
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), 'refresh-interval': 'forever' }
+    }),
+    verify: noRequest
+  },
+  {
+    name: 'a working-directory that does not exist is refused in run mode',
+    message: ["Input 'working-directory' ('no-such-folder') is not a directory"],
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), run: 'true', 'working-directory': 'no-such-folder' }
+    }),
+    verify: noRequest
+  },
+  {
+    name: 'an expired refresh token is not sent',
+    message: ['The refresh token expired at', 'so it was not sent'],
+    arrange: standIn => ({
+      inputs: {
+        ...refreshInputs(standIn),
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: -3600 })
+      }
+    }),
+    verify: noRequest
+  },
+  {
+    name: 'a 401 for an expired access-token says to leave it empty',
+    message: [
+      'KlearStack rejected the request (HTTP 401): the access token given in access-token has expired',
+      'Leave access-token empty'
+    ],
+    arrange: standIn => {
+      const inputs = { ...refreshInputs(standIn), 'access-token': standIn.mintAccessToken() };
+      standIn.clock.advance(901);
+      return { inputs };
+    },
+    verify: (_result, standIn) => {
+      expect(standIn.requests.map(request => request.status)).toEqual([401]);
+      expect(standIn.requests[0].bearer).toBeDefined();
+    }
+  },
+  {
+    name: 'a 401 for the wrong company-name names company-name',
+    message: [
+      'KlearStack rejected the request (HTTP 401)',
+      'company-name does not match the account'
+    ],
+    arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'company-name': 'wrong-corp' } }),
+    verify: requests(1)
+  },
+  {
+    name: 'a refresh token KlearStack did not issue is rejected with 401',
+    message: ['KlearStack rejected the request (HTTP 401)'],
+    arrange: async (standIn, resources) => {
+      const stranger = await resources.standIn();
+      return {
+        inputs: { ...refreshInputs(standIn), 'refresh-token': stranger.mintRefreshToken() }
+      };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a wrong password is a rejected login',
+    message: ['KlearStack rejected the login (HTTP 401)'],
+    arrange: standIn => ({
+      inputs: { ...loginInputs(standIn), password: 'not-the-password' },
+      secrets: [standIn.password]
+    }),
+    verify: requests(1)
+  },
+  {
+    name: 'a 403 says access was refused',
+    message: ['KlearStack refused access (HTTP 403)'],
+    arrange: standIn => {
+      standIn.fault({ status: 403 });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a base-url missing its prefix meets a 404 naming the URL it tried',
+    message: ['(HTTP 404)', 'Check base-url'],
+    standIn: { prefix: '/api' },
+    arrange: standIn => {
+      const root = new URL(standIn.url).origin;
+      return {
+        inputs: { ...refreshInputs(standIn), 'base-url': root },
+        message: [`KlearStack has no token endpoint at ${root}${REFRESH_PATH} (HTTP 404)`]
+      };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a 500 naming a parameter says it is missing and is not retried',
+    message: [
+      "KlearStack says the required parameter 'refresh_token' is missing or empty (HTTP 500)"
+    ],
+    arrange: standIn => {
+      standIn.faultAlways({ status: 500, body: '{"error": "refresh_token"}' });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a 503 with max-attempts 1 is a server error, given up after one attempt',
+    message: [
+      'KlearStack had a server error or is unavailable (HTTP 503)',
+      '(gave up after 1 attempt in'
+    ],
+    arrange: standIn => {
+      standIn.faultAlways({ status: 503 });
+      return { inputs: { ...refreshInputs(standIn), 'max-attempts': '1' } };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a 502 on every attempt is given up after max-attempts, each retry a warning',
+    message: [
+      'KlearStack had a server error or is unavailable (HTTP 502)',
+      /\(gave up after 2 attempts in \d+\.\d s; max-attempts is 2\)$/
+    ],
+    arrange: standIn => {
+      standIn.faultAlways({ status: 502 });
+      return { inputs: { ...refreshInputs(standIn), 'max-attempts': '2' } };
+    },
+    verify: (result, standIn) => {
+      expect(standIn.requests).toHaveLength(2);
+      expect(result.warnings).toContainEqual(
+        expect.stringMatching(/^Attempt 1 failed: .*HTTP 502/)
+      );
+    }
+  },
+  {
+    name: 'a 429 says the rate is limited',
+    message: ['KlearStack is limiting the rate of requests (HTTP 429)'],
+    arrange: standIn => {
+      standIn.faultAlways({ status: 429, headers: { 'Retry-After': '1' } });
+      return { inputs: { ...refreshInputs(standIn), 'max-attempts': '1' } };
+    },
+    verify: requests(1)
+  },
+  ...[307, 301].map((status): ErrorCase => ({
+    name: `a ${status} redirect is refused and its target receives nothing`,
+    message: [`KlearStack answered with a redirect (HTTP ${status}) to `],
+    arrange: async (standIn, resources) => {
+      const elsewhere = await resources.standIn();
+      standIn.faultAlways({
+        kind: 'redirect',
+        status,
+        location: `${elsewhere.url}${REFRESH_PATH}`
+      });
+      return {
+        inputs: refreshInputs(standIn),
+        message: [`redirect (HTTP ${status}) to ${hostOf(elsewhere)};`],
+        verify: () => expect(elsewhere.requests).toEqual([])
+      };
+    },
+    verify: requests(1)
+  })),
+  {
+    name: 'an API that never answers times out after timeout-seconds',
+    message: [/^No complete answer from 127\.0\.0\.1:\d+ within 1 s \(timeout-seconds\)/],
+    arrange: standIn => {
+      standIn.faultAlways({ kind: 'hang' });
+      return { inputs: { ...refreshInputs(standIn), 'timeout-seconds': '1', 'max-attempts': '1' } };
+    },
+    verify: result => expect(result.durationMs).toBeLessThan(NO_HANG_MS)
+  },
+  {
+    name: 'an answer trickled byte by byte times out after timeout-seconds',
+    message: [/^No complete answer from 127\.0\.0\.1:\d+ within 1 s \(timeout-seconds\)/],
+    arrange: standIn => {
+      standIn.faultAlways({ kind: 'trickle', intervalMs: 100 });
+      return { inputs: { ...refreshInputs(standIn), 'timeout-seconds': '1', 'max-attempts': '1' } };
+    },
+    verify: result => expect(result.durationMs).toBeLessThan(NO_HANG_MS)
+  },
+  {
+    name: 'an answer that stops halfway times out after timeout-seconds',
+    message: [/^No complete answer from 127\.0\.0\.1:\d+ within 1 s \(timeout-seconds\)/],
+    arrange: standIn => {
+      standIn.faultAlways({ kind: 'stall-body' });
+      return { inputs: { ...refreshInputs(standIn), 'timeout-seconds': '1', 'max-attempts': '1' } };
+    },
+    verify: result => expect(result.durationMs).toBeLessThan(NO_HANG_MS)
+  },
+  {
+    name: 'a closed port is a refused connection',
+    message: ['refused the connection (ECONNREFUSED)'],
+    arrange: async standIn => {
+      const port = await closedPort();
+      return {
+        inputs: {
+          ...refreshInputs(standIn),
+          'base-url': `http://127.0.0.1:${port}`,
+          'max-attempts': '1'
+        },
+        message: [`127.0.0.1:${port} refused the connection (ECONNREFUSED)`]
+      };
+    }
+  },
+  {
+    name: 'a connection reset mid-request is a failed connection',
+    message: [/^The connection to 127\.0\.0\.1:\d+ failed before a complete answer/],
+    arrange: standIn => {
+      standIn.faultAlways({ kind: 'reset' });
+      return { inputs: { ...refreshInputs(standIn), 'max-attempts': '1' } };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a host name that does not resolve is a DNS failure',
+    message: ['The host klear-token-action.invalid could not be found (DNS)'],
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), 'base-url': 'https://klear-token-action.invalid' }
+    })
+  },
+  {
+    name: 'a self-signed certificate is a TLS failure pointing at NODE_EXTRA_CA_CERTS',
+    message: ['The TLS connection to localhost:', 'NODE_EXTRA_CA_CERTS'],
+    arrange: async (standIn, resources) => {
+      const port = await httpsFront(resources, standIn);
+      return {
+        inputs: { ...refreshInputs(standIn), 'base-url': `https://localhost:${port}` },
+        message: [`The TLS connection to localhost:${port} failed (DEPTH_ZERO_SELF_SIGNED_CERT)`]
+      };
+    },
+    verify: noRequest
+  },
+  {
+    name: 'a trusted certificate for another host name is a TLS failure',
+    message: ['The TLS connection to 127.0.0.1:', '(ERR_TLS_CERT_ALTNAME_INVALID)'],
+    arrange: async (standIn, resources) => {
+      const port = await httpsFront(resources, standIn);
+      return {
+        inputs: { ...refreshInputs(standIn), 'base-url': `https://127.0.0.1:${port}` },
+        env: { NODE_EXTRA_CA_CERTS: selfSigned().certPath }
+      };
+    },
+    verify: noRequest
+  },
+  {
+    name: 'a 200 that is not JSON carried no token',
+    message: ['KlearStack answered HTTP 200 but the body is not a JSON object'],
+    arrange: standIn => {
+      standIn.fault({ kind: 'non-json' });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a 200 without an access_token exports nothing',
+    message: ['KlearStack answered HTTP 200 without an access_token'],
+    arrange: standIn => {
+      standIn.fault({ kind: 'missing-token' });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a 200 whose access_token is not a token is masked before it is refused',
+    message: ['KlearStack answered HTTP 200 with an access_token that is not a token'],
+    arrange: standIn => {
+      standIn.fault({ kind: 'bad-token' });
+      return {
+        inputs: refreshInputs(standIn),
+        secrets: [BAD_TOKEN, ...BAD_TOKEN.split(/[ \n]/)]
+      };
+    },
+    verify: result => {
+      expect(result.masks).toContain(BAD_TOKEN);
+      const maskedAt = result.rawLines.findIndex(line => line.startsWith('::add-mask::eyJhbGci'));
+      const failedAt = result.rawLines.findIndex(line => line.startsWith('::error::'));
+      expect(maskedAt).toBeGreaterThanOrEqual(0);
+      expect(maskedAt).toBeLessThan(failedAt);
+    }
+  },
+  {
+    name: 'an oversized chunked answer is abandoned',
+    message: ["KlearStack's answer was larger than 1024 KiB"],
+    arrange: standIn => {
+      standIn.fault({ kind: 'oversized', bytes: 3 * 1024 * 1024 });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: result => expect(result.durationMs).toBeLessThan(NO_HANG_MS)
+  },
+  {
+    name: 'an answer whose Content-Length is over the limit is abandoned',
+    message: ["KlearStack's answer was larger than 1024 KiB"],
+    arrange: standIn => {
+      standIn.fault({ status: 200, body: `{"access_token":"${'A'.repeat(1024 * 1024 + 1)}"}` });
+      return { inputs: refreshInputs(standIn) };
+    }
+  },
+  ...[500, 503, 401].map((status): ErrorCase => ({
+    name: `a ${status} echoing the refresh token and bearer shows none of the body`,
+    message: [`(HTTP ${status})`],
+    arrange: standIn => {
+      standIn.faultAlways({ kind: 'echo', status });
+      return {
+        inputs: {
+          ...refreshInputs(standIn),
+          'access-token': standIn.mintAccessToken(),
+          'max-attempts': '1'
+        },
+        secrets: [standIn.companyName]
+      };
+    },
+    verify: (result, standIn) => {
+      expect(standIn.requests).toHaveLength(1);
+      expect(result.errors[0]).not.toMatch(/fields|headers|authorization|Bearer/i);
+    }
+  })),
+  {
+    name: 'a 400 says the request was incomplete',
+    message: ['KlearStack refused the refresh request as incomplete (HTTP 400)'],
+    arrange: standIn => {
+      standIn.fault({ status: 400, body: '{"error": "Please provide refresh token."}' });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'an unexpected status is named',
+    message: ['KlearStack answered with an unexpected HTTP 418'],
+    arrange: standIn => {
+      standIn.fault({ status: 418 });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: requests(1)
+  }
+];
+
+for (const debug of [false, true]) {
+  describe(`every error ends the step with one error and no secret${debug ? ' (RUNNER_DEBUG)' : ''}`, () => {
+    for (const errorCase of ERROR_CASES) {
+      it.concurrent(errorCase.name, () =>
+        using(async resources => {
+          const standIn = await resources.standIn(errorCase.standIn);
+          const scenario = await errorCase.arrange(standIn, resources);
+          const options: RunOptions = {
+            inputs: scenario.inputs,
+            env: { ...scenario.env, ...(debug ? { RUNNER_DEBUG: '1' } : {}) },
+            secrets: scenario.secrets,
+            timeoutMs: NO_HANG_MS * 2
+          };
+          const result = await runAction(options);
+
+          expect(result.errors).toHaveLength(1);
+          for (const part of [...errorCase.message, ...(scenario.message ?? [])]) {
+            if (typeof part === 'string') expect(result.errors[0]).toContain(part);
+            else expect(result.errors[0]).toMatch(part);
+          }
+          expect(result.exitCode).toBe(1);
+          expect(result.outputs).toEqual({});
+          expect(result.exportedEnv).toEqual({});
+          expect(result.timedOut).toBe(false);
+          if (debug && standIn.requests.length > 0) expect(result.log).toMatch(/##\[debug\]POST /);
+          expectSecretsKept(result, options);
+          errorCase.verify?.(result, standIn);
+          scenario.verify?.(result);
+        })
+      );
+    }
+  });
+}
+
+describe('run mode', () => {
+  it.concurrent("fails the step with the command's exit code and says so", () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      const options = { inputs: { ...refreshInputs(standIn), run: 'exit 3' } };
+      const result = await runAction(options);
+
+      expect(result.exitCode).toBe(3);
+      expect(result.errors).toEqual(['The command exited with code 3.']);
+      expectSecretsKept(result, options, [standIn.requests[0].issuedAccessToken ?? '']);
+    })
+  );
+
+  it.concurrent('masks the token and the credentials when the command prints them', () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      const options = {
+        inputs: {
+          ...refreshInputs(standIn),
+          'access-token': standIn.mintAccessToken(),
+          run: [
+            'echo "token: $KLEAR_ACCESS_TOKEN"',
+            'echo "file: $(cat "$KLEAR_ACCESS_TOKEN_FILE")"',
+            'echo "refresh: $(printenv \'INPUT_REFRESH-TOKEN\')"',
+            'echo "bearer: $(printenv \'INPUT_ACCESS-TOKEN\')"'
+          ].join('\n')
+        }
+      };
+      const result = await runAction(options);
+
+      expect(result.exitCode).toBe(0);
+      expect(result.leaks).toEqual([]);
+      expect(result.masks).toContain(standIn.requests[0].issuedAccessToken);
+      expect(result.log.split('\n')).toEqual(
+        expect.arrayContaining(['token: ***', 'file: ***', 'refresh: ***', 'bearer: ***'])
+      );
+      expect(result.log).not.toContain('eyJ');
+    })
+  );
+});
+
+describe('the leak detector the cases above rely on', () => {
+  function fixture(name: string, source: string): string {
+    const path = join(scratch, name);
+    writeFileSync(path, source);
+    return path;
+  }
+
+  it('reports a refresh-token input printed before it was masked', async () => {
+    const entry = fixture(
+      'prints-before-masking.mjs',
+      [
+        "const token = process.env['INPUT_REFRESH-TOKEN'];",
+        'console.log(`refreshing with ${token}`);',
+        'console.log(`::add-mask::${token}`);',
+        'console.log(`refreshing with ${token}`);'
+      ].join('\n')
+    );
+    const result = await runAction({ entry, inputs: { 'refresh-token': 'rt-Secret-Value-42' } });
+
+    expect(result.leaks).toHaveLength(1);
+    expect(result.leaks[0]).toMatchObject({ line: 1 });
+    expect(result.leaks[0].secret).toContain('input refresh-token');
+    expect(result.log).toContain('refreshing with ***');
+  });
+
+  it('reports a token set as an output and printed without a mask', async () => {
+    const entry = fixture(
+      'unmasked-output.mjs',
+      [
+        "import { appendFileSync } from 'node:fs';",
+        "const token = 'eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl';",
+        'console.log(`got ${token}`);',
+        'appendFileSync(process.env.GITHUB_OUTPUT, `access-token=${token}\\n`);'
+      ].join('\n')
+    );
+    const result = await runAction({ entry });
+
+    expect(result.leaks.map(leak => leak.secret)).toEqual([
+      expect.stringContaining('output access-token')
+    ]);
+  });
+
+  it('reports nothing when the secret is masked before it is printed', async () => {
+    const entry = fixture(
+      'masks-first.mjs',
+      [
+        "const token = process.env['INPUT_REFRESH-TOKEN'];",
+        'console.log(`::add-mask::${token}`);',
+        'console.log(`refreshing with ${token}`);'
+      ].join('\n')
+    );
+    const result = await runAction({ entry, inputs: { 'refresh-token': 'rt-Secret-Value-42' } });
+
+    expect(result.leaks).toEqual([]);
+    expect(result.log).toBe('refreshing with ***');
+  });
+});

@@ -1,0 +1,437 @@
+// `npm run bench -- [--rounds N] [--warmup N] [--memory-rounds N] [--bundle PATH] [--out PATH]
+//   [--compare PATH]...`:
+// measures the bundled action against the physical floor of its job — a bare Node process that
+// makes the same POST to the same server and writes one output — and writes the figures to
+// bench-results.json. The step runs in every job of every pipeline that uses it, so its cost is
+// multiplied by all of them. Each --compare adds another build of the action to the same rounds,
+// so that a candidate change is measured against the same floor, run for run.
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ENDPOINTS } from '../src/endpoints.ts';
+import { USER_AGENT } from '../src/version.ts';
+import { actionInputs } from './runner.ts';
+import { startStandIn } from './stand-in.ts';
+import type { StandIn } from './stand-in.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const TARGETS = { timeRatio: 1.15, rssRatio: 1.2, bundleKiB: 150 };
+
+// What any implementation of the step must do at the least: the action's request (a fresh
+// connection, the same headers and form), then one output line.
+const FLOOR_BODY = `const env = process.env;
+const body = new URLSearchParams({
+  refresh_token: env['INPUT_REFRESH-TOKEN'],
+  company_name: env['INPUT_COMPANY-NAME']
+}).toString();
+const req = request(env['INPUT_BASE-URL'] + '${ENDPOINTS.refresh}', {
+  method: 'POST',
+  agent: false,
+  headers: {
+    'user-agent': '${USER_AGENT}',
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json'
+  }
+}, res => {
+  const chunks = [];
+  res.on('data', chunk => chunks.push(chunk));
+  res.on('end', () => {
+    const { access_token } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    appendFileSync(env.GITHUB_OUTPUT, 'access-token=' + access_token + '\\n');
+  });
+});
+req.end(body);
+`;
+
+const CJS_IMPORTS = `const { request } = require('node:http');
+const { appendFileSync } = require('node:fs');
+`;
+
+// The floor is CommonJS because that is the cheapest way to run it. Written as an ES module,
+// `import … from 'node:http'` builds the module's namespace, which evaluates node:http's lazy
+// WebSocket getters and so loads Node's internal undici: some 17 ms here, none of it physical.
+const FLOORS = {
+  floor: CJS_IMPORTS + FLOOR_BODY,
+  // Every real base-url is https (http is refused except on loopback), so a real job's floor loads
+  // node:https, and with it TLS and crypto; this stand-in speaks http, so the floor above does not.
+  floorHttps: `${CJS_IMPORTS}require('node:https');\n${FLOOR_BODY}`,
+  floorEsm: `import { request } from 'node:http';\nimport { appendFileSync } from 'node:fs';\n${FLOOR_BODY}`
+};
+
+// Preloaded only in the memory rounds, into every contender alike: a process can report its own
+// peak RSS, but Node gives a parent no per-child rusage, and /usr/bin/time is not everywhere.
+const PROBE = `process.on('exit', () => {
+  const usage = process.resourceUsage();
+  require('node:fs').writeSync(3, usage.maxRSS + ' ' + (usage.userCPUTime + usage.systemCPUTime));
+});
+`;
+
+type Expect = 'token' | 'input-error' | 'nothing';
+
+interface Contender {
+  key: string;
+  label: string;
+  script: string;
+  inputs: 'valid' | 'invalid';
+  expect: Expect;
+}
+
+interface Run {
+  wallMs: number;
+  rssKiB?: number;
+  cpuMs?: number;
+}
+
+interface Spread {
+  median: number;
+  p10: number;
+  p90: number;
+  min: number;
+  max: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
+}
+
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const round = (value: number) => Number(value.toFixed(3));
+  return {
+    median: round(quantile(sorted, 0.5)),
+    p10: round(quantile(sorted, 0.1)),
+    p90: round(quantile(sorted, 0.9)),
+    min: round(sorted[0]),
+    max: round(sorted[sorted.length - 1])
+  };
+}
+
+/** Every input action.yml declares, with its default: the runner passes them all. */
+function declaredInputs(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(actionInputs()).map(([name, input]) => [
+      `INPUT_${name.replace(/ /g, '_').toUpperCase()}`,
+      input.default
+    ])
+  );
+}
+
+interface Bench {
+  standIn: StandIn;
+  dir: string;
+  probe: string;
+  inputs: Record<string, string>;
+  refreshToken: string;
+  serial: number;
+}
+
+async function runOnce(bench: Bench, contender: Contender, probed: boolean): Promise<Run> {
+  const runDir = join(bench.dir, `run-${bench.serial++}`);
+  const temp = join(runDir, 'temp');
+  await mkdir(temp, { recursive: true });
+  const files = Object.fromEntries(
+    ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE', 'GITHUB_PATH'].map(
+      name => [name, join(runDir, name.toLowerCase())]
+    )
+  );
+  await Promise.all(Object.values(files).map(file => writeFile(file, '')));
+  const inputs =
+    contender.inputs === 'valid'
+      ? {
+          'INPUT_BASE-URL': bench.standIn.url,
+          'INPUT_REFRESH-TOKEN': bench.refreshToken,
+          'INPUT_COMPANY-NAME': bench.standIn.companyName
+        }
+      : // Fails validation after the secrets are masked, before any request.
+        { 'INPUT_BASE-URL': 'not a url', 'INPUT_COMPANY-NAME': bench.standIn.companyName };
+  // A clean environment: nothing from the caller's shell (a proxy, NODE_OPTIONS) may tilt a run.
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: temp,
+    GITHUB_WORKSPACE: runDir,
+    ...files,
+    ...bench.inputs,
+    ...inputs
+  };
+  const requestsBefore = bench.standIn.requests.length;
+  const args = probed ? ['--require', bench.probe, contender.script] : [contender.script];
+  let stdout = '';
+  let stderr = '';
+  let probe = '';
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, args, {
+    env,
+    cwd: runDir,
+    stdio: ['ignore', 'pipe', 'pipe', probed ? 'pipe' : 'ignore']
+  });
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  (child.stdio[3] as NodeJS.ReadableStream | null)
+    ?.setEncoding('utf8')
+    .on('data', (chunk: string) => (probe += chunk));
+  // 'close' (all output read) can follow 'exit' within the same tick: listen for both at once.
+  const closed = new Promise(done => child.once('close', done));
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('exit', exitCode => done(exitCode));
+  });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  await closed;
+
+  const output = await readFile(files.GITHUB_OUTPUT, 'utf8');
+  const requests = bench.standIn.requests.slice(requestsBefore);
+  const problem = check(contender.expect, code, output, requests, stdout);
+  if (problem) {
+    throw new Error(
+      `${contender.label}: ${problem}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`.trim()
+    );
+  }
+  await rm(runDir, { recursive: true, force: true });
+  if (!probed) return { wallMs };
+  const [rssKiB, cpuMicros] = probe.split(' ').map(Number);
+  return { wallMs, rssKiB, cpuMs: cpuMicros / 1000 };
+}
+
+// A fast run that did the wrong thing would be a meaningless figure.
+function check(
+  expect: Expect,
+  code: number | null,
+  output: string,
+  requests: StandIn['requests'],
+  stdout: string
+): string | undefined {
+  if (expect === 'nothing') return code === 0 ? undefined : `exit code ${code}`;
+  if (expect === 'input-error') {
+    if (code !== 1) return `expected exit code 1, got ${code}`;
+    if (requests.length > 0) return 'made a request although its input was invalid';
+    if (!stdout.includes('::error::')) return 'failed without an ::error:: line';
+    return undefined;
+  }
+  if (code !== 0) return `exit code ${code}`;
+  if (requests.length !== 1 || requests[0].status !== 200 || requests[0].endpoint !== 'refresh') {
+    return `expected one successful refresh, the stand-in saw ${JSON.stringify(requests.map(r => [r.endpoint, r.status]))}`;
+  }
+  if (!output.includes(requests[0].issuedAccessToken ?? '\0')) {
+    return 'the token the stand-in issued is not in GITHUB_OUTPUT';
+  }
+  return undefined;
+}
+
+/** Each round runs every contender once, in an order rotated by round, so drift hits all alike. */
+async function rounds(
+  bench: Bench,
+  contenders: Contender[],
+  count: number,
+  probed: boolean
+): Promise<Record<string, Run>[]> {
+  const results: Record<string, Run>[] = [];
+  for (let round = 0; round < count; round++) {
+    const result: Record<string, Run> = {};
+    for (let i = 0; i < contenders.length; i++) {
+      const contender = contenders[(round + i) % contenders.length];
+      result[contender.key] = await runOnce(bench, contender, probed);
+    }
+    results.push(result);
+  }
+  return results;
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
+
+function ratio(value: number): string {
+  return `${value.toFixed(2)}×`;
+}
+
+function mib(kib: number): string {
+  return `${(kib / 1024).toFixed(1)} MiB`;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '30' },
+      warmup: { type: 'string', default: '3' },
+      'memory-rounds': { type: 'string', default: '10' },
+      bundle: { type: 'string', default: join(ROOT, 'dist', 'index.js') },
+      compare: { type: 'string', multiple: true, default: [] },
+      out: { type: 'string', default: join(ROOT, 'bench-results.json') }
+    }
+  });
+  const roundCount = Number(values.rounds);
+  const warmup = Number(values.warmup);
+  const memoryRounds = Number(values['memory-rounds']);
+  const bundle = resolve(values.bundle);
+  const cores = availableParallelism();
+  const loadBefore = loadavg()[0];
+  if (loadBefore > cores / 2) {
+    console.error(
+      `Warning: load average ${loadBefore.toFixed(2)} on ${cores} cores; the figures will be noisy.`
+    );
+  }
+
+  const dir = await mkdtemp(join(tmpdir(), 'klear-bench-'));
+  const standIn = await startStandIn();
+  try {
+    const script = async (name: string, text: string) => {
+      await writeFile(join(dir, name), text);
+      return join(dir, name);
+    };
+    const valid = { inputs: 'valid', expect: 'token' } as const;
+    const contenders: Contender[] = [
+      { key: 'floor', label: 'floor', script: await script('floor.cjs', FLOORS.floor), ...valid },
+      { key: 'action', label: 'action', script: bundle, ...valid },
+      {
+        key: 'startup',
+        label: 'action start-up (invalid input)',
+        script: bundle,
+        inputs: 'invalid',
+        expect: 'input-error'
+      },
+      {
+        key: 'floorHttps',
+        label: 'floor, also loading node:https',
+        script: await script('floor-https.cjs', FLOORS.floorHttps),
+        ...valid
+      },
+      {
+        key: 'floorEsm',
+        label: 'floor written as an ES module',
+        script: await script('floor-esm.mjs', FLOORS.floorEsm),
+        ...valid
+      },
+      {
+        key: 'node',
+        label: 'bare node (empty script)',
+        script: await script('empty.cjs', ''),
+        inputs: 'valid',
+        expect: 'nothing'
+      },
+      ...values.compare.map((path, i) => ({
+        key: `compare${i + 1}`,
+        label: `compared: ${path}`,
+        script: resolve(path),
+        ...valid
+      }))
+    ];
+    const bench: Bench = {
+      standIn,
+      dir,
+      probe: await script('probe.cjs', PROBE),
+      inputs: declaredInputs(),
+      // Long-lived, as a stored refresh token usually is: one near its expiry adds a warning.
+      refreshToken: standIn.mintRefreshToken({ expiresIn: 30 * 86400 }),
+      serial: 0
+    };
+
+    await rounds(bench, contenders, warmup, false);
+    const timed = await rounds(bench, contenders, roundCount, false);
+    const probed = await rounds(bench, contenders, memoryRounds, true);
+
+    const per = <T>(make: (key: string) => T) =>
+      Object.fromEntries(contenders.map(c => [c.key, make(c.key)]));
+    const wallMs = per(key => spread(timed.map(round => round[key].wallMs)));
+    const wallRatio = per(key =>
+      spread(timed.map(round => round[key].wallMs / round.floor.wallMs))
+    );
+    const cpuMs = per(key => spread(probed.map(round => round[key].cpuMs ?? NaN)));
+    const cpuRatio = per(key =>
+      spread(probed.map(round => (round[key].cpuMs ?? NaN) / (round.floor.cpuMs ?? NaN)))
+    );
+    const maxRssKiB = per(key => spread(probed.map(round => round[key].rssKiB ?? NaN)));
+    const rssRatio = per(key =>
+      spread(probed.map(round => (round[key].rssKiB ?? NaN) / (round.floor.rssKiB ?? NaN)))
+    );
+    // The action against the two reference floors, run for run, for the reader to weigh the target.
+    const actionVersus = {
+      floorHttps: spread(timed.map(round => round.action.wallMs / round.floorHttps.wallMs)),
+      floorEsm: spread(timed.map(round => round.action.wallMs / round.floorEsm.wallMs))
+    };
+    const bundleBytes = (await stat(bundle)).size;
+    const results = {
+      date: new Date().toISOString(),
+      machine: {
+        cpu: cpus()[0]?.model.trim() ?? 'unknown',
+        cores,
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        loadAverageBefore: Number(loadBefore.toFixed(2)),
+        loadAverageAfter: Number(loadavg()[0].toFixed(2))
+      },
+      rounds: roundCount,
+      warmup,
+      memoryRounds,
+      contenders: Object.fromEntries(contenders.map(c => [c.key, c.label])),
+      // Ratios are medians of per-round ratios to the floor run in the same round.
+      wallMs,
+      wallRatio,
+      cpuMs,
+      cpuRatio,
+      maxRssKiB,
+      rssRatio,
+      actionVersus,
+      bundleBytes,
+      targets: TARGETS,
+      met: {
+        time: wallRatio.action.median <= TARGETS.timeRatio,
+        rss: rssRatio.action.median <= TARGETS.rssRatio,
+        bundle: bundleBytes < TARGETS.bundleKiB * 1024
+      }
+    };
+    await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
+
+    const versus = (r: Spread, key: string) =>
+      key === 'floor' ? '1' : `${ratio(r.median)} (${ratio(r.p10)}–${ratio(r.p90)})`;
+    const lines = [
+      '| Contender | Wall, median (p10–p90) | ÷ floor, per round | CPU | Peak RSS | ÷ floor |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...contenders.map(({ key, label }) => {
+        const wall = wallMs[key];
+        return [
+          '',
+          label,
+          `${ms(wall.median)} (${ms(wall.p10)}–${ms(wall.p90)})`,
+          versus(wallRatio[key], key),
+          ms(cpuMs[key].median),
+          mib(maxRssKiB[key].median),
+          key === 'floor' ? '1' : ratio(rssRatio[key].median),
+          ''
+        ]
+          .join(' | ')
+          .trim();
+      }),
+      '',
+      '| Target | Measured | Met |',
+      '| --- | --- | --- |',
+      `| Whole step ≤ ${ratio(TARGETS.timeRatio)} the floor | ${ratio(wallRatio.action.median)} | ${results.met.time ? 'yes' : 'no'} |`,
+      `| Peak RSS ≤ ${ratio(TARGETS.rssRatio)} the floor's | ${ratio(rssRatio.action.median)} | ${results.met.rss ? 'yes' : 'no'} |`,
+      `| dist/index.js < ${TARGETS.bundleKiB} KiB | ${(bundleBytes / 1024).toFixed(1)} KiB | ${results.met.bundle ? 'yes' : 'no'} |`,
+      `| (Whole step ÷ the floor also loading node:https) | ${ratio(actionVersus.floorHttps.median)} | |`,
+      `| (Whole step ÷ the floor written as an ES module) | ${ratio(actionVersus.floorEsm.median)} | |`
+    ];
+    console.log(lines.join('\n'));
+    console.log(
+      `\n${roundCount} interleaved rounds after ${warmup} warm-ups; CPU and RSS from ${memoryRounds} more. ${results.machine.cpu}, ${cores} cores, Node ${process.version}, load ${results.machine.loadAverageBefore} → ${results.machine.loadAverageAfter}.`
+    );
+    console.log(`Figures written to ${values.out}.`);
+  } finally {
+    await standIn.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,154 @@
+// `npm run demo`: the bundled action run as the GitHub runner runs it, printed as a workflow author
+// would see it. Against the built-in KlearStack stand-in: one run that gets a token, then one whose
+// refresh fails. With KLEAR_BASE_URL, KLEAR_REFRESH_TOKEN and KLEAR_COMPANY_NAME set (and optionally
+// KLEAR_ACCESS_TOKEN): one run against that server, exiting with the action's exit code.
+// Nothing here prints a token: the log is the runner's masked view and token outputs show as ***.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runAction } from './runner.ts';
+import type { RunOptions, RunResult } from './runner.ts';
+import { startStandIn } from './stand-in.ts';
+
+const ENTRY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const TOKEN_OUTPUTS = new Set(['access-token', 'refresh-token']);
+const REAL_SERVER_VARIABLES = ['KLEAR_BASE_URL', 'KLEAR_REFRESH_TOKEN', 'KLEAR_COMPANY_NAME'];
+
+function heading(title: string): void {
+  console.log(`\n=== ${title} ===`);
+}
+
+function section(title: string, lines: string[]): void {
+  console.log(`\n--- ${title} ---`);
+  for (const line of lines.length ? lines : ['(none)']) console.log(line ? `  ${line}` : '');
+}
+
+/** What the step shows: its log, outputs (tokens as ***), exported names, summary and result. */
+function show(result: RunResult): void {
+  section('Step log, as the runner displays it', result.log.split('\n'));
+  if (result.errors.length > 0) section('Error message', result.errors);
+  section(
+    'Outputs',
+    Object.entries(result.outputs).map(([name, value]) => {
+      const shown = value === '' ? '(empty)' : TOKEN_OUTPUTS.has(name) ? '***' : value;
+      return `${name}: ${shown}`;
+    })
+  );
+  section(
+    'Environment variables exported to later steps (values hidden)',
+    Object.keys(result.exportedEnv)
+  );
+  if (result.summary) section('Job summary', result.summary.trimEnd().split('\n'));
+  if (result.leaks.length > 0) {
+    section(
+      'WARNING: secrets reached the log before they were masked',
+      result.leaks.map(leak => `line ${leak.line}: ${leak.text}`)
+    );
+  }
+  section('Result', [
+    result.exitCode === 0
+      ? 'exit code 0: the step succeeded'
+      : `exit code ${result.exitCode ?? `none (${result.signal})`}: the step failed`
+  ]);
+}
+
+async function againstStandIn(): Promise<number> {
+  const standIn = await startStandIn();
+  try {
+    // What the workflow's secrets would hold.
+    const refreshToken = standIn.mintRefreshToken();
+    heading(`Run 1: refresh a token (KlearStack stand-in at ${standIn.url})`);
+    const first = await runAction({
+      inputs: {
+        'base-url': standIn.url,
+        'refresh-token': refreshToken,
+        'company-name': standIn.companyName,
+        'access-token': standIn.mintAccessToken()
+      }
+    });
+    show(first);
+
+    heading('Run 2: 15 minutes later, the access token from run 1 has expired');
+    console.log(
+      "\nThe stand-in's clock moves on 15 minutes and the step runs again with run 1's token as access-token."
+    );
+    standIn.clock.advance(15 * 60 + 1);
+    const second = await runAction({
+      inputs: {
+        'base-url': standIn.url,
+        'refresh-token': refreshToken,
+        'company-name': standIn.companyName,
+        'access-token': first.outputs['access-token'] ?? ''
+      }
+    });
+    show(second);
+
+    if (first.exitCode !== 0 || second.exitCode === 0) {
+      console.error(
+        '\nThe demo did not go as expected (run 1 should succeed, run 2 should fail): the bundle may be broken. Run npm test.'
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    await standIn.close();
+  }
+}
+
+async function againstRealServer(env: NodeJS.ProcessEnv): Promise<number> {
+  const baseUrl = env.KLEAR_BASE_URL ?? '';
+  let host = 'the server in KLEAR_BASE_URL';
+  try {
+    host = new URL(baseUrl).host;
+  } catch {
+    // The action explains what is wrong with the URL; the heading just stays generic.
+  }
+  heading(`Refresh a token at ${host}`);
+  const options: RunOptions = {
+    inputs: {
+      'base-url': baseUrl,
+      'refresh-token': env.KLEAR_REFRESH_TOKEN ?? '',
+      'company-name': env.KLEAR_COMPANY_NAME ?? '',
+      'access-token': env.KLEAR_ACCESS_TOKEN ?? ''
+    },
+    // A real runner masks a value that comes from a secret; the company name is one.
+    secrets: [env.KLEAR_COMPANY_NAME ?? ''],
+    timeoutMs: 5 * 60_000
+  };
+  // Proxy settings and private CAs apply to the action as they would on a self-hosted runner.
+  const passOn = ['HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'NODE_EXTRA_CA_CERTS'];
+  options.env = Object.fromEntries(
+    passOn.flatMap(name => (env[name] === undefined ? [] : [[name, env[name]]]))
+  );
+  const result = await runAction(options);
+  show(result);
+  return result.exitCode ?? 1;
+}
+
+async function main(): Promise<number> {
+  if (!existsSync(ENTRY)) {
+    console.error(
+      `The bundled action ${ENTRY} is missing. Build it first with: npm run bundle (then npm run demo again).`
+    );
+    return 1;
+  }
+  const given = REAL_SERVER_VARIABLES.filter(name => process.env[name]);
+  if (given.length === 0) return againstStandIn();
+  if (given.length < REAL_SERVER_VARIABLES.length) {
+    const missing = REAL_SERVER_VARIABLES.filter(name => !process.env[name]);
+    console.error(
+      `To run against your own KlearStack, set all of ${REAL_SERVER_VARIABLES.join(', ')}; ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} missing. Unset them all to use the built-in stand-in.`
+    );
+    return 1;
+  }
+  return againstRealServer(process.env);
+}
+
+main().then(
+  code => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`The demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+);
