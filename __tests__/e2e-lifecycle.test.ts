@@ -485,6 +485,18 @@ describe('run mode', () => {
     expect(result.summary).toContain('| Command exit code | 0 |');
   });
 
+  it("keeps the action's inputs (the refresh token, the password) out of the command's environment", async () => {
+    const { standIn } = await klear();
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      ...login(standIn),
+      run: 'echo "inputs=$(env | grep -ci "^INPUT_" || true) token=${KLEAR_ACCESS_TOKEN:+set} file=${KLEAR_ACCESS_TOKEN_FILE:+set}"'
+    });
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log.split('\n')).toContain('inputs=0 token=set file=set');
+  });
+
   it('runs the command in working-directory', async () => {
     const { standIn } = await klear();
     const workspace = tempDir();

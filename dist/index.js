@@ -2797,7 +2797,7 @@ async function keepFresh(options, deps) {
             // Its own process group, so a signal reaches the program bash is running, not just bash.
             detached: process.platform !== 'win32',
             env: {
-                ...process.env,
+                ...commandEnvironment(process.env),
                 [options.envName]: latest.accessToken,
                 [`${options.envName}_FILE`]: file
             }
@@ -2827,6 +2827,14 @@ async function keepFresh(options, deps) {
         clearTimeout(timer);
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
     }
+}
+/**
+ * The step's environment without the action's own INPUT_* variables: they hold the refresh token
+ * and the password, which the command has no use for and a crash reporter or `env` dump could ship
+ * somewhere the log masking does not reach.
+ */
+function commandEnvironment(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !/^INPUT_/i.test(name)));
 }
 
 ;// CONCATENATED MODULE: ./src/retry.ts

@@ -133,7 +133,7 @@ export async function keepFresh(
         // Its own process group, so a signal reaches the program bash is running, not just bash.
         detached: process.platform !== 'win32',
         env: {
-          ...process.env,
+          ...commandEnvironment(process.env),
           [options.envName]: latest.accessToken,
           [`${options.envName}_FILE`]: file
         }
@@ -163,4 +163,13 @@ export async function keepFresh(
     clearTimeout(timer);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The step's environment without the action's own INPUT_* variables: they hold the refresh token
+ * and the password, which the command has no use for and a crash reporter or `env` dump could ship
+ * somewhere the log masking does not reach.
+ */
+export function commandEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^INPUT_/i.test(name)));
 }
