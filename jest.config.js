@@ -6,6 +6,7 @@ export default {
   testMatch: ['**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  reporters: ['default', '<rootDir>/dev/closing-line-reporter.js'],
   clearMocks: true,
   testTimeout: 30000
 };
