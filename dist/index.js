@@ -2216,6 +2216,11 @@ function readClaims(token) {
         return {};
     }
 }
+/** Whether the token's `exp` has passed; a token without one is never taken for expired. */
+function isExpired(token, nowMs) {
+    const { exp } = readClaims(token);
+    return exp !== undefined && exp * 1000 <= nowMs;
+}
 /** `exp` as ISO 8601 UTC, or '' when the token carries none. */
 function expiryIso(token) {
     const { exp } = readClaims(token);
@@ -2749,12 +2754,10 @@ async function keepFresh(options, deps) {
         try {
             // KlearStack refuses a refresh whose bearer has expired, so after an outage that outlived
             // the token only a refresh without one can succeed.
-            const { exp } = readClaims(latest.accessToken);
-            const bearerExpired = exp !== undefined && exp * 1000 <= deps.now();
             const minted = await deps.mint({
                 ...options.credentials,
                 refreshToken,
-                accessToken: bearerExpired ? '' : latest.accessToken
+                accessToken: isExpired(latest.accessToken, deps.now()) ? '' : latest.accessToken
             });
             if (deps.stop.signal.aborted)
                 return;
@@ -2773,8 +2776,7 @@ async function keepFresh(options, deps) {
                 return;
             failedRefreshes++;
             kit.warning(`Could not refresh the KlearStack access token; the command keeps running with the current one. ${messageOf(error)}`);
-            const { exp } = readClaims(latest.accessToken);
-            if (!warnedExpired && exp !== undefined && exp * 1000 <= deps.now()) {
+            if (!warnedExpired && isExpired(latest.accessToken, deps.now())) {
                 warnedExpired = true;
                 kit.error(`The KlearStack access token expired at ${expiryIso(latest.accessToken)} and could not be refreshed: the command's requests will now fail with 401 until a refresh succeeds.`);
             }
@@ -2954,9 +2956,8 @@ async function mint(credentials, deps) {
 function expiryWarnings(credentials, nowMs) {
     const now = nowMs / 1000;
     const warnings = [];
-    const access = readClaims(credentials.accessToken).exp;
-    if (credentials.accessToken && access !== undefined && access <= now) {
-        warnings.push(`The access-token input expired at ${new Date(access * 1000).toISOString()}; trying anyway, but KlearStack will probably answer 401. Leave access-token empty or pass a fresh one.`);
+    if (isExpired(credentials.accessToken, nowMs)) {
+        warnings.push(`The access-token input expired at ${expiryIso(credentials.accessToken)}; trying anyway, but KlearStack will probably answer 401. Leave access-token empty or pass a fresh one.`);
     }
     const refresh = readClaims(credentials.refreshToken).exp;
     if (credentials.refreshToken &&

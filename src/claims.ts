@@ -36,6 +36,12 @@ export function readClaims(token: string): Claims {
   }
 }
 
+/** Whether the token's `exp` has passed; a token without one is never taken for expired. */
+export function isExpired(token: string, nowMs: number): boolean {
+  const { exp } = readClaims(token);
+  return exp !== undefined && exp * 1000 <= nowMs;
+}
+
 /** `exp` as ISO 8601 UTC, or '' when the token carries none. */
 export function expiryIso(token: string): string {
   const { exp } = readClaims(token);

@@ -1,7 +1,7 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { expiryIso, readClaims } from './claims.ts';
+import { expiryIso, isExpired, readClaims } from './claims.ts';
 import { messageOf } from './errors.ts';
 import type { Credentials, Minted } from './mint.ts';
 import type { Toolkit } from './publish.ts';
@@ -79,12 +79,10 @@ export async function keepFresh(
     try {
       // KlearStack refuses a refresh whose bearer has expired, so after an outage that outlived
       // the token only a refresh without one can succeed.
-      const { exp } = readClaims(latest.accessToken);
-      const bearerExpired = exp !== undefined && exp * 1000 <= deps.now();
       const minted = await deps.mint({
         ...options.credentials,
         refreshToken,
-        accessToken: bearerExpired ? '' : latest.accessToken
+        accessToken: isExpired(latest.accessToken, deps.now()) ? '' : latest.accessToken
       });
       if (deps.stop.signal.aborted) return;
       // The client masked the token as it read it; wait until the runner has that line before the
@@ -104,8 +102,7 @@ export async function keepFresh(
       kit.warning(
         `Could not refresh the KlearStack access token; the command keeps running with the current one. ${messageOf(error)}`
       );
-      const { exp } = readClaims(latest.accessToken);
-      if (!warnedExpired && exp !== undefined && exp * 1000 <= deps.now()) {
+      if (!warnedExpired && isExpired(latest.accessToken, deps.now())) {
         warnedExpired = true;
         kit.error(
           `The KlearStack access token expired at ${expiryIso(latest.accessToken)} and could not be refreshed: the command's requests will now fail with 401 until a refresh succeeds.`

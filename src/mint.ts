@@ -1,4 +1,4 @@
-import { formatDuration, readClaims } from './claims.ts';
+import { expiryIso, formatDuration, isExpired, readClaims } from './claims.ts';
 import type { Grant, KlearClient } from './client.ts';
 import { ActionError } from './errors.ts';
 import { withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
@@ -87,10 +87,9 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
 export function expiryWarnings(credentials: Credentials, nowMs: number): string[] {
   const now = nowMs / 1000;
   const warnings: string[] = [];
-  const access = readClaims(credentials.accessToken).exp;
-  if (credentials.accessToken && access !== undefined && access <= now) {
+  if (isExpired(credentials.accessToken, nowMs)) {
     warnings.push(
-      `The access-token input expired at ${new Date(access * 1000).toISOString()}; trying anyway, but KlearStack will probably answer 401. Leave access-token empty or pass a fresh one.`
+      `The access-token input expired at ${expiryIso(credentials.accessToken)}; trying anyway, but KlearStack will probably answer 401. Leave access-token empty or pass a fresh one.`
     );
   }
   const refresh = readClaims(credentials.refreshToken).exp;
