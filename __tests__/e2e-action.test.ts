@@ -2,14 +2,15 @@
 // stand-in: what a workflow author sees in the log, the outputs and the environment, for the happy
 // paths and for every row of the README's "Errors and what to do" table, with and without debug
 // logging. Every case also proves that no secret reached the log, masked or not.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { selfSignedCertificate } from '../dev/certificate.ts';
+import type { Certificate } from '../dev/certificate.ts';
 import { runAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult } from '../dev/runner.ts';
 import { decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
@@ -98,54 +99,20 @@ function expectSecretsKept(result: RunResult, options: RunOptions, minted: strin
   expect(result.leaks).toEqual([]);
 }
 
-interface Certificate {
-  key: string;
-  cert: string;
-  certPath: string;
-}
-
 let certificate: Certificate | undefined;
 
-/** A self-signed certificate for localhost, made once per run: no key is kept in the repository. */
+/** A self-signed certificate for localhost, made once per run. */
 function selfSigned(): Certificate {
   if (certificate) return certificate;
-  const keyPath = join(scratch, 'key.pem');
-  const certPath = join(scratch, 'cert.pem');
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost'
-      ],
-      { stdio: 'ignore' }
-    );
+    // localhost alone: the case for a certificate naming another host reaches it as 127.0.0.1.
+    certificate = selfSignedCertificate(scratch, ['DNS:localhost']);
   } catch (error) {
     throw new Error(
       `The TLS cases need the openssl command to make a throwaway certificate: ${(error as Error).message}`,
       { cause: error }
     );
   }
-  certificate = {
-    key: readFileSync(keyPath, 'utf8'),
-    cert: readFileSync(certPath, 'utf8'),
-    certPath
-  };
   return certificate;
 }
 

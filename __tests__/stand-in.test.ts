@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { selfSignedCertificate } from '../dev/certificate.ts';
 import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
 import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
 
@@ -309,6 +311,42 @@ describe('routing', () => {
     expect(standIn.url).toBe(`${origin}/api`);
     expect(prefixed.status).toBe(200);
     expect(bare.status).toBe(404);
+  });
+});
+
+describe('tls', () => {
+  it('serves the endpoints over https at an https url when given a key and certificate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stand-in-tls-'));
+    const { key, cert } = selfSignedCertificate(dir);
+    rmSync(dir, { recursive: true, force: true });
+    const standIn = await start({ tls: { key, cert } });
+    const fields = refreshFields(standIn);
+
+    // node:https rather than fetch: fetch cannot be told to trust one certificate.
+    const { status, body } = await new Promise<{ status?: number; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          `${standIn.url}/access/klearstack/${REFRESH}`,
+          { method: 'POST', ca: cert, agent: false },
+          res => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode, body: text }));
+          }
+        );
+        req.on('error', reject);
+        req.setHeader('content-type', 'application/x-www-form-urlencoded');
+        req.end(new URLSearchParams(fields).toString());
+      }
+    );
+
+    expect(standIn.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(status).toBe(200);
+    expect((JSON.parse(body) as { access_token: string }).access_token).toBe(
+      standIn.requests[0].issuedAccessToken
+    );
+    expect(standIn.requests).toHaveLength(1);
+    expect(standIn.requests[0]).toMatchObject({ endpoint: 'refresh', fields, status: 200 });
   });
 });
 

@@ -4,7 +4,9 @@
 // makes the same POST to the same server and writes one output — and writes the figures to
 // bench-results.json. The step runs in every job of every pipeline that uses it, so its cost is
 // multiplied by all of them. Each --compare adds another build of the action to the same rounds,
-// so that a candidate change is measured against the same floor, run for run.
+// so that a candidate change is measured against the same floor, run for run. The same rounds also
+// run the action and the floor over https, against a stand-in with a throwaway certificate, as every
+// real job does; that pair is reported as a ratio of its own.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -13,9 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ENDPOINTS } from '../src/endpoints.ts';
 import { USER_AGENT } from '../src/version.ts';
+import { selfSignedCertificate } from './certificate.ts';
+import type { Certificate } from './certificate.ts';
 import { actionInputs } from './runner.ts';
 import { startStandIn } from './stand-in.ts';
-import type { StandIn } from './stand-in.ts';
+import type { StandIn, StandInOptions } from './stand-in.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,7 +51,7 @@ const req = request(env['INPUT_BASE-URL'] + '${ENDPOINTS.refresh}', {
 req.end(body);
 `;
 
-const CJS_IMPORTS = `const { request } = require('node:http');
+const cjsImports = (module: string) => `const { request } = require('${module}');
 const { appendFileSync } = require('node:fs');
 `;
 
@@ -55,10 +59,12 @@ const { appendFileSync } = require('node:fs');
 // `import … from 'node:http'` builds the module's namespace, which evaluates node:http's lazy
 // WebSocket getters and so loads Node's internal undici: some 17 ms here, none of it physical.
 const FLOORS = {
-  floor: CJS_IMPORTS + FLOOR_BODY,
+  floor: cjsImports('node:http') + FLOOR_BODY,
   // Every real base-url is https (http is refused except on loopback), so a real job's floor loads
   // node:https, and with it TLS and crypto; this stand-in speaks http, so the floor above does not.
-  floorHttps: `${CJS_IMPORTS}require('node:https');\n${FLOOR_BODY}`,
+  floorHttps: `${cjsImports('node:http')}require('node:https');\n${FLOOR_BODY}`,
+  // The whole of that cost, handshake included, against the TLS stand-in.
+  floorOverHttps: cjsImports('node:https') + FLOOR_BODY,
   floorEsm: `import { request } from 'node:http';\nimport { appendFileSync } from 'node:fs';\n${FLOOR_BODY}`
 };
 
@@ -78,6 +84,8 @@ interface Contender {
   script: string;
   inputs: 'valid' | 'invalid';
   expect: Expect;
+  /** Against the TLS stand-in, and measured against the floor over https rather than the floor. */
+  https?: boolean;
 }
 
 interface Run {
@@ -123,14 +131,32 @@ function declaredInputs(): Record<string, string> {
   );
 }
 
-interface Bench {
+interface Server {
   standIn: StandIn;
+  refreshToken: string;
+}
+
+interface Bench {
+  http: Server;
+  https: Server & { certPath: string };
   dir: string;
   probe: string;
   inputs: Record<string, string>;
-  refreshToken: string;
   serial: number;
 }
+
+function throwawayCertificate(dir: string): Certificate {
+  try {
+    return selfSignedCertificate(dir);
+  } catch (error) {
+    throw new Error(
+      `The https contenders need the openssl command to make a throwaway certificate: ${(error as Error).message}`,
+      { cause: error }
+    );
+  }
+}
+
+const floorOf = (contender: Contender) => (contender.https ? 'floorOverHttps' : 'floor');
 
 async function runOnce(bench: Bench, contender: Contender, probed: boolean): Promise<Run> {
   const runDir = join(bench.dir, `run-${bench.serial++}`);
@@ -142,15 +168,18 @@ async function runOnce(bench: Bench, contender: Contender, probed: boolean): Pro
     )
   );
   await Promise.all(Object.values(files).map(file => writeFile(file, '')));
+  const { standIn, refreshToken } = contender.https ? bench.https : bench.http;
   const inputs =
     contender.inputs === 'valid'
       ? {
-          'INPUT_BASE-URL': bench.standIn.url,
-          'INPUT_REFRESH-TOKEN': bench.refreshToken,
-          'INPUT_COMPANY-NAME': bench.standIn.companyName
+          'INPUT_BASE-URL': standIn.url,
+          'INPUT_REFRESH-TOKEN': refreshToken,
+          'INPUT_COMPANY-NAME': standIn.companyName
         }
       : // Fails validation after the secrets are masked, before any request.
-        { 'INPUT_BASE-URL': 'not a url', 'INPUT_COMPANY-NAME': bench.standIn.companyName };
+        { 'INPUT_BASE-URL': 'not a url', 'INPUT_COMPANY-NAME': standIn.companyName };
+  // Both https contenders trust the certificate the same way, so they pay the same to load it.
+  const trust = contender.https ? { NODE_EXTRA_CA_CERTS: bench.https.certPath } : {};
   // A clean environment: nothing from the caller's shell (a proxy, NODE_OPTIONS) may tilt a run.
   const env = {
     PATH: process.env.PATH ?? '',
@@ -161,9 +190,10 @@ async function runOnce(bench: Bench, contender: Contender, probed: boolean): Pro
     GITHUB_WORKSPACE: runDir,
     ...files,
     ...bench.inputs,
-    ...inputs
+    ...inputs,
+    ...trust
   };
-  const requestsBefore = bench.standIn.requests.length;
+  const requestsBefore = standIn.requests.length;
   const args = probed ? ['--require', bench.probe, contender.script] : [contender.script];
   let stdout = '';
   let stderr = '';
@@ -189,7 +219,7 @@ async function runOnce(bench: Bench, contender: Contender, probed: boolean): Pro
   await closed;
 
   const output = await readFile(files.GITHUB_OUTPUT, 'utf8');
-  const requests = bench.standIn.requests.slice(requestsBefore);
+  const requests = standIn.requests.slice(requestsBefore);
   const problem = check(contender.expect, code, output, requests, stdout);
   if (problem) {
     throw new Error(
@@ -282,8 +312,15 @@ async function main() {
   }
 
   const dir = await mkdtemp(join(tmpdir(), 'klear-bench-'));
-  const standIn = await startStandIn();
+  const started: StandIn[] = [];
+  const serve = async (options?: StandInOptions): Promise<Server> => {
+    const standIn = await startStandIn(options);
+    started.push(standIn);
+    // Long-lived, as a stored refresh token usually is: one near its expiry adds a warning.
+    return { standIn, refreshToken: standIn.mintRefreshToken({ expiresIn: 30 * 86400 }) };
+  };
   try {
+    const certificate = throwawayCertificate(dir);
     const script = async (name: string, text: string) => {
       await writeFile(join(dir, name), text);
       return join(dir, name);
@@ -299,6 +336,14 @@ async function main() {
         inputs: 'invalid',
         expect: 'input-error'
       },
+      {
+        key: 'floorOverHttps',
+        label: 'floor over https',
+        script: await script('floor-over-https.cjs', FLOORS.floorOverHttps),
+        https: true,
+        ...valid
+      },
+      { key: 'actionOverHttps', label: 'action over https', script: bundle, https: true, ...valid },
       {
         key: 'floorHttps',
         label: 'floor, also loading node:https',
@@ -326,12 +371,11 @@ async function main() {
       }))
     ];
     const bench: Bench = {
-      standIn,
+      http: await serve(),
+      https: { ...(await serve({ tls: certificate })), certPath: certificate.certPath },
       dir,
       probe: await script('probe.cjs', PROBE),
       inputs: declaredInputs(),
-      // Long-lived, as a stored refresh token usually is: one near its expiry adds a warning.
-      refreshToken: standIn.mintRefreshToken({ expiresIn: 30 * 86400 }),
       serial: 0
     };
 
@@ -339,19 +383,19 @@ async function main() {
     const timed = await rounds(bench, contenders, roundCount, false);
     const probed = await rounds(bench, contenders, memoryRounds, true);
 
-    const per = <T>(make: (key: string) => T) =>
-      Object.fromEntries(contenders.map(c => [c.key, make(c.key)]));
+    const per = <T>(make: (key: string, floor: string) => T) =>
+      Object.fromEntries(contenders.map(c => [c.key, make(c.key, floorOf(c))]));
     const wallMs = per(key => spread(timed.map(round => round[key].wallMs)));
-    const wallRatio = per(key =>
-      spread(timed.map(round => round[key].wallMs / round.floor.wallMs))
+    const wallRatio = per((key, floor) =>
+      spread(timed.map(round => round[key].wallMs / round[floor].wallMs))
     );
     const cpuMs = per(key => spread(probed.map(round => round[key].cpuMs ?? NaN)));
-    const cpuRatio = per(key =>
-      spread(probed.map(round => (round[key].cpuMs ?? NaN) / (round.floor.cpuMs ?? NaN)))
+    const cpuRatio = per((key, floor) =>
+      spread(probed.map(round => (round[key].cpuMs ?? NaN) / (round[floor].cpuMs ?? NaN)))
     );
     const maxRssKiB = per(key => spread(probed.map(round => round[key].rssKiB ?? NaN)));
-    const rssRatio = per(key =>
-      spread(probed.map(round => (round[key].rssKiB ?? NaN) / (round.floor.rssKiB ?? NaN)))
+    const rssRatio = per((key, floor) =>
+      spread(probed.map(round => (round[key].rssKiB ?? NaN) / (round[floor].rssKiB ?? NaN)))
     );
     // The action against the two reference floors, run for run, for the reader to weigh the target.
     const actionVersus = {
@@ -373,7 +417,8 @@ async function main() {
       warmup,
       memoryRounds,
       contenders: Object.fromEntries(contenders.map(c => [c.key, c.label])),
-      // Ratios are medians of per-round ratios to the floor run in the same round.
+      // Ratios are spreads of per-round ratios to the contender's floor run in the same round.
+      ratioTo: per((_key, floor) => floor),
       wallMs,
       wallRatio,
       cpuMs,
@@ -391,21 +436,22 @@ async function main() {
     };
     await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
 
-    const versus = (r: Spread, key: string) =>
-      key === 'floor' ? '1' : `${ratio(r.median)} (${ratio(r.p10)}–${ratio(r.p90)})`;
+    const versus = (r: Spread) => `${ratio(r.median)} (${ratio(r.p10)}–${ratio(r.p90)})`;
     const lines = [
       '| Contender | Wall, median (p10–p90) | ÷ floor, per round | CPU | Peak RSS | ÷ floor |',
       '| --- | --- | --- | --- | --- | --- |',
-      ...contenders.map(({ key, label }) => {
+      ...contenders.map(contender => {
+        const { key, label } = contender;
         const wall = wallMs[key];
+        const isFloor = key === floorOf(contender);
         return [
           '',
           label,
           `${ms(wall.median)} (${ms(wall.p10)}–${ms(wall.p90)})`,
-          versus(wallRatio[key], key),
+          isFloor ? '1' : versus(wallRatio[key]),
           ms(cpuMs[key].median),
           mib(maxRssKiB[key].median),
-          key === 'floor' ? '1' : ratio(rssRatio[key].median),
+          isFloor ? '1' : ratio(rssRatio[key].median),
           ''
         ]
           .join(' | ')
@@ -418,15 +464,16 @@ async function main() {
       `| Peak RSS ≤ ${ratio(TARGETS.rssRatio)} the floor's | ${ratio(rssRatio.action.median)} | ${results.met.rss ? 'yes' : 'no'} |`,
       `| dist/index.js < ${TARGETS.bundleKiB} KiB | ${(bundleBytes / 1024).toFixed(1)} KiB | ${results.met.bundle ? 'yes' : 'no'} |`,
       `| (Whole step ÷ the floor also loading node:https) | ${ratio(actionVersus.floorHttps.median)} | |`,
-      `| (Whole step ÷ the floor written as an ES module) | ${ratio(actionVersus.floorEsm.median)} | |`
+      `| (Whole step ÷ the floor written as an ES module) | ${ratio(actionVersus.floorEsm.median)} | |`,
+      `| (Whole step over https ÷ the floor over https) | ${ratio(wallRatio.actionOverHttps.median)} | |`
     ];
     console.log(lines.join('\n'));
     console.log(
-      `\n${roundCount} interleaved rounds after ${warmup} warm-ups; CPU and RSS from ${memoryRounds} more. ${results.machine.cpu}, ${cores} cores, Node ${process.version}, load ${results.machine.loadAverageBefore} → ${results.machine.loadAverageAfter}.`
+      `\n${roundCount} interleaved rounds after ${warmup} warm-ups; CPU and RSS from ${memoryRounds} more. Over https, ÷ floor is ÷ the floor over https. ${results.machine.cpu}, ${cores} cores, Node ${process.version}, load ${results.machine.loadAverageBefore} → ${results.machine.loadAverageAfter}.`
     );
     console.log(`Figures written to ${values.out}.`);
   } finally {
-    await standIn.close();
+    await Promise.all(started.map(standIn => standIn.close()));
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +28,8 @@ export interface StandInOptions {
   secret?: string;
   /** Called once per request when it has been answered, reset or abandoned. */
   onRequest?: (request: RecordedRequest) => void;
+  /** Serve https with this key and certificate (PEM), as every real KlearStack does. */
+  tls?: { key: string; cert: string };
 }
 
 export interface RecordedRequest {
@@ -432,10 +435,11 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
     deliver(fault, request, res);
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     // A client that goes away mid-body makes reading it fail; there is nobody left to answer.
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -447,7 +451,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {
-    url: `http://${host}:${address.port}${prefix}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}${prefix}`,
     companyName,
     username,
     password,
