@@ -136,6 +136,20 @@ describe('the step, through @actions/core', () => {
     expect(summary).not.toContain(NEW);
   });
 
+  it('warns but still succeeds when the job summary cannot be written', async () => {
+    nock(ROOT).post(ENDPOINT).reply(200, { access_token: NEW });
+    setInputs({});
+    // A directory where the summary file should be: appending to it fails with EISDIR.
+    process.env.GITHUB_STEP_SUMMARY = dir;
+    await run();
+    expect(
+      lines.filter(line => line.startsWith('::warning::Could not write the job summary: '))
+    ).toHaveLength(1);
+    expect(process.exitCode).toBeUndefined();
+    expect(readFileSync(join(dir, 'env'), 'utf8')).toContain(NEW);
+    expectMaskedBeforeShown([REFRESH, ACCESS, NEW]);
+  });
+
   it('exports nothing when env-name is empty', async () => {
     nock(ROOT).post(ENDPOINT).reply(200, { access_token: NEW });
     setInputs({ 'env-name': '' });

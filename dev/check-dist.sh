@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
-npx ncc build src/index.ts -o "$fresh" --license licenses.txt >/dev/null
+node dev/build-bundle.ts "$fresh"
 if ! diff -r "$fresh" dist >/dev/null; then
   echo "dist/ is out of date with src/: run 'npm run bundle' and commit dist/." >&2
   diff -r --brief "$fresh" dist >&2 || true
