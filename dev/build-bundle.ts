@@ -28,7 +28,11 @@ try {
   built = await ncc(join(ROOT, 'src', 'index.ts'), {
     esm: false,
     license: 'licenses.txt',
-    quiet: true
+    quiet: true,
+    // ncc's build cache (~/.cache/ncc, one per folder) is not keyed on these options: in a folder
+    // once built as an ES module, the first CommonJS build came back half ES module (import.meta
+    // in a CommonJS file). Without it a build takes 1.5 s.
+    cache: false
   });
 } catch (error) {
   // Only the message: ncc's stack would print a line of its own minified source, megabytes long.
