@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { runAction } from '../dev/runner.ts';
 import type { RunResult } from '../dev/runner.ts';
@@ -32,7 +35,11 @@ interface Run {
   attempts: RecordedRequest[];
 }
 
-async function act(inputs: Record<string, string> = {}, timeoutMs = 30_000): Promise<Run> {
+async function act(
+  inputs: Record<string, string> = {},
+  timeoutMs = 30_000,
+  env: Record<string, string> = {}
+): Promise<Run> {
   // Three days, so no "expires soon" warning crowds the ones the tests read.
   const refreshToken = standIn.mintRefreshToken({ expiresIn: 3 * DAY });
   const accessToken = standIn.mintAccessToken();
@@ -46,7 +53,7 @@ async function act(inputs: Record<string, string> = {}, timeoutMs = 30_000): Pro
       'max-attempts': '3',
       ...inputs
     },
-    env: { RUNNER_DEBUG: '1' },
+    env: { RUNNER_DEBUG: '1', ...env },
     secrets: [refreshToken, accessToken, standIn.password],
     timeoutMs
   });
@@ -293,6 +300,28 @@ describe('an answer past the size limit', () => {
     const run = await act({ 'max-attempts': '3' });
     expect(run.attempts).toHaveLength(1);
     expectOneFailure(run, /^KlearStack's answer was larger than 1024 KiB/);
+  });
+
+  it('a 1 GiB chunked body is abandoned without being held: the step peaks under 128 MiB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'klear-rss-'));
+    try {
+      const probe = join(dir, 'probe.cjs');
+      const report = join(dir, 'max-rss-kib');
+      writeFileSync(
+        probe,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS)));\n`
+      );
+      // Made as it is sent, so the stand-in holds no more of it than the client takes.
+      standIn.faultAlways({ kind: 'oversized', bytes: 1024 ** 3 });
+      const run = await act({ 'max-attempts': '1' }, 30_000, {
+        NODE_OPTIONS: `--require ${probe}`
+      });
+      expectOneFailure(run, /^KlearStack's answer was larger than 1024 KiB/);
+      // A normal run peaks near 55 MiB (npm run bench); holding the answer would take over 1 GiB.
+      expect(Number(readFileSync(report, 'utf8')) / 1024).toBeLessThan(128);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
