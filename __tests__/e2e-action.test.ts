@@ -3,7 +3,6 @@
 // paths and for every row of the README's "Errors and what to do" table, with and without debug
 // logging. Every case also proves that no secret reached the log, masked or not.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -116,35 +115,11 @@ function selfSigned(): Certificate {
   return certificate;
 }
 
-/** An https front for the stand-in with the self-signed certificate; returns its port. */
-async function httpsFront(resources: Resources, standIn: StandIn): Promise<number> {
-  const { key, cert } = selfSigned();
-  const server = createHttpsServer({ key, cert }, async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers: Record<string, string> = {};
-    for (const name of ['content-type', 'authorization', 'user-agent']) {
-      const value = req.headers[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
-    const answer = await fetch(standIn.url + (req.url ?? '/'), {
-      method: req.method,
-      headers,
-      body: Buffer.concat(chunks)
-    });
-    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
-    res.end(await answer.text());
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  resources.defer(
-    () =>
-      new Promise<void>(resolve => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })
-  );
-  return (server.address() as AddressInfo).port;
-}
+/** A stand-in serving https with the self-signed certificate, which names localhost only. */
+const tls = (): StandInOptions => ({ tls: selfSigned() });
+
+/** The stand-in's url by the name its certificate carries. */
+const byName = (standIn: StandIn): string => standIn.url.replace('//127.0.0.1:', '//localhost:');
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -363,10 +338,9 @@ describe('the bundled action gets a token', () => {
     'trusts a private certificate authority given in NODE_EXTRA_CA_CERTS, as the README advises',
     () =>
       using(async resources => {
-        const standIn = await resources.standIn();
-        const port = await httpsFront(resources, standIn);
+        const standIn = await resources.standIn(tls());
         const options = {
-          inputs: { ...refreshInputs(standIn), 'base-url': `https://localhost:${port}` },
+          inputs: { ...refreshInputs(standIn), 'base-url': byName(standIn) },
           env: { NODE_EXTRA_CA_CERTS: selfSigned().certPath }
         };
         const result = await runAction(options);
@@ -742,25 +716,28 @@ const ERROR_CASES: ErrorCase[] = [
   {
     name: 'a self-signed certificate is a TLS failure pointing at NODE_EXTRA_CA_CERTS',
     message: ['The TLS connection to localhost:', 'NODE_EXTRA_CA_CERTS'],
-    arrange: async (standIn, resources) => {
-      const port = await httpsFront(resources, standIn);
-      return {
-        inputs: { ...refreshInputs(standIn), 'base-url': `https://localhost:${port}` },
-        message: [`The TLS connection to localhost:${port} failed (DEPTH_ZERO_SELF_SIGNED_CERT)`]
-      };
+    // A getter: the certificate is made when a TLS case first runs, not when this file loads.
+    get standIn() {
+      return tls();
     },
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), 'base-url': byName(standIn) },
+      message: [
+        `The TLS connection to ${new URL(byName(standIn)).host} failed (DEPTH_ZERO_SELF_SIGNED_CERT)`
+      ]
+    }),
     verify: noRequest
   },
   {
     name: 'a trusted certificate for another host name is a TLS failure',
     message: ['The TLS connection to 127.0.0.1:', '(ERR_TLS_CERT_ALTNAME_INVALID)'],
-    arrange: async (standIn, resources) => {
-      const port = await httpsFront(resources, standIn);
-      return {
-        inputs: { ...refreshInputs(standIn), 'base-url': `https://127.0.0.1:${port}` },
-        env: { NODE_EXTRA_CA_CERTS: selfSigned().certPath }
-      };
+    get standIn() {
+      return tls();
     },
+    arrange: standIn => ({
+      inputs: refreshInputs(standIn),
+      env: { NODE_EXTRA_CA_CERTS: selfSigned().certPath }
+    }),
     verify: noRequest
   },
   {
