@@ -6,7 +6,7 @@
 // the step runs in every job. ncc's CLI takes the output format from package.json's "type" and has
 // no flag for it, so this calls ncc's API; dist/package.json then tells Node that dist/index.js is
 // CommonJS in spite of the root package.json.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,8 +40,8 @@ try {
   process.exit(1);
 }
 const { code, assets } = built;
-// Whatever an earlier build left must not linger next to the new bundle.
-await rm(out, { recursive: true, force: true });
+// Files are written over, never deleted first: OUT is whatever folder was named. A file an older
+// build left in dist/ is caught by npm run check-dist, which compares whole folders.
 await mkdir(out, { recursive: true });
 await writeFile(join(out, 'index.js'), code);
 for (const [name, asset] of Object.entries(assets)) {
