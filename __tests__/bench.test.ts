@@ -1,0 +1,85 @@
+// `npm run bench` is not part of `npm test` (its figures are the point, and they take a minute),
+// but it must not rot: these run it for a couple of rounds and hold it to what it reports and to
+// refusing a contender that does the wrong thing fast.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from '@jest/globals';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const scratch = mkdtempSync(join(tmpdir(), 'klear-bench-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Results {
+  contenders: Record<string, string>;
+  ratioTo: Record<string, string>;
+  wallMs: Record<string, { median: number }>;
+  wallRatio: Record<string, { median: number }>;
+  maxRssKiB: Record<string, { median: number }>;
+  bundleBytes: number;
+  met: Record<string, boolean>;
+}
+
+async function bench(...args: string[]) {
+  return promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'dev', 'bench.ts'),
+      '--rounds',
+      '2',
+      '--warmup',
+      '0',
+      '--memory-rounds',
+      '1',
+      ...args
+    ],
+    { cwd: ROOT, timeout: 120_000 }
+  );
+}
+
+describe('npm run bench', () => {
+  it('measures every contender over http and https and writes the figures', async () => {
+    const out = join(scratch, 'results.json');
+    const { stdout } = await bench('--out', out);
+    const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
+
+    expect(Object.keys(results.contenders).sort()).toEqual(
+      [
+        'action',
+        'actionOverHttps',
+        'floor',
+        'floorEsm',
+        'floorHttps',
+        'floorOverHttps',
+        'node',
+        'startup'
+      ].sort()
+    );
+    // Each https contender is divided by the https floor, every other by the plain one.
+    expect(results.ratioTo).toMatchObject({
+      action: 'floor',
+      startup: 'floor',
+      actionOverHttps: 'floorOverHttps'
+    });
+    for (const key of Object.keys(results.contenders)) {
+      expect(results.wallMs[key].median).toBeGreaterThan(0);
+      expect(results.maxRssKiB[key].median).toBeGreaterThan(0);
+    }
+    expect(results.wallRatio.floor.median).toBe(1);
+    expect(results.wallRatio.floorOverHttps.median).toBe(1);
+    expect(results.bundleBytes).toBe(statSync(join(ROOT, 'dist', 'index.js')).size);
+    expect(typeof results.met.time).toBe('boolean');
+    expect(stdout).toContain('| Whole step ≤ 1.15× the floor |');
+    expect(stdout).toContain('| (Whole step over https ÷ the floor over https) |');
+  });
+
+  it('stops when a contender exits 0 without getting the token', async () => {
+    const idle = join(scratch, 'idle.cjs');
+    writeFileSync(idle, 'process.exitCode = 0;\n');
+    await expect(bench('--bundle', idle, '--out', join(scratch, 'unused.json'))).rejects.toThrow(
+      /action: expected one successful refresh, the stand-in saw \[\]/
+    );
+  });
+});
