@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { runAction, startAction } from '../dev/runner.ts';
-import type { RunOptions, RunResult } from '../dev/runner.ts';
+import type { RunOptions, RunResult, RunningAction } from '../dev/runner.ts';
 import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
 import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
 
@@ -46,12 +46,13 @@ function tempDir(): string {
   return dir;
 }
 
-function run(
+/** The action against `standIn` with short settings; `inputs` add to them or override them. */
+function actionOptions(
   standIn: StandIn,
   inputs: Record<string, string>,
-  options: Omit<RunOptions, 'inputs'> = {}
-): Promise<RunResult> {
-  return runAction({
+  options: Omit<RunOptions, 'inputs'>
+): RunOptions {
+  return {
     timeoutMs: 20_000,
     ...options,
     inputs: {
@@ -61,7 +62,24 @@ function run(
       'timeout-seconds': '5',
       ...inputs
     }
-  });
+  };
+}
+
+function run(
+  standIn: StandIn,
+  inputs: Record<string, string>,
+  options: Omit<RunOptions, 'inputs'> = {}
+): Promise<RunResult> {
+  return runAction(actionOptions(standIn, inputs, options));
+}
+
+/** Like run(), for a test that signals the step while it runs. */
+function start(
+  standIn: StandIn,
+  inputs: Record<string, string>,
+  options: Omit<RunOptions, 'inputs'> = {}
+): RunningAction {
+  return startAction(actionOptions(standIn, inputs, options));
 }
 
 const login = (standIn: StandIn) => ({ username: standIn.username, password: standIn.password });
@@ -356,10 +374,9 @@ describe('run mode', () => {
     const probe = tempDir();
     const runnerTemp = tempDir();
     const { standIn } = await klear();
-    const running = startAction({
-      inputs: {
-        'base-url': standIn.url,
-        'company-name': standIn.companyName,
+    const running = start(
+      standIn,
+      {
         'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
         run: [
           "trap 'echo got TERM; exit 143' TERM",
@@ -367,9 +384,8 @@ describe('run mode', () => {
           'while true; do sleep 0.1; done'
         ].join('\n')
       },
-      env: { PROBE: probe, RUNNER_TEMP: runnerTemp },
-      timeoutMs: 20_000
-    });
+      { env: { PROBE: probe, RUNNER_TEMP: runnerTemp } }
+    );
     await waitFor(join(probe, 'path'));
     const tokenFile = readFileSync(join(probe, 'path'), 'utf8').trim();
     expect(existsSync(tokenFile)).toBe(true);
@@ -387,10 +403,9 @@ describe('run mode', () => {
   it('passes SIGTERM on to the program bash is running, not only to bash, and leaves no orphan', async () => {
     const probe = tempDir();
     const { standIn } = await klear();
-    const running = startAction({
-      inputs: {
-        'base-url': standIn.url,
-        'company-name': standIn.companyName,
+    const running = start(
+      standIn,
+      {
         'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
         run: [
           'echo started',
@@ -398,9 +413,8 @@ describe('run mode', () => {
           'echo after the program'
         ].join('\n')
       },
-      env: { PROBE: probe },
-      timeoutMs: 20_000
-    });
+      { env: { PROBE: probe } }
+    );
     await waitFor(join(probe, 'ready'));
     running.kill('SIGTERM');
     const result = await running.result;
