@@ -40,15 +40,17 @@ async function bench(...args: string[]) {
 }
 
 describe('npm run bench', () => {
-  it('measures every contender over http and https and writes the figures', async () => {
+  it('measures every contender, and each --compare build, over http and https and writes the figures', async () => {
     const out = join(scratch, 'results.json');
-    const { stdout } = await bench('--out', out);
+    const { stdout } = await bench('--out', out, '--compare', join(ROOT, 'dist', 'index.js'));
     const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
 
     expect(Object.keys(results.contenders).sort()).toEqual(
       [
         'action',
         'actionOverHttps',
+        'compare1',
+        'compare1OverHttps',
         'floor',
         'floorEsm',
         'floorHttps',
@@ -61,7 +63,9 @@ describe('npm run bench', () => {
     expect(results.ratioTo).toMatchObject({
       action: 'floor',
       startup: 'floor',
-      actionOverHttps: 'floorOverHttps'
+      actionOverHttps: 'floorOverHttps',
+      compare1: 'floor',
+      compare1OverHttps: 'floorOverHttps'
     });
     for (const key of Object.keys(results.contenders)) {
       expect(results.wallMs[key].median).toBeGreaterThan(0);

@@ -4,9 +4,9 @@
 // makes the same POST to the same server and writes one output — and writes the figures to
 // bench-results.json. The step runs in every job of every pipeline that uses it, so its cost is
 // multiplied by all of them. Each --compare adds another build of the action to the same rounds,
-// so that a candidate change is measured against the same floor, run for run. The same rounds also
-// run the action and the floor over https, against a stand-in with a throwaway certificate, as every
-// real job does; that pair is reported as a ratio of its own.
+// over http and over https, so that a candidate change is measured against the same floors, run
+// for run. The same rounds also run the action and the floor over https, against a stand-in with
+// a throwaway certificate, as every real job does; that pair is reported as a ratio of its own.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -363,12 +363,17 @@ async function main() {
         inputs: 'valid',
         expect: 'nothing'
       },
-      ...values.compare.map((path, i) => ({
-        key: `compare${i + 1}`,
-        label: `compared: ${path}`,
-        script: resolve(path),
-        ...valid
-      }))
+      // Each candidate build over http and over https, like the action.
+      ...values.compare.flatMap((path, i) => [
+        { key: `compare${i + 1}`, label: `compared: ${path}`, script: resolve(path), ...valid },
+        {
+          key: `compare${i + 1}OverHttps`,
+          label: `compared over https: ${path}`,
+          script: resolve(path),
+          https: true,
+          ...valid
+        }
+      ])
     ];
     const bench: Bench = {
       http: await serve(),

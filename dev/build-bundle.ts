@@ -5,11 +5,13 @@
 // entry about 2 ms sooner (npm run bench: 1.51× the floor as an ES module, 1.44× as CommonJS), and
 // the step runs in every job. ncc's CLI takes the output format from package.json's "type" and has
 // no flag for it, so this calls ncc's API; dist/package.json then tells Node that dist/index.js is
-// CommonJS in spite of the root package.json.
+// CommonJS in spite of the root package.json. dev/bundle/edits.ts then defers two lines of
+// @actions/* that no `paths` replacement can reach.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyEdits } from './bundle/edits.ts';
 
 interface NccResult {
   code: string;
@@ -39,7 +41,14 @@ try {
   console.error((error as Error).message);
   process.exit(1);
 }
-const { code, assets } = built;
+const { assets } = built;
+let code: string;
+try {
+  code = applyEdits(built.code);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 // Files are written over, never deleted first: OUT is whatever folder was named. A file an older
 // build left in dist/ is caught by npm run check-dist, which compares whole folders.
 await mkdir(out, { recursive: true });
