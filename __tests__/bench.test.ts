@@ -55,6 +55,8 @@ describe('npm run bench', () => {
         'floorEsm',
         'floorHttps',
         'floorOverHttps',
+        'minimal',
+        'minimalOverHttps',
         'node',
         'startup'
       ].sort()
@@ -65,7 +67,9 @@ describe('npm run bench', () => {
       startup: 'floor',
       actionOverHttps: 'floorOverHttps',
       compare1: 'floor',
-      compare1OverHttps: 'floorOverHttps'
+      compare1OverHttps: 'floorOverHttps',
+      minimal: 'floor',
+      minimalOverHttps: 'floorOverHttps'
     });
     for (const key of Object.keys(results.contenders)) {
       expect(results.wallMs[key].median).toBeGreaterThan(0);

@@ -25,9 +25,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const TARGETS = { timeRatio: 1.15, rssRatio: 1.2, bundleKiB: 150 };
 
-// What any implementation of the step must do at the least: the action's request (a fresh
-// connection, the same headers and form), then one output line.
-const FLOOR_BODY = `const env = process.env;
+// The request any implementation of the step makes (a fresh connection, the same headers and
+// form), then `handled`, which has the parsed answer in `answer`.
+const requestThen = (handled: string) => `const env = process.env;
 const body = new URLSearchParams({
   refresh_token: env['INPUT_REFRESH-TOKEN'],
   company_name: env['INPUT_COMPANY-NAME']
@@ -44,12 +44,40 @@ const req = request(env['INPUT_BASE-URL'] + '${ENDPOINTS.refresh}', {
   const chunks = [];
   res.on('data', chunk => chunks.push(chunk));
   res.on('end', () => {
-    const { access_token } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    appendFileSync(env.GITHUB_OUTPUT, 'access-token=' + access_token + '\\n');
+    const answer = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    ${handled}
   });
 });
 req.end(body);
 `;
+
+// What the job needs at the least: the request, then one output line.
+const FLOOR_BODY = requestThen(
+  `appendFileSync(env.GITHUB_OUTPUT, 'access-token=' + answer.access_token + '\\n');`
+);
+
+// The least a real step must add to the floor, written by hand without the toolkit: the secrets
+// masked on stdout (the runner learns a secret no other way), the four outputs and the variable in
+// the runner's heredoc form with random delimiters (a value must not be able to end its own entry),
+// and a summary line. Not a candidate implementation: it validates nothing, retries nothing and
+// explains no error. It shows how close to the floor any implementation could come.
+const MINIMAL_STEP_BODY = `const { randomUUID } = require('node:crypto');
+const say = line => process.stdout.write(line + '\\n');
+say('::add-mask::' + process.env['INPUT_REFRESH-TOKEN']);
+${requestThen(`say('::add-mask::' + answer.access_token);
+    if (answer.refresh_token) say('::add-mask::' + answer.refresh_token);
+    const entry = (name, value) => {
+      const end = 'ghadelimiter_' + randomUUID();
+      return name + '<<' + end + '\\n' + value + '\\n' + end + '\\n';
+    };
+    const exp = JSON.parse(Buffer.from(answer.access_token.split('.')[1], 'base64url')).exp;
+    const expiresAt = new Date(exp * 1000).toISOString();
+    appendFileSync(env.GITHUB_OUTPUT, entry('access-token', answer.access_token) +
+      entry('refresh-token', answer.refresh_token ?? '') + entry('release-version', '') +
+      entry('expires-at', expiresAt));
+    appendFileSync(env.GITHUB_ENV, entry('KLEAR_ACCESS_TOKEN', answer.access_token));
+    say('Got a KlearStack access token by refresh.');
+    appendFileSync(env.GITHUB_STEP_SUMMARY, '### KlearStack access token\\n\\nExpires ' + expiresAt + '.\\n');`)}`;
 
 const cjsImports = (module: string) => `const { request } = require('${module}');
 const { appendFileSync } = require('node:fs');
@@ -65,7 +93,9 @@ const FLOORS = {
   floorHttps: `${cjsImports('node:http')}require('node:https');\n${FLOOR_BODY}`,
   // The whole of that cost, handshake included, against the TLS stand-in.
   floorOverHttps: cjsImports('node:https') + FLOOR_BODY,
-  floorEsm: `import { request } from 'node:http';\nimport { appendFileSync } from 'node:fs';\n${FLOOR_BODY}`
+  floorEsm: `import { request } from 'node:http';\nimport { appendFileSync } from 'node:fs';\n${FLOOR_BODY}`,
+  minimal: cjsImports('node:http') + MINIMAL_STEP_BODY,
+  minimalOverHttps: cjsImports('node:https') + MINIMAL_STEP_BODY
 };
 
 // Preloaded only in the memory rounds, into every contender alike: a process can report its own
@@ -354,6 +384,19 @@ async function main() {
         key: 'floorEsm',
         label: 'floor written as an ES module',
         script: await script('floor-esm.mjs', FLOORS.floorEsm),
+        ...valid
+      },
+      {
+        key: 'minimal',
+        label: 'least a step must do (no toolkit)',
+        script: await script('minimal.cjs', FLOORS.minimal),
+        ...valid
+      },
+      {
+        key: 'minimalOverHttps',
+        label: 'least a step must do, over https',
+        script: await script('minimal-over-https.cjs', FLOORS.minimalOverHttps),
+        https: true,
         ...valid
       },
       {
