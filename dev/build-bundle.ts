@@ -5,8 +5,8 @@
 // entry about 2 ms sooner (npm run bench: 1.51× the floor as an ES module, 1.44× as CommonJS), and
 // the step runs in every job. ncc's CLI takes the output format from package.json's "type" and has
 // no flag for it, so this calls ncc's API; dist/package.json then tells Node that dist/index.js is
-// CommonJS in spite of the root package.json. dev/bundle/edits.ts then defers two lines of
-// @actions/* that no `paths` replacement can reach.
+// CommonJS in spite of the root package.json. dev/bundle/edits.ts then defers a line of
+// @actions/core that no `paths` replacement can reach.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -25,9 +25,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ncc = createRequire(import.meta.url)('@vercel/ncc') as Ncc;
 
 const out = resolve(process.argv[2] ?? join(ROOT, 'dist'));
-let built: NccResult;
+let code: string;
+let assets: NccResult['assets'];
 try {
-  built = await ncc(join(ROOT, 'src', 'index.ts'), {
+  const built = await ncc(join(ROOT, 'src', 'index.ts'), {
     esm: false,
     license: 'licenses.txt',
     quiet: true,
@@ -36,16 +37,11 @@ try {
     // in a CommonJS file). Without it a build takes 1.5 s.
     cache: false
   });
-} catch (error) {
-  // Only the message: ncc's stack would print a line of its own minified source, megabytes long.
-  console.error((error as Error).message);
-  process.exit(1);
-}
-const { assets } = built;
-let code: string;
-try {
   code = applyEdits(built.code);
+  assets = built.assets;
 } catch (error) {
+  // Only the message: ncc's stack would print a line of its own minified source, megabytes long,
+  // and an edit's message says all there is to say.
   console.error((error as Error).message);
   process.exit(1);
 }

@@ -2735,7 +2735,7 @@ function nextRefreshDelay(token, intervalMs, nowMs) {
 async function keepFresh(options, deps) {
     const { kit } = deps;
     // Loaded here rather than at the top: plain mode, most runs, never writes a token file or starts
-    // a process, and loading these two at start-up cost every run about 2 ms (npm run bench).
+    // a process, and loading these at start-up cost every run about 1 ms each (npm run bench).
     const [{ mkdtemp, rename, rm, writeFile }, { spawn }] = await Promise.all([
         Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 455, 23)),
         Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23))

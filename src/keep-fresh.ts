@@ -58,7 +58,7 @@ export async function keepFresh(
 ): Promise<RunOutcome> {
   const { kit } = deps;
   // Loaded here rather than at the top: plain mode, most runs, never writes a token file or starts
-  // a process, and loading these two at start-up cost every run about 2 ms (npm run bench).
+  // a process, and loading these at start-up cost every run about 1 ms each (npm run bench).
   const [{ mkdtemp, rename, rm, writeFile }, { spawn }] = await Promise.all([
     import('node:fs/promises'),
     import('node:child_process')
