@@ -1,17 +1,17 @@
-// The bundle as it ships. `npm run bundle` aliases undici and @actions/exec to stubs, makes
-// `tunnel` load on first use (tsconfig.json `paths`, dev/bundle/) and defers @actions/core's use of
-// fs/promises (dev/bundle/edits.ts): these tests hold the bundle to its size and start-up, and show
-// that proxies still work through it.
+// The bundle as it ships. `npm run bundle` aliases @actions/http-client's HttpClient and
+// @actions/exec to stubs (tsconfig.json `paths`, dev/bundle/) and defers @actions/core's use of
+// fs/promises (dev/bundle/edits.ts); src/transport.ts loads node:https and tunnel only when a
+// request needs them. These tests hold the bundle to its size and start-up, and show that proxies
+// still work through it.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { getExecOutput } from '../dev/bundle/actions-exec.ts';
 import { applyEdits, EDITS } from '../dev/bundle/edits.ts';
-import { ProxyAgent } from '../dev/bundle/undici.ts';
+import { HttpClient } from '../dev/bundle/http-client.ts';
+import { startProxy, type Proxy } from '../dev/proxy.ts';
 import { runAction } from '../dev/runner.ts';
 import { startStandIn } from '../dev/stand-in.ts';
 import type { StandIn } from '../dev/stand-in.ts';
@@ -35,42 +35,10 @@ function tempDir(): string {
   return dir;
 }
 
-interface ProxySeen {
-  /** The request line and headers, up to the blank line. */
-  head: string;
-  /** The first bytes the client sent through the tunnel once it was established. */
-  tunnelled: Buffer;
-}
-
-/**
- * A forward proxy that accepts CONNECTs, reads what the client sends through each tunnel, and then
- * drops the connection: there is no KlearStack behind it, but the client's side of the path is all
- * there to see. By the time the client has failed, `seen` holds what reached the proxy.
- */
-async function startProxy(): Promise<{ url: string; seen: ProxySeen[] }> {
-  const seen: ProxySeen[] = [];
-  const server: Server = createServer((socket: Socket) => {
-    let buffered = Buffer.alloc(0);
-    let head: string | undefined;
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (head === undefined) {
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        head = buffered.subarray(0, end).toString('latin1');
-        buffered = buffered.subarray(end + 4);
-        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
-      }
-      if (buffered.length > 0) {
-        seen.push({ head, tunnelled: buffered });
-        socket.destroy();
-      }
-    });
-    socket.on('error', () => {});
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>(resolve => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+async function proxy(): Promise<Proxy> {
+  const started = await startProxy();
+  cleanups.push(() => started.close());
+  return started;
 }
 
 describe('the bundle', () => {
@@ -78,7 +46,7 @@ describe('the bundle', () => {
     expect(statSync(join(DIST, 'index.js')).size).toBeLessThan(150 * 1024);
   });
 
-  it('leaves out undici and @actions/exec, which this action never runs', () => {
+  it("leaves out HttpClient's undici and @actions/exec, which this action never runs", () => {
     const licenses = readFileSync(join(DIST, 'licenses.txt'), 'utf8');
     expect(licenses).toMatch(/^tunnel$/m);
     for (const name of ['undici', '@actions/exec', '@actions/io']) {
@@ -86,7 +54,7 @@ describe('the bundle', () => {
     }
   });
 
-  it('gets a token without loading what only a proxy or run mode needs', async () => {
+  it('gets a token over http without loading what only https, a proxy or run mode needs', async () => {
     const klear = await standIn();
     const dir = tempDir();
     const probe = join(dir, 'probe.cjs');
@@ -111,6 +79,8 @@ describe('the bundle', () => {
     // tunnel requires assert when it loads; child_process and fs/promises are for run mode's
     // command and token file (and fs/promises for @actions/core's summary, which is never used).
     const unneeded = [
+      'NativeModule https',
+      'NativeModule tls',
       'NativeModule assert',
       'NativeModule child_process',
       'NativeModule fs/promises'
@@ -121,7 +91,7 @@ describe('the bundle', () => {
   it.each(['https_proxy', 'HTTPS_PROXY'])(
     'tunnels to the API through the proxy in %s',
     async variable => {
-      const proxy = await startProxy();
+      const forward = await proxy();
       const result = await runAction({
         timeoutMs: 20_000,
         inputs: {
@@ -132,11 +102,11 @@ describe('the bundle', () => {
           'max-attempts': '1',
           'timeout-seconds': '10'
         },
-        env: { [variable]: proxy.url }
+        env: { [variable]: forward.url }
       });
 
-      expect(proxy.seen).toHaveLength(1);
-      const [{ head, tunnelled }] = proxy.seen;
+      expect(forward.seen).toHaveLength(1);
+      const [{ head, tunnelled }] = forward.seen;
       expect(head.split('\r\n')[0]).toBe('CONNECT klear.invalid:443 HTTP/1.1');
       // A TLS handshake record whose ClientHello names the API host: TLS runs end to end, inside
       // the tunnel.
@@ -152,7 +122,9 @@ describe('the bundle', () => {
 
 describe('the stubs bundled in place of unused dependencies', () => {
   it('fail with a message naming what is missing if anything ever reaches them', async () => {
-    expect(() => new ProxyAgent()).toThrow(/undici is not bundled in klear-token-action/);
+    expect(() => new HttpClient()).toThrow(
+      /@actions\/http-client's HttpClient is not bundled in klear-token-action/
+    );
     await expect(getExecOutput()).rejects.toThrow(
       /@actions\/exec is not bundled in klear-token-action/
     );

@@ -478,6 +478,8 @@ async function main() {
       targets: TARGETS,
       met: {
         time: wallRatio.action.median <= TARGETS.timeRatio,
+        // The same target for the https pair, which is what every real job runs.
+        timeOverHttps: wallRatio.actionOverHttps.median <= TARGETS.timeRatio,
         rss: rssRatio.action.median <= TARGETS.rssRatio,
         bundle: bundleBytes < TARGETS.bundleKiB * 1024
       }
@@ -509,11 +511,11 @@ async function main() {
       '| Target | Measured | Met |',
       '| --- | --- | --- |',
       `| Whole step ≤ ${ratio(TARGETS.timeRatio)} the floor | ${ratio(wallRatio.action.median)} | ${results.met.time ? 'yes' : 'no'} |`,
+      `| Whole step over https ≤ ${ratio(TARGETS.timeRatio)} the floor over https | ${ratio(wallRatio.actionOverHttps.median)} | ${results.met.timeOverHttps ? 'yes' : 'no'} |`,
       `| Peak RSS ≤ ${ratio(TARGETS.rssRatio)} the floor's | ${ratio(rssRatio.action.median)} | ${results.met.rss ? 'yes' : 'no'} |`,
       `| dist/index.js < ${TARGETS.bundleKiB} KiB | ${(bundleBytes / 1024).toFixed(1)} KiB | ${results.met.bundle ? 'yes' : 'no'} |`,
       `| (Whole step ÷ the floor also loading node:https) | ${ratio(actionVersus.floorHttps.median)} | |`,
-      `| (Whole step ÷ the floor written as an ES module) | ${ratio(actionVersus.floorEsm.median)} | |`,
-      `| (Whole step over https ÷ the floor over https) | ${ratio(wallRatio.actionOverHttps.median)} | |`
+      `| (Whole step ÷ the floor written as an ES module) | ${ratio(actionVersus.floorEsm.median)} | |`
     ];
     console.log(lines.join('\n'));
     console.log(

@@ -1,10 +1,7 @@
-import type { IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
-import { HttpClient } from '@actions/http-client';
-import type { RequestHandler } from '@actions/http-client/lib/interfaces';
 import { looksLikeToken } from './claims.ts';
 import { ENDPOINTS, type Endpoint } from './endpoints.ts';
 import { ActionError } from './errors.ts';
-import { USER_AGENT } from './version.ts';
+import { postForm, type Answer, type PostOptions } from './transport.ts';
 
 /** What a successful exchange yields. `refreshToken` only comes from a login. */
 export interface Grant {
@@ -13,24 +10,17 @@ export interface Grant {
   releaseVersion: string;
 }
 
-export interface ClientConfig {
+/** timeoutMs, signal and maxBodyBytes apply to each request (transport.ts). */
+export interface ClientConfig extends PostOptions {
   apiRoot: string;
-  timeoutMs: number;
   /** Registers a value with the log masking; called on every token before anything else sees it. */
   mask(value: string): void;
   debug?(message: string): void;
-  maxBodyBytes?: number;
-  /** Ends every request at once, e.g. when run mode's command has finished. */
-  signal?: AbortSignal;
 }
-
-/** A token response is a few hundred bytes; anything near this is not a token response. */
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * One attempt at one KlearStack endpoint per call: statuses become typed `ActionError`s, retrying is
- * the caller's business. Redirects are refused because http-client would re-send the form — refresh
- * token and password included — to whatever host a `Location` names.
+ * the caller's business. A redirect is an error too (transport.ts never follows one).
  */
 export class KlearClient {
   readonly #config: ClientConfig;
@@ -69,50 +59,13 @@ export class KlearClient {
     };
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     this.#config.debug?.(`POST ${url.origin}${url.pathname}`);
-    const response = await this.#post(url, new URLSearchParams(fields).toString(), headers);
+    const form = new URLSearchParams(fields).toString();
+    const response = await postForm(url, form, headers, this.#config);
     this.#config.debug?.(`HTTP ${response.status} from ${url.host}`);
     return this.#interpret(endpoint, url, Object.keys(fields), response);
   }
 
-  async #post(
-    url: URL,
-    body: string,
-    headers: Record<string, string>
-  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-    const { timeoutMs, signal: stop } = this.#config;
-    const deadline = new AbortController();
-    // http-client's own timeout only notices an idle socket; this one bounds connect to last byte.
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = stop ? AbortSignal.any([deadline.signal, stop]) : deadline.signal;
-    const http = new HttpClient(USER_AGENT, [abortWith(signal)], {
-      allowRedirects: false,
-      allowRetries: false,
-      keepAlive: false,
-      socketTimeout: timeoutMs
-    });
-    try {
-      const response = await http.request('POST', url.href, body, headers);
-      const status = response.message.statusCode ?? 0;
-      if (status >= 300 && status < 400) {
-        response.message.destroy();
-        return { status, headers: response.message.headers, body: '' };
-      }
-      const text = await readLimited(response.message, this.#config.maxBodyBytes ?? MAX_BODY_BYTES);
-      return { status, headers: response.message.headers, body: text };
-    } catch (error) {
-      throw transportError(error, url, deadline.signal.aborted, timeoutMs);
-    } finally {
-      clearTimeout(timer);
-      http.dispose();
-    }
-  }
-
-  #interpret(
-    endpoint: Endpoint,
-    url: URL,
-    sentFields: string[],
-    response: { status: number; headers: IncomingHttpHeaders; body: string }
-  ): Grant {
+  #interpret(endpoint: Endpoint, url: URL, sentFields: string[], response: Answer): Grant {
     const { status } = response;
     const json = parseJson(response.body);
     if (status >= 200 && status < 300) return this.#grant(endpoint, json);
@@ -148,41 +101,6 @@ export class KlearClient {
       grant.refreshToken = body.refresh_token;
     return grant;
   }
-}
-
-function abortWith(signal: AbortSignal): RequestHandler {
-  return {
-    prepareRequest(options: RequestOptions) {
-      options.signal = signal;
-    },
-    canHandleAuthentication: () => false,
-    handleAuthentication: () => Promise.reject(new Error('not an authentication handler'))
-  };
-}
-
-async function readLimited(message: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(message.headers['content-length']);
-  if (declared > limit) {
-    message.destroy();
-    throw tooLarge(limit);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of message as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      message.destroy();
-      throw tooLarge(limit);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function tooLarge(limit: number): ActionError {
-  return new ActionError(
-    `KlearStack's answer was larger than ${limit / 1024} KiB, far more than any token response, so it was abandoned unread. Check that base-url points at the KlearStack API.`
-  );
 }
 
 function parseJson(text: string): unknown {
@@ -292,53 +210,4 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
-}
-
-const TLS_CODES =
-  /^(CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_|ERR_TLS_|ERR_SSL_|EPROTO$|HOSTNAME_MISMATCH)/;
-
-function transportError(
-  error: unknown,
-  url: URL,
-  timedOut: boolean,
-  timeoutMs: number
-): ActionError {
-  if (error instanceof ActionError) return error;
-  const host = url.host;
-  if (timedOut || (error instanceof Error && /^Request timeout/.test(error.message))) {
-    return new ActionError(
-      `No complete answer from ${host} within ${timeoutMs / 1000} s (timeout-seconds). The API may be overloaded or unreachable from this runner; raise timeout-seconds if it is just slow.`,
-      { retryable: true }
-    );
-  }
-  const code = String((error as { code?: unknown } | undefined)?.code ?? '');
-  if (code === 'ENOTFOUND') {
-    return new ActionError(
-      `The host ${host} could not be found (DNS). Check base-url for typos; a host on a private network needs a runner that can resolve it.`
-    );
-  }
-  if (code === 'EAI_AGAIN') {
-    return new ActionError(
-      `Looking up ${host} failed for now (DNS, ${code}). This is usually temporary.`,
-      {
-        retryable: true
-      }
-    );
-  }
-  if (TLS_CODES.test(code)) {
-    return new ActionError(
-      `The TLS connection to ${host} failed (${code}): its certificate is not trusted or does not match the host. If the API uses a private certificate authority, set NODE_EXTRA_CA_CERTS to that CA's PEM file in the step's env; never switch certificate checks off.`
-    );
-  }
-  if (code === 'ECONNREFUSED') {
-    return new ActionError(
-      `${host} refused the connection (ECONNREFUSED). Check the host and port in base-url and that the API is up.`,
-      { retryable: true }
-    );
-  }
-  const what = code || (error instanceof Error ? error.name : 'unknown error');
-  return new ActionError(
-    `The connection to ${host} failed before a complete answer (${what}). This is usually a network problem between the runner and the API; re-run the job if it persists.`,
-    { retryable: true }
-  );
 }
