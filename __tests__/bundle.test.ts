@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { getExecOutput } from '../dev/bundle/actions-exec.ts';
 import { applyEdits, EDITS } from '../dev/bundle/edits.ts';
 import { HttpClient } from '../dev/bundle/http-client.ts';
-import { startProxy, type Proxy } from '../dev/proxy.ts';
+import { selfSignedCertificate } from '../dev/certificate.ts';
+import { startProxy, type Proxy, type ProxyOptions } from '../dev/proxy.ts';
 import { runAction } from '../dev/runner.ts';
 import { startStandIn } from '../dev/stand-in.ts';
 import type { StandIn } from '../dev/stand-in.ts';
@@ -35,8 +36,8 @@ function tempDir(): string {
   return dir;
 }
 
-async function proxy(): Promise<Proxy> {
-  const started = await startProxy();
+async function proxy(options?: ProxyOptions): Promise<Proxy> {
+  const started = await startProxy(options);
   cleanups.push(() => started.close());
   return started;
 }
@@ -88,10 +89,16 @@ describe('the bundle', () => {
     expect(modules.filter(name => unneeded.includes(name))).toEqual([]);
   });
 
-  it.each(['https_proxy', 'HTTPS_PROXY'])(
-    'tunnels to the API through the proxy in %s',
-    async variable => {
-      const forward = await proxy();
+  it.each([
+    ['https_proxy', 'http'],
+    ['HTTPS_PROXY', 'http'],
+    ['https_proxy', 'https']
+  ] as const)(
+    'tunnels to the API through the proxy in %s, which speaks %s',
+    async (variable, scheme) => {
+      // A proxy that speaks https is trusted the way a private CA is: NODE_EXTRA_CA_CERTS.
+      const certificate = scheme === 'https' ? selfSignedCertificate(tempDir()) : undefined;
+      const forward = await proxy(certificate && { tls: certificate });
       const result = await runAction({
         timeoutMs: 20_000,
         inputs: {
@@ -102,7 +109,10 @@ describe('the bundle', () => {
           'max-attempts': '1',
           'timeout-seconds': '10'
         },
-        env: { [variable]: forward.url }
+        env: {
+          [variable]: forward.url,
+          ...(certificate && { NODE_EXTRA_CA_CERTS: certificate.certPath })
+        }
       });
 
       expect(forward.seen).toHaveLength(1);

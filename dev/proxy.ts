@@ -2,9 +2,11 @@
 // connects every tunnel to that port on 127.0.0.1, whatever host was asked for, so a client can
 // name a host that resolves nowhere and still be answered through the proxy. Without it, it keeps
 // the first bytes sent through the tunnel and drops the connection: nothing is behind it, but the
-// client's side of the path is all there to see.
+// client's side of the path is all there to see. With `tls` the proxy itself speaks https, as
+// some corporate proxies do.
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 
 export interface ProxySeen {
   /** The CONNECT line and headers, up to the blank line. */
@@ -19,10 +21,15 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(options: { forwardTo?: number } = {}): Promise<Proxy> {
+export interface ProxyOptions {
+  forwardTo?: number;
+  tls?: { key: string; cert: string };
+}
+
+export async function startProxy(options: ProxyOptions = {}): Promise<Proxy> {
   const seen: ProxySeen[] = [];
   const sockets = new Set<Socket>();
-  const server = createServer(socket => {
+  const serve = (socket: Socket): void => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -55,10 +62,12 @@ export async function startProxy(options: { forwardTo?: number } = {}): Promise<
       }
     };
     socket.on('data', onData);
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, serve) : createServer(serve);
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const scheme = options.tls ? 'https' : 'http';
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     close: () =>
       new Promise<void>(resolve => {

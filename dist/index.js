@@ -287,7 +287,7 @@ exports.debug = debug; // for test
 "use strict";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 __nccwpck_require__.r(__webpack_exports__);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(847);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(134);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -296,7 +296,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 847:
+/***/ 134:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 "use strict";
@@ -1489,6 +1489,8 @@ function messageOf(error) {
     return `Unexpected error: ${detail}. This is a bug in klear-token-action; please report it with this message.`;
 }
 
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = require("node:net");
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -1590,6 +1592,7 @@ const USER_AGENT = `${ACTION_NAME}/${ACTION_VERSION}`;
 
 
 
+
 /** A token response is a few hundred bytes; anything near this is not a token response. */
 const MAX_BODY_BYTES = 1024 * 1024;
 /**
@@ -1657,10 +1660,17 @@ async function proxyAgent(url) {
     // only when this line does.
     const { default: tunnel } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 770, 19));
     const proxyOverHttps = proxy.protocol === 'https:';
+    // An IPv6 address comes bracketed from a URL; a socket wants it bare.
+    const host = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
     const options = {
         proxy: {
-            host: proxy.hostname,
+            host,
             port: Number(proxy.port) || (proxyOverHttps ? 443 : 80),
+            // tunnel leaves the TLS name of a connection to an https proxy to Node, which takes it from
+            // the CONNECT's Host header: the API's host. The proxy's certificate was then checked against
+            // the API's name and refused (koichik/node-tunnel#41, still open). Name the proxy itself; an
+            // IP address is no TLS name, and '' has Node check the certificate against the address.
+            servername: (0,external_node_net_namespaceObject.isIP)(host) ? '' : host,
             // getProxyUrl's URL gives the user name and password already percent-decoded.
             ...(proxy.username || proxy.password
                 ? { proxyAuth: `${proxy.username}:${proxy.password}` }

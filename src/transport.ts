@@ -1,4 +1,5 @@
 import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { getProxyUrl } from '@actions/http-client/lib/proxy';
 import { ActionError } from './errors.ts';
 import { USER_AGENT } from './version.ts';
@@ -94,10 +95,17 @@ async function proxyAgent(url: URL): Promise<Agent | undefined> {
   // only when this line does.
   const { default: tunnel } = await import(/* webpackMode: "eager" */ 'tunnel');
   const proxyOverHttps = proxy.protocol === 'https:';
+  // An IPv6 address comes bracketed from a URL; a socket wants it bare.
+  const host = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
   const options = {
     proxy: {
-      host: proxy.hostname,
+      host,
       port: Number(proxy.port) || (proxyOverHttps ? 443 : 80),
+      // tunnel leaves the TLS name of a connection to an https proxy to Node, which takes it from
+      // the CONNECT's Host header: the API's host. The proxy's certificate was then checked against
+      // the API's name and refused (koichik/node-tunnel#41, still open). Name the proxy itself; an
+      // IP address is no TLS name, and '' has Node check the certificate against the address.
+      servername: isIP(host) ? '' : host,
       // getProxyUrl's URL gives the user name and password already percent-decoded.
       ...(proxy.username || proxy.password
         ? { proxyAuth: `${proxy.username}:${proxy.password}` }
