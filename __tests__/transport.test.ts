@@ -1,11 +1,11 @@
 // The wire under the client: one POST, through the proxy the environment names, on node:http.
-// Against a real server and a real forwarding proxy on 127.0.0.1. The target is named
+// Against the KlearStack stand-in and a real forwarding proxy on 127.0.0.1. The target is named
 // klear.invalid, which resolves nowhere: only the proxy, which connects every tunnel to the server,
 // can have reached it. (A loopback name would never be proxied: http-client's rules exempt it.)
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startProxy, type Proxy } from '../dev/proxy.ts';
+import { startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { ENDPOINTS } from '../src/endpoints.ts';
 import { ActionError } from '../src/errors.ts';
 import { postForm } from '../src/transport.ts';
 import { USER_AGENT } from '../src/version.ts';
@@ -28,27 +28,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface Received {
-  method?: string;
-  url?: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** An API that records each request and answers 200 with a small JSON body. */
-async function startApi(): Promise<{ port: number; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8').on('data', chunk => (body += chunk));
-    req.on('end', () => {
-      received.push({ method: req.method, url: req.url, headers: req.headers, body });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>(resolve => server.close(() => resolve())));
-  return { port: (server.address() as AddressInfo).port, received };
+async function standIn(): Promise<StandIn> {
+  const started = await startStandIn();
+  cleanups.push(() => started.close());
+  return started;
 }
 
 async function forwardingProxy(port: number): Promise<Proxy> {
@@ -57,27 +40,37 @@ async function forwardingProxy(port: number): Promise<Proxy> {
   return proxy;
 }
 
-const FORM = 'refresh_token=abc&company_name=Acme+%26+Sons';
-const post = (url: string) =>
-  postForm(
-    new URL(url),
-    FORM,
+/** The stand-in's address with klear.invalid for the host: reachable only through the proxy. */
+const viaProxy = (klear: StandIn) => klear.url.replace('127.0.0.1', 'klear.invalid');
+
+/** A refresh with a valid token, so the stand-in answers 200. */
+function refresh(klear: StandIn, root = klear.url) {
+  const fields = {
+    refresh_token: klear.mintRefreshToken({ expiresIn: 3600 }),
+    company_name: klear.companyName
+  };
+  const form = new URLSearchParams(fields).toString();
+  const answer = postForm(
+    new URL(root + ENDPOINTS.refresh),
+    form,
     { 'content-type': 'application/x-www-form-urlencoded' },
-    {
-      timeoutMs: 5000
-    }
+    { timeoutMs: 5000 }
   );
+  return { fields, form, answer };
+}
+
+const portOf = (klear: StandIn) => Number(new URL(klear.url).port);
 
 describe('postForm', () => {
   it('sends the form with its length and the user agent, never chunked', async () => {
-    const api = await startApi();
-    const answer = await post(`http://127.0.0.1:${api.port}/token`);
+    const klear = await standIn();
+    const { fields, form, answer } = refresh(klear);
 
-    expect(answer).toMatchObject({ status: 200, body: '{"ok":true}' });
-    expect(api.received).toHaveLength(1);
-    const [request] = api.received;
-    expect(request).toMatchObject({ method: 'POST', url: '/token', body: FORM });
-    expect(request.headers['content-length']).toBe(String(FORM.length));
+    expect((await answer).status).toBe(200);
+    expect(klear.requests).toHaveLength(1);
+    const [request] = klear.requests;
+    expect(request).toMatchObject({ method: 'POST', endpoint: 'refresh', fields });
+    expect(request.headers['content-length']).toBe(String(Buffer.byteLength(form)));
     expect(request.headers['transfer-encoding']).toBeUndefined();
     expect(request.headers['user-agent']).toBe(USER_AGENT);
   });
@@ -85,43 +78,41 @@ describe('postForm', () => {
   it.each(['http_proxy', 'HTTP_PROXY'])(
     'goes through the proxy in %s, which is asked for the host by name',
     async variable => {
-      const api = await startApi();
-      const proxy = await forwardingProxy(api.port);
+      const klear = await standIn();
+      const proxy = await forwardingProxy(portOf(klear));
       process.env[variable] = proxy.url;
 
-      const answer = await post(`http://klear.invalid:${api.port}/token`);
+      const { fields, answer } = refresh(klear, viaProxy(klear));
 
-      expect(answer.status).toBe(200);
+      expect((await answer).status).toBe(200);
       expect(proxy.seen.map(({ head }) => head.split('\r\n')[0])).toEqual([
-        `CONNECT klear.invalid:${api.port} HTTP/1.1`
+        `CONNECT klear.invalid:${portOf(klear)} HTTP/1.1`
       ]);
-      expect(api.received.map(({ body }) => body)).toEqual([FORM]);
+      expect(klear.requests.map(request => request.fields)).toEqual([fields]);
     }
   );
 
   it("sends the proxy URL's user name and password, percent-decoded, to the proxy only", async () => {
-    const api = await startApi();
-    const proxy = await forwardingProxy(api.port);
+    const klear = await standIn();
+    const proxy = await forwardingProxy(portOf(klear));
     process.env.http_proxy = proxy.url.replace('//', '//ci%40acme:p%3Ass%25@');
 
-    await post(`http://klear.invalid:${api.port}/token`);
+    await refresh(klear, viaProxy(klear)).answer;
 
     const expected = `Basic ${Buffer.from('ci@acme:p:ss%').toString('base64')}`;
     expect(proxy.seen[0].head.split('\r\n')).toContain(`Proxy-Authorization: ${expected}`);
-    expect(api.received[0].headers['proxy-authorization']).toBeUndefined();
+    expect(klear.requests[0].headers['proxy-authorization']).toBeUndefined();
   });
 
   it.each(['no_proxy', 'NO_PROXY'])(
     'goes straight to a host that %s names, bypassing the proxy',
     async variable => {
-      const api = await startApi();
-      const proxy = await forwardingProxy(api.port);
+      const klear = await standIn();
+      const proxy = await forwardingProxy(portOf(klear));
       process.env.http_proxy = proxy.url;
       process.env[variable] = 'example.com,.invalid';
 
-      const failure = await post(`http://klear.invalid:${api.port}/token`).catch(
-        (error: unknown) => error
-      );
+      const failure = await refresh(klear, viaProxy(klear)).answer.catch((error: unknown) => error);
 
       // Asked directly, klear.invalid does not resolve: the DNS error proves the proxy was skipped.
       expect(failure).toBeInstanceOf(ActionError);
@@ -129,7 +120,7 @@ describe('postForm', () => {
         /^The host klear\.invalid:\d+ could not be found/
       );
       expect(proxy.seen).toEqual([]);
-      expect(api.received).toEqual([]);
+      expect(klear.requests).toEqual([]);
     }
   );
 });
