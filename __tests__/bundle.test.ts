@@ -1,7 +1,6 @@
 // The bundle as it ships. `npm run bundle` aliases @actions/http-client's HttpClient and
-// @actions/exec to stubs (tsconfig.json `paths`, dev/bundle/) and defers @actions/core's use of
-// fs/promises (dev/bundle/edits.ts); src/transport.ts loads node:https and tunnel only when a
-// request needs them. These tests hold the bundle to its size and start-up, and show that proxies
+// @actions/exec to stubs (tsconfig.json `paths`, dev/bundle/); src/transport.ts loads node:https
+// and tunnel only when a request needs them. These tests hold the bundle to its size and start-up, and show that proxies
 // still work through it.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { getExecOutput } from '../dev/bundle/actions-exec.ts';
-import { applyEdits, EDITS } from '../dev/bundle/edits.ts';
 import { HttpClient } from '../dev/bundle/http-client.ts';
 import { selfSignedCertificate } from '../dev/certificate.ts';
 import { startProxy, type Proxy, type ProxyOptions } from '../dev/proxy.ts';
@@ -77,14 +75,12 @@ describe('the bundle', () => {
     expect(result.exitCode).toBe(0);
     expect(result.outputs['access-token']).toBe(klear.requests[0].issuedAccessToken);
     const modules = readFileSync(loaded, 'utf8').split('\n');
-    // tunnel requires assert when it loads; child_process and fs/promises are for run mode's
-    // command and token file (and fs/promises for @actions/core's summary, which is never used).
+    // tunnel requires assert when it loads; child_process is for run mode's command.
     const unneeded = [
       'NativeModule https',
       'NativeModule tls',
       'NativeModule assert',
-      'NativeModule child_process',
-      'NativeModule fs/promises'
+      'NativeModule child_process'
     ];
     expect(modules.filter(name => unneeded.includes(name))).toEqual([]);
   });
@@ -137,71 +133,6 @@ describe('the stubs bundled in place of unused dependencies', () => {
     );
     await expect(getExecOutput()).rejects.toThrow(
       /@actions\/exec is not bundled in klear-token-action/
-    );
-  });
-});
-
-describe('the edits made to the bundle', () => {
-  const [summaryEdit] = EDITS;
-  const summaryLine =
-    'const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;';
-
-  it("turn @actions/core's fs.promises lookup into functions that look it up when called", async () => {
-    const edited = applyEdits(`before();\n${summaryLine}\nafter();`, [summaryEdit]);
-    expect(edited).not.toContain(summaryLine);
-    expect(edited.startsWith('before();\n')).toBe(true);
-    expect(edited.endsWith('\nafter();')).toBe(true);
-
-    const line = edited.split('\n')[1];
-    let lookups = 0;
-    const calls: unknown[][] = [];
-    const fakeFs = {
-      get promises() {
-        lookups++;
-        const record =
-          (name: string) =>
-          (...args: unknown[]) => {
-            calls.push([name, ...args]);
-            return Promise.resolve(name);
-          };
-        return {
-          access: record('access'),
-          appendFile: record('appendFile'),
-          writeFile: record('writeFile')
-        };
-      }
-    };
-    type Fs = (...args: unknown[]) => Promise<string>;
-    const [access, appendFile, writeFile] = new Function(
-      'external_fs_namespaceObject',
-      `${line}\nreturn [access, appendFile, writeFile];`
-    )(fakeFs) as Fs[];
-    expect(lookups).toBe(0);
-    await expect(appendFile('/summary', 'text', { flag: 'a' })).resolves.toBe('appendFile');
-    await expect(writeFile('/summary', '')).resolves.toBe('writeFile');
-    await expect(access('/summary', 2)).resolves.toBe('access');
-    expect(lookups).toBe(3);
-    expect(calls).toEqual([
-      ['appendFile', '/summary', 'text', { flag: 'a' }],
-      ['writeFile', '/summary', ''],
-      ['access', '/summary', 2]
-    ]);
-  });
-
-  it.each([
-    ['no longer there', 'const x = 1;', 0],
-    ['there twice', `${summaryLine}\n${summaryLine}`, 2]
-  ])('fail the build, naming the edit, when the line is %s', (_case, code, times) => {
-    expect(() => applyEdits(code, [summaryEdit])).toThrow(
-      `The bundle edit for ${summaryEdit.what} matched ${times} times instead of once`
-    );
-  });
-
-  it('are all in the shipped bundle', () => {
-    const shipped = readFileSync(join(DIST, 'index.js'), 'utf8');
-    for (const edit of EDITS) expect([...shipped.matchAll(edit.pattern)]).toEqual([]);
-    expect(shipped).toContain(
-      'appendFile = (...args) => external_fs_namespaceObject.promises.appendFile(...args)'
     );
   });
 });

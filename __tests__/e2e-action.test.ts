@@ -309,7 +309,7 @@ describe('the bundled action gets a token', () => {
       const options = {
         inputs: {
           ...loginInputs(standIn),
-          'refresh-token': standIn.mintRefreshToken({ expiresIn: -60 })
+          'refresh-token': standIn.mintRefreshToken({ expiresIn: -600 })
         }
       };
       const result = await runAction(options);

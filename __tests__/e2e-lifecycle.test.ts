@@ -181,9 +181,9 @@ describe('getting a token', () => {
     }
   );
 
-  it('never sends an expired refresh token, and says when it expired, when there is no service account', async () => {
+  it('never sends a refresh token that expired over 5 minutes ago, and says when, when there is no service account', async () => {
     const { standIn } = await klear();
-    const refreshToken = standIn.mintRefreshToken({ expiresIn: -60 });
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: -600 });
     const result = await run(standIn, { 'refresh-token': refreshToken });
 
     expect(result.exitCode).toBe(1);
@@ -191,10 +191,40 @@ describe('getting a token', () => {
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(
       new RegExp(
-        `^The refresh token expired at ${escape(isoExpiry(refreshToken))} \\(1 min ago\\), so it was not sent\\.`
+        `^The refresh token expired at ${escape(isoExpiry(refreshToken))} \\(10 min ago\\), so it was not sent\\.`
       )
     );
     expect(result.leaks).toEqual([]);
+  });
+
+  it("sends a refresh token that expired by the runner's clock within the 5-minute leeway: the runner 3 min ahead, KlearStack accepts it", async () => {
+    const { standIn } = await klear();
+    standIn.clock.advance(-180);
+    // Valid for another minute by KlearStack's clock, expired two minutes ago by the runner's.
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: 60 });
+    const result = await run(standIn, { 'refresh-token': refreshToken });
+
+    expect(result.exitCode).toBe(0);
+    expect(endpoints(standIn)).toEqual(['refresh']);
+    expect(standIn.requests[0]).toMatchObject({ status: 200 });
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^The runner's clock is 3 min ahead of KlearStack's/)
+    ]);
+    expect(result.leaks).toEqual([]);
+  });
+
+  it('sends one that expired within the leeway by both clocks, and reports the 401 KlearStack gives', async () => {
+    const { standIn } = await klear();
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: -120 });
+    const result = await run(standIn, { 'refresh-token': refreshToken });
+
+    expect(result.exitCode).toBe(1);
+    expect(standIn.requests.map(request => [request.endpoint, request.status])).toEqual([
+      ['refresh', 401]
+    ]);
+    expect(result.errors).toEqual([
+      expect.stringMatching(/^KlearStack rejected the request \(HTTP 401\)/)
+    ]);
   });
 
   it('logs in exactly once, without trying the refresh, when the refresh token has expired and a service account is given', async () => {
@@ -335,7 +365,13 @@ describe('run mode', () => {
     expect(standIn.clock.now() - startedAt).toBeGreaterThanOrEqual(3600);
     expect(result.exitCode).toBe(42);
     expect(result.errors).toEqual(['The command exited with code 42.']);
-    expect(result.warnings).toEqual([]);
+    // The stand-in's clock runs 250 times too fast, so KlearStack's clock pulls ahead of the
+    // runner's: said once, the moment it passes a minute, and nothing else.
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^The runner's clock is \d+ min behind KlearStack's \(from the token's iat\)\./
+      )
+    ]);
 
     const calls = readFileSync(join(probe, 'calls'), 'utf8').trim().split('\n');
     expect(calls.length).toBeGreaterThanOrEqual(20);
@@ -470,12 +506,16 @@ describe('run mode', () => {
       expect(request).toMatchObject({ endpoint: 'refresh', status: 503 });
       expect(request.bearer).toBe(standIn.requests[0].issuedAccessToken);
     }
-    const warnings = result.warnings.filter(warning =>
-      warning.startsWith(
-        'Could not refresh the KlearStack access token; the command keeps running with the current one. KlearStack had a server error or is unavailable (HTTP 503).'
+    // A streak of failures is one warning; each retry after it is a line in the log.
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^Could not refresh the KlearStack access token\. KlearStack had a server error or is unavailable \(HTTP 503\)\..* Trying again in 1 s; the command keeps running with the current token\.$/
       )
-    );
-    expect(warnings).toHaveLength(failed.length);
+    ]);
+    const retries = result.log
+      .split('\n')
+      .filter(line => /^Refresh attempt \d+ failed: KlearStack had a server error/.test(line));
+    expect(retries).toHaveLength(failed.length - 1);
     expect(result.errors).toEqual([]);
     expect(result.summary).toContain(`| Failed refreshes | ${failed.length} |`);
     expect(result.summary).toContain('| Refreshes during `run` | 0 |');
@@ -493,10 +533,92 @@ describe('run mode', () => {
 
     const first = standIn.requests[0].issuedAccessToken as string;
     expect(result.errors).toEqual([
-      `The KlearStack access token expired at ${isoExpiry(first)} and could not be refreshed: the command's requests will now fail with 401 until a refresh succeeds.`
+      `The KlearStack access token (exp ${isoExpiry(first)} by KlearStack's clock) has expired and could not be refreshed in time: the command's requests will fail with 401 until a refresh succeeds, which is being tried.`
     ]);
+    expect(result.summary).toContain('| Expired before a refresh | 1 |');
     expect(result.exitCode).toBe(0);
     expect(result.summary).toContain('| Command exit code | 0 |');
+  });
+
+  // Token time by KlearStack's clock: 20-second tokens, so one early refresh (at 15 s, the
+  // shortest gap an unasked refresh may have) comes within the default 10-minute interval.
+  it("refreshes a short-lived token once, ahead of its death, with the runner's clock 15 min ahead: bearer sent and accepted", async () => {
+    const { standIn } = await klear({ accessTtlSeconds: 20, requireBearer: true });
+    standIn.clock.advance(-900);
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'access-token': standIn.mintAccessToken({ expiresIn: 3600 }),
+        run: 'sleep 17'
+      },
+      { timeoutMs: 40_000 }
+    );
+
+    expect(result.exitCode).toBe(0);
+    // Before the time model: the token looked dead on arrival, so a refresh every second, without a bearer.
+    expect(standIn.requests.map(request => [request.endpoint, request.status])).toEqual([
+      ['refresh', 200],
+      ['refresh', 200]
+    ]);
+    expect(standIn.requests[1].bearer).toBe(standIn.requests[0].issuedAccessToken);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^The runner's clock is 15 min ahead of KlearStack's/)
+    ]);
+    expect(result.errors).toEqual([]);
+  });
+
+  it("keeps the file's token alive with KlearStack's clock 15 min ahead: the command's last call is accepted", async () => {
+    const { standIn } = await klear({ accessTtlSeconds: 20 });
+    standIn.clock.advance(900);
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        run: [
+          'sleep 18',
+          'curl -s -o /dev/null -w "final call %{http_code}\\n" -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$API"'
+        ].join('\n')
+      },
+      { env: { API: standIn.url + API_PATH }, timeoutMs: 40_000 }
+    );
+
+    expect(result.exitCode).toBe(0);
+    // Before the time model: the next refresh waited for the 10-minute interval, past the token's death.
+    expect(result.log.split('\n')).toContain('final call 200');
+    expect(endpoints(standIn).filter(endpoint => endpoint === 'refresh')).toHaveLength(2);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^The runner's clock is 15 min behind KlearStack's/)
+    ]);
+    expect(result.summary).toContain("| Runner's clock | 15 min behind KlearStack's |");
+  });
+
+  it('credentials rejected mid-run: said once as an error, then left alone for 15 minutes', async () => {
+    const { standIn } = await klear();
+    // The step's own mint goes through; from then on KlearStack refuses the refresh and the login.
+    standIn.fault({ kind: 'delay', ms: 0 });
+    standIn.faultAlways({ status: 401, body: '{"error": "Incorrect username or password."}' });
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      ...login(standIn),
+      'refresh-interval': '1s',
+      run: 'sleep 5; echo "command done"'
+    });
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log).toContain('command done');
+    // Before: a refresh and a login every second (interval) or 30 s, into a service-account lockout.
+    expect(standIn.requests.map(request => [request.endpoint, request.status])).toEqual([
+      ['refresh', 200],
+      ['refresh', 401],
+      ['login', 401]
+    ]);
+    expect(result.errors).toEqual([
+      expect.stringMatching(
+        /^Could not refresh the KlearStack access token: KlearStack rejected the login \(HTTP 401\).* It is tried again every 15 min; the command keeps running\.$/
+      )
+    ]);
+    expect(result.summary).toContain('| Failed refreshes | 1 |');
   });
 
   it("keeps the action's inputs (the refresh token, the password) out of the command's environment", async () => {
@@ -509,6 +631,100 @@ describe('run mode', () => {
 
     expect(result.exitCode).toBe(0);
     expect(result.log.split('\n')).toContain('inputs=0 token=set file=set');
+  });
+
+  it('runs the command with bash -e -o pipefail by default: a failing stage fails the script there', async () => {
+    const { standIn } = await klear();
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      run: 'echo "script $(basename "$0")"\nfalse | true\necho "not reached"'
+    });
+
+    expect(result.exitCode).toBe(1);
+    expect(result.log).toMatch(/^script script\.sh$/m);
+    expect(result.log).not.toContain('not reached');
+  });
+
+  it('runs the command with shell: sh (sh -e), as a run: step would', async () => {
+    const { standIn } = await klear();
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      shell: 'sh',
+      run: 'test -n "$KLEAR_ACCESS_TOKEN" && echo "sh has the token"\nfalse\necho "not reached"'
+    });
+
+    expect(result.exitCode).toBe(1);
+    expect(result.log.split('\n')).toContain('sh has the token');
+    expect(result.log).not.toContain('not reached');
+  });
+
+  it('runs the command through a custom template: python3 {0}', async () => {
+    const { standIn } = await klear();
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      shell: 'python3 {0}',
+      run: [
+        'import os, sys',
+        'token = open(os.environ["KLEAR_ACCESS_TOKEN_FILE"]).read()',
+        'print("python read", "the token" if token == os.environ["KLEAR_ACCESS_TOKEN"] else "something else")',
+        'sys.exit(3)'
+      ].join('\n')
+    });
+
+    expect(result.exitCode).toBe(3);
+    expect(result.log.split('\n')).toContain('python read the token');
+  });
+
+  it.each([
+    [
+      'fish',
+      /^Input 'shell' must be bash, sh, pwsh, powershell, python, cmd, or a command with '\{0\}'/
+    ],
+    [
+      'no-such-shell {0}',
+      /^Input 'shell' names 'no-such-shell', which is not on this runner's PATH/
+    ]
+  ])('refuses shell %s before anything is minted', async (shell, error) => {
+    const { standIn } = await klear();
+    const result = await run(standIn, {
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      shell,
+      run: 'echo never'
+    });
+
+    expect(result.exitCode).toBe(1);
+    expect(standIn.requests).toEqual([]);
+    expect(result.errors).toEqual([expect.stringMatching(error)]);
+  });
+
+  it("gives the command a run: step's environment: no runtime, cache or results credentials, no STATE_*; id-token and tracking id kept", async () => {
+    const { standIn } = await klear();
+    const nodeOnly = {
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token-value',
+      ACTIONS_RUNTIME_URL: 'https://pipelines.invalid/',
+      ACTIONS_CACHE_URL: 'https://cache.invalid/',
+      ACTIONS_RESULTS_URL: 'https://results.invalid/',
+      STATE_saved: 'state-value'
+    };
+    const runStepToo = {
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.invalid/',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'id-token-request-value',
+      RUNNER_TRACKING_ID: 'github_0c4c6b8e-7f0e-4a57-9d0c-3c1f8c2b2a11'
+    };
+    const names = [...Object.keys(nodeOnly), ...Object.keys(runStepToo)];
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        run: names.map(name => `echo "${name}=\${${name}:+set}"`).join('\n')
+      },
+      { env: { ...nodeOnly, ...runStepToo } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    const lines = result.log.split('\n');
+    for (const name of Object.keys(nodeOnly)) expect(lines).toContain(`${name}=`);
+    for (const name of Object.keys(runStepToo)) expect(lines).toContain(`${name}=set`);
   });
 
   it('runs the command in working-directory', async () => {

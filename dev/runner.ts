@@ -17,6 +17,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   secrets?: string[];
   entry?: string;
+  /**
+   * A folder holding the action as the runner downloads it: its action.yml declares the inputs and
+   * names the entry (runs.main), as the runner reads them. Default: this repository.
+   */
+  actionDir?: string;
   timeoutMs?: number;
   cwd?: string;
 }
@@ -59,16 +64,26 @@ const SECRET_OUTPUTS = ['access-token', 'refresh-token'];
 // Shorter derived values would match unrelated text and report leaks that are not there.
 const MIN_DERIVED_SECRET_LENGTH = 4;
 
-export function actionInputs(): Record<string, { default: string; required: boolean }> {
-  let manifest: { inputs?: Record<string, { default?: unknown; required?: unknown } | null> };
+interface Manifest {
+  inputs?: Record<string, { default?: unknown; required?: unknown } | null>;
+  runs?: { main?: unknown };
+}
+
+function readManifest(actionDir: string): Manifest {
   try {
-    manifest = parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8'));
+    return parse(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as Manifest;
   } catch (error) {
     throw new Error(
       `action.yml is not valid YAML, so the runner would refuse the action too: ${(error as Error).message}`,
       { cause: error }
     );
   }
+}
+
+export function actionInputs(
+  actionDir = repoRoot
+): Record<string, { default: string; required: boolean }> {
+  const manifest = readManifest(actionDir);
   return Object.fromEntries(
     Object.entries(manifest.inputs ?? {}).map(([name, spec]) => [
       name,
@@ -82,11 +97,13 @@ export function runAction(options: RunOptions = {}): Promise<RunResult> {
 }
 
 export function startAction(options: RunOptions = {}): RunningAction {
-  const entry = options.entry ?? join(repoRoot, 'dist', 'index.js');
+  const actionDir = options.actionDir ?? repoRoot;
+  const main = readManifest(actionDir).runs?.main;
+  const entry = options.entry ?? join(actionDir, String(main ?? 'dist/index.js'));
   if (!existsSync(entry)) {
     throw new Error(`The action entry ${entry} does not exist. Build it first (npm run bundle).`);
   }
-  const declared = actionInputs();
+  const declared = actionInputs(actionDir);
   const root = mkdtempSync(join(tmpdir(), 'klear-runner-'));
   try {
     return launch(entry, declared, root, options);

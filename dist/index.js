@@ -287,7 +287,7 @@ exports.debug = debug; // for test
 "use strict";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 __nccwpck_require__.r(__webpack_exports__);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(134);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(233);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -296,7 +296,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 134:
+/***/ 233:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 "use strict";
@@ -701,7 +701,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const access = (...args) => external_fs_namespaceObject.promises.access(...args), appendFile = (...args) => external_fs_namespaceObject.promises.appendFile(...args), writeFile = (...args) => external_fs_namespaceObject.promises.writeFile(...args);
+const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -1412,6 +1412,12 @@ function looksLikeToken(value) {
 }
 /** Beyond this a JavaScript Date cannot represent the instant (and no real token expires there). */
 const MAX_DATE_SECONDS = 8.64e12;
+/** A claim past this is milliseconds, not seconds: in seconds it is the year 5138. */
+const MAX_PLAUSIBLE_SECONDS = 1e11;
+/** Whether a time claim reads as seconds since the epoch: positive, and not milliseconds. */
+function plausibleSeconds(seconds) {
+    return seconds !== undefined && seconds > 0 && seconds < MAX_PLAUSIBLE_SECONDS;
+}
 /** The token's claims, or an empty object when it is not a readable JWT (opaque tokens are allowed). */
 function readClaims(token) {
     const payload = token.split('.')[1];
@@ -1421,9 +1427,11 @@ function readClaims(token) {
         const json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
         if (typeof json !== 'object' || json === null)
             return {};
-        const { exp, token_type: tokenType } = json;
+        const { exp, iat, token_type: tokenType } = json;
+        const seconds = (value) => typeof value === 'number' && Math.abs(value) <= MAX_DATE_SECONDS ? value : undefined;
         return {
-            exp: typeof exp === 'number' && Math.abs(exp) <= MAX_DATE_SECONDS ? exp : undefined,
+            exp: seconds(exp),
+            iat: seconds(iat),
             tokenType: typeof tokenType === 'string' ? tokenType : undefined
         };
     }
@@ -1431,15 +1439,19 @@ function readClaims(token) {
         return {};
     }
 }
-/** Whether the token's `exp` has passed; a token without one is never taken for expired. */
-function isExpired(token, nowMs) {
+/**
+ * Whether the token's `exp` passed more than `leewayMs` ago by the wall clock `nowMs`; a token
+ * without a plausible one is never taken for expired. Only for tokens handed in as inputs, which
+ * have no arrival time: run mode's own tokens are judged by token-time.ts.
+ */
+function isExpired(token, nowMs, leewayMs = 0) {
     const { exp } = readClaims(token);
-    return exp !== undefined && exp * 1000 <= nowMs;
+    return plausibleSeconds(exp) && exp * 1000 + leewayMs <= nowMs;
 }
-/** `exp` as ISO 8601 UTC, or '' when the token carries none. */
+/** `exp` as ISO 8601 UTC, as KlearStack states it; '' when the token carries no plausible one. */
 function expiryIso(token) {
     const { exp } = readClaims(token);
-    return exp === undefined ? '' : new Date(exp * 1000).toISOString();
+    return plausibleSeconds(exp) ? new Date(exp * 1000).toISOString() : '';
 }
 /** Human form of a span of seconds: "3 h 12 min", "45 s". */
 function formatDuration(seconds) {
@@ -1473,12 +1485,15 @@ class ActionError extends Error {
     status;
     /** Seconds the server asked us to wait (Retry-After), if it said. */
     retryAfterSeconds;
+    /** KlearStack said the bearer (the access token sent along) has expired: a refresh without it may pass. */
+    bearerExpired;
     constructor(message, options = {}) {
         super(message);
         this.name = 'ActionError';
         this.retryable = options.retryable ?? false;
         this.status = options.status;
         this.retryAfterSeconds = options.retryAfterSeconds;
+        this.bearerExpired = options.bearerExpired ?? false;
     }
 }
 /** The message to show for anything thrown, without stack traces or nested causes. */
@@ -1866,7 +1881,10 @@ function unauthorized(endpoint, body) {
         : expired
             ? 'the token it was given has expired. Store a new refresh token in the secret, or give username and password so the action can log in'
             : 'the refresh token or access token is invalid or expired, or company-name does not match the account. Store a new refresh token, check company-name, or give username and password so the action can log in';
-    return new ActionError(`KlearStack rejected the request (HTTP 401): ${cause}.`, { status: 401 });
+    return new ActionError(`KlearStack rejected the request (HTTP 401): ${cause}.`, {
+        status: 401,
+        bearerExpired: accessExpired
+    });
 }
 /** Retry-After as seconds from now: either delay-seconds or an HTTP date. */
 function parseRetryAfter(value, now = Date.now()) {
@@ -1878,7 +1896,135 @@ function parseRetryAfter(value, now = Date.now()) {
     return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
+;// CONCATENATED MODULE: ./src/shell.ts
+/**
+ * Run mode's `shell` input means what a `run:` step's `shell:` means. Mirrors actions/runner 2.336.0,
+ * src/Runner.Worker/Handlers/ScriptHandlerHelpers.cs (templates, extensions, prologues) and
+ * ScriptHandler.cs (COMMAND [ARGS] split at the first space, a PATH lookup of COMMAND, a template
+ * that must contain {0}, the script written to a file as UTF-8 without BOM, CRLF on Windows).
+ */
+
+
+
+const TEMPLATES = {
+    cmd: '/D /E:ON /V:OFF /S /C "CALL "{0}""',
+    pwsh: `-command ". '{0}'"`,
+    powershell: `-command ". '{0}'"`,
+    bash: '--noprofile --norc -e -o pipefail {0}',
+    sh: '-e {0}',
+    python: '{0}'
+};
+const EXTENSIONS = {
+    cmd: '.cmd',
+    pwsh: '.ps1',
+    powershell: '.ps1',
+    bash: '.sh',
+    sh: '.sh',
+    python: '.py'
+};
+/**
+ * Reads the `shell` input: a built-in name, or `COMMAND [ARGS]` whose ARGS contain {0}. The program
+ * must be found now, before any token is minted.
+ */
+function parseShell(value, env, platform = process.platform) {
+    const text = value.trim() || 'bash';
+    const space = text.indexOf(' ');
+    const name = space === -1 ? text : text.slice(0, space);
+    const args = space === -1 ? '' : text.slice(space + 1).trim();
+    const key = name.toLowerCase();
+    const template = args || TEMPLATES[key] || '';
+    if (!template.includes('{0}')) {
+        throw new ActionError(`Input 'shell' must be bash, sh, pwsh, powershell, python, cmd, or a command with '{0}' where the script's path goes (e.g. 'python3 {0}'); got '${text.slice(0, 64)}'.`);
+    }
+    const program = findProgram(name, env, platform);
+    if (!program) {
+        throw new ActionError(`Input 'shell' names '${name}', which is not on this runner's PATH, so the command cannot run. Install it in an earlier step, or choose another shell (bash is the default).`);
+    }
+    return { program, template, extension: EXTENSIONS[key] ?? '', name: key };
+}
+/** The script as the runner writes it: its prologue and epilogue, CRLF line ends on Windows. */
+function scriptContents(shell, script, platform = process.platform) {
+    const eol = platform === 'win32' ? '\r\n' : '\n';
+    let contents = script;
+    if (shell.name === 'cmd')
+        contents = `@echo off${eol}${contents}`;
+    if (shell.name === 'pwsh' || shell.name === 'powershell') {
+        contents = `$ErrorActionPreference = 'stop'${eol}${contents}${eol}if ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) { exit $LASTEXITCODE }`;
+    }
+    return platform === 'win32' ? contents.replace(/\r\n/g, '\n').replace(/\n/g, '\r\n') : contents;
+}
+/**
+ * The template with the script's path in it, split into arguments as .NET's process start splits a
+ * command line: white space separates, double quotes group (and are dropped), `\"` is a quote.
+ */
+function shellArguments(template, scriptPath) {
+    const line = template.replaceAll('{0}', scriptPath.replaceAll('"', '\\"'));
+    const args = [];
+    let current = '';
+    let quoted = false;
+    let started = false;
+    for (let i = 0; i < line.length; i++) {
+        const c = line[i];
+        if (c === '\\' && line[i + 1] === '"') {
+            current += '"';
+            i++;
+            started = true;
+        }
+        else if (c === '"') {
+            quoted = !quoted;
+            started = true;
+        }
+        else if (/\s/.test(c) && !quoted) {
+            if (started)
+                args.push(current);
+            current = '';
+            started = false;
+        }
+        else {
+            current += c;
+            started = true;
+        }
+    }
+    if (started)
+        args.push(current);
+    return args;
+}
+/** The runner's WhichUtil: a path as given, else the first executable match on PATH (PATHEXT on Windows). */
+function findProgram(name, env, platform) {
+    const windows = platform === 'win32';
+    const extensions = windows && !(0,external_node_path_namespaceObject.extname)(name)
+        ? (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)
+        : [''];
+    const candidates = (0,external_node_path_namespaceObject.isAbsolute)(name) || name.includes('/') || (windows && name.includes('\\'))
+        ? [name]
+        : (env.PATH ?? env.Path ?? '')
+            .split(windows ? ';' : external_node_path_namespaceObject.delimiter)
+            .filter(Boolean)
+            .map(dir => (0,external_node_path_namespaceObject.join)(dir, name));
+    for (const candidate of candidates) {
+        for (const extension of extensions) {
+            const path = candidate + extension;
+            if (isExecutable(path, windows))
+                return path;
+        }
+    }
+    return '';
+}
+function isExecutable(path, windows) {
+    try {
+        if (!(0,external_node_fs_namespaceObject.statSync)(path).isFile())
+            return false;
+        if (!windows)
+            (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
 
 
 
@@ -1895,7 +2041,7 @@ const LIMITS = {
     refreshIntervalSeconds: { min: 1, max: 24 * 3600 }
 };
 const SECRETS_HINT = 'If it comes from a secret or variable, make sure that is available to this workflow: secrets are empty on pull requests from forks and on Dependabot runs.';
-function readInputs(source) {
+function readInputs(source, env = process.env) {
     const raw = (name) => source.get(name).trim();
     for (const name of SECRET_INPUTS) {
         const value = raw(name);
@@ -1931,6 +2077,10 @@ function readInputs(source) {
     else if (workingDirectory) {
         checkDirectory(workingDirectory);
     }
+    // Only a command needs its shell on this runner; plain mode never starts one.
+    const shell = run.trim()
+        ? parseShell(raw('shell'), env)
+        : { program: 'bash', template: '', extension: '.sh', name: 'bash' };
     return {
         apiRoot: parseApiRoot(baseUrl),
         refreshToken,
@@ -1943,7 +2093,8 @@ function readInputs(source) {
         maxAttempts: wholeNumber('max-attempts', raw('max-attempts'), LIMITS.maxAttempts),
         run: run.trim() ? run : '',
         refreshIntervalMs: parseDuration(raw('refresh-interval')) * 1000,
-        workingDirectory
+        workingDirectory,
+        shell
     };
 }
 function missing(name, what) {
@@ -2071,97 +2222,355 @@ function checkDirectory(path) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = require("node:fs/promises");
+;// CONCATENATED MODULE: ./src/token-time.ts
+/**
+ * Token time by KlearStack's clock. A token's `iat` and `exp` are stamped by KlearStack, whose clock
+ * can be minutes away from the runner's (self-hosted machines without NTP, resumed VMs). So a
+ * token's deadline is kept on the runner's monotonic clock: the moment its request was sent plus
+ * the life KlearStack gave it (`exp − iat`), which trusts neither wall clock. Only a token without a
+ * plausible `iat` falls back to `exp` against the runner's wall clock. Everything here is pure: the
+ * caller passes the clock readings.
+ */
+
+/** `iat` and `exp` are whole seconds, so a life read from them can be up to a second too long. */
+const CLAIM_RESOLUTION_MS = 1000;
+/** Skew beyond this is worth a warning; below it, it is latency and rounding. */
+const SKEW_WARNING_MS = 60 * 1000;
+/** A refresh ahead of expiry comes at the last quarter of a token's life, at most this early. */
+const MAX_AHEAD_MS = 2 * 60 * 1000;
+/** However short a token lives, refreshes the interval did not ask for come no closer than this. */
+const MIN_EARLY_GAP_MS = 15 * 1000;
+/** KlearStack's own tokens live 15 minutes; below this a token cannot be kept fresh calmly. */
+const SHORTEST_CALM_LIFE_MS = (/* unused pure expression or super */ null && (30 * 1000));
+/**
+ * The model of one token. `sent` is the clock when the request that got it went out: KlearStack
+ * stamped it later than that, so counting its life from there errs on the early side.
+ */
+function tokenTime(token, sent) {
+    const { exp, iat } = readClaims(token);
+    const obtainedAt = sent.monotonic;
+    if (exp === undefined)
+        return { obtainedAt };
+    if (!plausibleSeconds(exp)) {
+        return {
+            obtainedAt,
+            implausible: exp > 0
+                ? `its exp (${exp}) looks like milliseconds, not seconds`
+                : `its exp (${exp}) is not a time`
+        };
+    }
+    if (plausibleSeconds(iat)) {
+        if (exp <= iat) {
+            return { obtainedAt, implausible: `its exp (${exp}) is not after its iat (${iat})` };
+        }
+        return {
+            obtainedAt,
+            deadline: obtainedAt + (exp - iat) * 1000 - CLAIM_RESOLUTION_MS,
+            skewMs: iat * 1000 - sent.wall
+        };
+    }
+    const left = exp * 1000 - sent.wall - CLAIM_RESOLUTION_MS;
+    if (left <= 0) {
+        return {
+            obtainedAt,
+            implausible: `it was already past its exp by the runner's clock when it arrived, and without iat its life cannot be told (is the runner's clock ahead?)`
+        };
+    }
+    return { obtainedAt, deadline: obtainedAt + left };
+}
+/** The token's life as the model counts it, or undefined. */
+function lifeMs(time) {
+    return time.deadline === undefined ? undefined : time.deadline - time.obtainedAt;
+}
+/** Whether the token must be taken for dead at monotonic `now` (a token without a deadline never is). */
+function isDead(time, now) {
+    return time.deadline !== undefined && time.deadline <= now;
+}
+/**
+ * When the next refresh is due (monotonic ms): at the interval after the token was obtained, or
+ * before the last quarter of its life (at most two minutes before it dies), whichever is sooner. A
+ * refresh the interval did not ask for never comes sooner than half the token's life after it was
+ * obtained (the quarter rule already keeps three quarters) nor sooner than MIN_EARLY_GAP_MS.
+ */
+function refreshDueAt(time, intervalMs) {
+    const byInterval = time.obtainedAt + intervalMs;
+    const life = lifeMs(time);
+    if (life === undefined || time.deadline === undefined)
+        return byInterval;
+    const ahead = time.deadline - Math.min(life / 4, MAX_AHEAD_MS);
+    return Math.min(byInterval, Math.max(ahead, time.obtainedAt + MIN_EARLY_GAP_MS));
+}
+/** "3 min ahead of KlearStack's" / "45 s behind KlearStack's": the runner's clock, for messages. */
+function describeSkew(skewMs) {
+    // The estimate is good to a second or so (iat is whole seconds, plus latency): to the nearest
+    // minute once it is a minute or more, so 899.6 s reads "15 min", not "14 min".
+    const seconds = Math.abs(skewMs) / 1000;
+    const span = formatDuration(seconds >= 60 ? Math.round(seconds / 60) * 60 : seconds);
+    // skew = KlearStack − runner: positive means the runner's clock is behind.
+    return `${span} ${skewMs > 0 ? 'behind' : 'ahead of'} KlearStack's`;
+}
+/** The one warning a large skew is worth, or undefined. */
+function skewWarning(time) {
+    if (time.skewMs === undefined || Math.abs(time.skewMs) <= SKEW_WARNING_MS)
+        return undefined;
+    return `The runner's clock is ${describeSkew(time.skewMs)} (from the token's iat). Token times follow KlearStack's clock: refreshes are timed from the token's stated life, and expires-at is as KlearStack states it.`;
+}
+
+;// CONCATENATED MODULE: ./src/refresher.ts
+/**
+ * Run mode's schedule: when to refresh, what to send, how to back off, what to say. It owns no
+ * process, file or real timer — the clock, the timers, the exchange and the hand-over of a new token
+ * are injected — so a simulated day of it runs in milliseconds (dev/time-model.ts).
+ */
+
+
+
+/** Transient failures (network, 5xx, 429) are tried again after a wait that doubles from this… */
+const FIRST_BACKOFF_MS = 5 * 1000;
+/** …up to this, so the command recovers within two minutes of KlearStack answering again. */
+const MAX_BACKOFF_MS = 2 * 60 * 1000;
+/**
+ * A rejection that will not clear by itself (a 401 on login, or on a refresh with no service account
+ * to fall back on) is tried again this rarely: a retry costs at most one request, and the cycle that
+ * met the rejection at most three (refresh, refresh without an expired bearer, login), so no hour
+ * holds more than 6 requests. Every few seconds is how service accounts get locked.
+ */
+const PERMANENT_RETRY_MS = 15 * 60 * 1000;
+function readClock(clock) {
+    return { wall: clock.wall(), monotonic: clock.monotonic() };
+}
+class Refresher {
+    #deps;
+    #intervalMs;
+    #canLogin;
+    #credentials;
+    #latest;
+    #time;
+    #refreshes = 0;
+    #failedRefreshes = 0;
+    #expiries = 0;
+    #failing;
+    #expiredUnreplaced = false;
+    /** A refusal is said loudly once per streak of failures; the retries that follow, in the log. */
+    #saidRefusal = false;
+    #stopped = false;
+    #refreshTimer;
+    #expiryTimer;
+    #said = new Set();
+    /** `sent` is the clock when the request for `first` went out. */
+    constructor(options, deps) {
+        this.#deps = deps;
+        this.#intervalMs = options.intervalMs;
+        this.#credentials = {
+            ...options.credentials,
+            refreshToken: options.first.refreshToken ?? options.credentials.refreshToken
+        };
+        this.#canLogin = Boolean(options.credentials.username && options.credentials.password);
+        this.#latest = options.first;
+        this.#time = this.#observe(options.first, options.sent);
+    }
+    start() {
+        this.#watchExpiry();
+        this.#scheduleAt(refreshDueAt(this.#time, this.#intervalMs));
+    }
+    /** Ends the schedule: no timer is left and no later answer is acted on. */
+    stop() {
+        this.#stopped = true;
+        this.#deps.timers.clear(this.#refreshTimer);
+        this.#deps.timers.clear(this.#expiryTimer);
+    }
+    get facts() {
+        return {
+            latest: this.#latest,
+            refreshes: this.#refreshes,
+            failedRefreshes: this.#failedRefreshes,
+            expiries: this.#expiries,
+            skewMs: this.#time.skewMs
+        };
+    }
+    /** The model of a new token, with its one-time warnings. */
+    #observe(minted, sent) {
+        const time = tokenTime(minted.accessToken, sent);
+        const skew = skewWarning(time);
+        if (skew)
+            this.#sayOnce('skew', () => this.#deps.kit.warning(skew));
+        if (time.implausible) {
+            const why = time.implausible;
+            this.#sayOnce('implausible', () => this.#deps.kit.warning(`The KlearStack access token's expiry cannot be used: ${why}. It is refreshed at refresh-interval only.`));
+        }
+        return time;
+    }
+    #sayOnce(key, say) {
+        if (this.#said.has(key))
+            return;
+        this.#said.add(key);
+        say();
+    }
+    #scheduleAt(at) {
+        if (this.#stopped)
+            return;
+        const { timers, clock } = this.#deps;
+        timers.clear(this.#refreshTimer);
+        this.#refreshTimer = timers.set(Math.max(0, at - clock.monotonic()), () => void this.#refresh());
+    }
+    #watchExpiry() {
+        const { timers, clock } = this.#deps;
+        timers.clear(this.#expiryTimer);
+        const { deadline } = this.#time;
+        if (deadline === undefined || this.#stopped)
+            return;
+        const token = this.#latest;
+        this.#expiryTimer = timers.set(Math.max(0, deadline - clock.monotonic()), () => {
+            if (this.#stopped || this.#latest !== token)
+                return;
+            this.#expiries++;
+            this.#expiredUnreplaced = true;
+            const stated = expiryIso(token.accessToken);
+            this.#deps.kit.error(`The KlearStack access token${stated ? ` (exp ${stated} by KlearStack's clock)` : ''} has expired and could not be refreshed in time: the command's requests will fail with 401 until a refresh succeeds, which is being tried.`);
+        });
+    }
+    /** What to send: the newest token as bearer while it lives, and no refresh after a permanent refusal of it. */
+    #request() {
+        const now = this.#deps.clock.monotonic();
+        const request = {
+            ...this.#credentials,
+            accessToken: isDead(this.#time, now) ? '' : this.#latest.accessToken
+        };
+        // After a refusal a retry costs one request: the login, when there is a service account.
+        if (this.#failing?.rejected && this.#canLogin)
+            request.refreshToken = '';
+        return request;
+    }
+    async #refresh() {
+        const { kit, clock } = this.#deps;
+        const sent = readClock(clock);
+        let minted;
+        try {
+            minted = await this.#deps.mint(this.#request());
+            if (this.#stopped)
+                return;
+            // The client masked the token as it read it; the runner must have that line before the
+            // token can show up in the command's output.
+            await this.#deps.flushLog();
+            await this.#deps.writeToken(minted.accessToken);
+        }
+        catch (error) {
+            if (this.#stopped)
+                return;
+            this.#failed(error);
+            return;
+        }
+        if (this.#stopped)
+            return;
+        this.#time = this.#observe(minted, sent);
+        this.#latest = minted;
+        this.#credentials.refreshToken = minted.refreshToken ?? this.#credentials.refreshToken;
+        this.#refreshes++;
+        const stated = expiryIso(minted.accessToken);
+        const recovered = this.#failing
+            ? ` after ${this.#failing.count} failed ${this.#failing.count === 1 ? 'attempt' : 'attempts'}${this.#expiredUnreplaced ? ' (the token had expired meanwhile)' : ''}`
+            : '';
+        kit.info(`Refreshed the KlearStack access token (${minted.method})${recovered}; it expires at ${stated || 'an unstated time'}.`);
+        this.#failing = undefined;
+        this.#saidRefusal = false;
+        this.#expiredUnreplaced = false;
+        this.#watchExpiry();
+        this.#scheduleAt(refreshDueAt(this.#time, this.#intervalMs));
+    }
+    #failed(error) {
+        const { kit, clock } = this.#deps;
+        this.#failedRefreshes++;
+        const message = messageOf(error);
+        // Anything not known to be permanent is treated as passing: a wrong guess costs a few requests.
+        const refused = error instanceof ActionError && !error.retryable;
+        const count = (this.#failing?.count ?? 0) + 1;
+        // A refusal holds until a refresh succeeds: an outage met meanwhile says nothing about it.
+        const rejected = refused || Boolean(this.#failing?.rejected);
+        this.#failing = { count, rejected };
+        const waitMs = rejected ? PERMANENT_RETRY_MS : this.#backoffMs(count);
+        const again = rejected
+            ? `It is tried again every ${PERMANENT_RETRY_MS / 60000} min; the command keeps running.`
+            : `Trying again in ${Math.round(waitMs / 1000)} s; the command keeps running with the current token.`;
+        if (refused && !this.#saidRefusal) {
+            this.#saidRefusal = true;
+            kit.error(`Could not refresh the KlearStack access token: ${message} ${again}`);
+        }
+        else if (count === 1) {
+            kit.warning(`Could not refresh the KlearStack access token. ${message} ${again}`);
+        }
+        else {
+            kit.info(`Refresh attempt ${count} failed: ${message} ${again}`);
+        }
+        this.#scheduleAt(clock.monotonic() + waitMs);
+    }
+    /** Equal jitter: spread over the upper half of a doubling ceiling, so the count stays bounded. */
+    #backoffMs(streak) {
+        const first = Math.min(FIRST_BACKOFF_MS, this.#intervalMs);
+        const ceiling = Math.min(MAX_BACKOFF_MS, first * 2 ** Math.min(streak - 1, 30));
+        return ceiling / 2 + this.#deps.random() * (ceiling / 2);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/keep-fresh.ts
 
 
 
 
-/** A refresh is due this long before the token's `exp`, whatever the interval says. */
-const EXPIRY_MARGIN_MS = 2 * 60 * 1000;
-/** After a failed refresh, try again this soon (or at the interval, if shorter). */
-const RETRY_FAILED_MS = 30 * 1000;
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-/** When the next refresh is due: the interval, or earlier so a token never gets within the margin of expiring. */
-function nextRefreshDelay(token, intervalMs, nowMs) {
-    const { exp } = readClaims(token);
-    const untilMargin = exp === undefined ? Infinity : exp * 1000 - EXPIRY_MARGIN_MS - nowMs;
-    return Math.max(1000, Math.min(intervalMs, untilMargin));
-}
+
+// SIGBREAK is Ctrl+Break on Windows, which the runner sends after Ctrl+C when it cancels a job.
+const SIGNALS = process.platform === 'win32'
+    ? ['SIGINT', 'SIGTERM', 'SIGBREAK']
+    : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /**
  * Runs the command with bash while a timer keeps the token fresh in a 0600 file. The step's result
  * is the command's: its exit code, its output as it comes, and the signals sent to the step.
  */
 async function keepFresh(options, deps) {
     const { kit } = deps;
-    // Loaded here rather than at the top: plain mode, most runs, never writes a token file or starts
-    // a process, and loading these at start-up cost every run about 1 ms each (npm run bench).
-    const [{ mkdtemp, rename, rm, writeFile }, { spawn }] = await Promise.all([
-        Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 455, 23)),
-        Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23))
-    ]);
-    const dir = await mkdtemp((0,external_node_path_namespaceObject.join)(options.tempDir, 'klear-token-'));
+    // Loaded here rather than at the top: plain mode, most runs, never starts a process, and loading
+    // it at start-up cost every run about 1 ms (npm run bench).
+    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23));
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempDir, 'klear-token-'));
     const file = (0,external_node_path_namespaceObject.join)(dir, 'token');
     let writes = 0;
     const writeToken = async (token) => {
         // A rename within one folder is atomic, so a reader never sees half a token.
         const next = (0,external_node_path_namespaceObject.join)(dir, `token.${++writes}`);
-        await writeFile(next, token, { mode: 0o600 });
-        await rename(next, file);
+        await (0,promises_namespaceObject.writeFile)(next, token, { mode: 0o600 });
+        await (0,promises_namespaceObject.rename)(next, file);
     };
-    let latest = options.first;
-    let refreshToken = options.first.refreshToken ?? options.credentials.refreshToken;
-    let refreshes = 0;
-    let failedRefreshes = 0;
-    let warnedExpired = false;
-    let timer;
-    const refresh = async () => {
-        try {
-            // KlearStack refuses a refresh whose bearer has expired, so after an outage that outlived
-            // the token only a refresh without one can succeed.
-            const minted = await deps.mint({
-                ...options.credentials,
-                refreshToken,
-                accessToken: isExpired(latest.accessToken, deps.now()) ? '' : latest.accessToken
-            });
-            if (deps.stop.signal.aborted)
-                return;
-            // The client masked the token as it read it; wait until the runner has that line before the
-            // token can show up in the command's output.
-            await deps.flushLog();
-            await writeToken(minted.accessToken);
-            latest = minted;
-            refreshToken = minted.refreshToken ?? refreshToken;
-            refreshes++;
-            kit.info(`Refreshed the KlearStack access token (${minted.method}); it expires at ${expiryIso(minted.accessToken) || 'an unstated time'}.`);
-            schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
-        }
-        catch (error) {
-            if (deps.stop.signal.aborted)
-                return;
-            failedRefreshes++;
-            kit.warning(`Could not refresh the KlearStack access token; the command keeps running with the current one. ${messageOf(error)}`);
-            if (!warnedExpired && isExpired(latest.accessToken, deps.now())) {
-                warnedExpired = true;
-                kit.error(`The KlearStack access token expired at ${expiryIso(latest.accessToken)} and could not be refreshed: the command's requests will now fail with 401 until a refresh succeeds.`);
-            }
-            schedule(Math.min(options.intervalMs, RETRY_FAILED_MS));
-        }
-    };
-    const schedule = (ms) => {
-        if (deps.stop.signal.aborted)
-            return;
-        timer = setTimeout(() => void refresh(), ms);
-    };
+    const refresher = new Refresher({
+        intervalMs: options.intervalMs,
+        credentials: options.credentials,
+        first: options.first,
+        sent: options.firstSent
+    }, {
+        kit,
+        clock: deps.clock,
+        timers: {
+            set: (ms, run) => setTimeout(run, ms),
+            clear: handle => clearTimeout(handle)
+        },
+        random: deps.random,
+        mint: deps.mint,
+        flushLog: deps.flushLog,
+        writeToken
+    });
     try {
-        await writeToken(latest.accessToken);
-        const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
+        await writeToken(options.first.accessToken);
+        // As the runner runs a run: step: the script in a file of its own, run through the template.
+        const script = (0,external_node_path_namespaceObject.join)(dir, `script${options.shell.extension}`);
+        await (0,promises_namespaceObject.writeFile)(script, scriptContents(options.shell, options.command), { mode: 0o700 });
+        const child = spawn(options.shell.program, shellArguments(options.shell.template, script), {
             cwd: options.cwd,
             stdio: 'inherit',
             // Its own process group, so a signal reaches the program bash is running, not just bash.
             detached: process.platform !== 'win32',
             env: {
                 ...commandEnvironment(process.env),
-                [options.envName]: latest.accessToken,
+                [options.envName]: options.first.accessToken,
                 [`${options.envName}_FILE`]: file
             }
         });
@@ -2173,31 +2582,36 @@ async function keepFresh(options, deps) {
         };
         for (const signal of SIGNALS)
             process.on(signal, forward);
-        schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
+        refresher.start();
         const exitCode = await new Promise(resolve => {
             child.on('error', error => {
-                kit.error(`Could not start bash to run the command: ${error.message}. 'run' needs bash on the runner's PATH (Git Bash on Windows).`);
+                kit.error(`Could not start ${options.shell.program} to run the command: ${error.message}. Check the 'shell' input and that the program runs on this runner.`);
                 resolve(127);
             });
             child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? external_node_os_namespaceObject.constants.signals[signal] : 0)));
         });
         for (const signal of SIGNALS)
             process.off(signal, forward);
-        return { exitCode, refreshes, failedRefreshes, latest };
+        return { exitCode, ...refresher.facts };
     }
     finally {
+        refresher.stop();
         deps.stop.abort();
-        clearTimeout(timer);
-        await rm(dir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
     }
 }
 /**
- * The step's environment without the action's own INPUT_* variables: they hold the refresh token
- * and the password, which the command has no use for and a crash reporter or `env` dump could ship
- * somewhere the log masking does not reach.
+ * The environment a `run:` step gets (actions/runner, Handlers/ScriptHandler.cs against
+ * NodeScriptActionHandler.cs): the step's, without what only a node action is given. INPUT_* hold
+ * the refresh token and the password; STATE_* are the action's own; ACTIONS_RUNTIME_TOKEN and
+ * ACTIONS_RUNTIME_URL, ACTIONS_CACHE_URL and ACTIONS_RESULTS_URL are the cache and artifact
+ * service's credentials. A crash reporter or an `env` dump could ship any of them where the log
+ * masking does not reach. ACTIONS_ID_TOKEN_REQUEST_* (a run: step has them when id-token is
+ * granted) and RUNNER_TRACKING_ID (the runner's orphan sweep finds the command by it) stay.
  */
+const NOT_FOR_COMMANDS = /^(INPUT_|STATE_|ACTIONS_RUNTIME_TOKEN$|ACTIONS_RUNTIME_URL$|ACTIONS_CACHE_URL$|ACTIONS_RESULTS_URL$)/i;
 function commandEnvironment(env) {
-    return Object.fromEntries(Object.entries(env).filter(([name]) => !/^INPUT_/i.test(name)));
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !NOT_FOR_COMMANDS.test(name)));
 }
 
 ;// CONCATENATED MODULE: ./src/retry.ts
@@ -2263,7 +2677,8 @@ function annotate(error, suffix) {
     return new ActionError(`${error.message} ${suffix}`, {
         retryable: error.retryable,
         status: error.status,
-        retryAfterSeconds: error.retryAfterSeconds
+        retryAfterSeconds: error.retryAfterSeconds,
+        bearerExpired: error.bearerExpired
     });
 }
 
@@ -2273,6 +2688,12 @@ function annotate(error, suffix) {
 
 const DAY_SECONDS = 24 * 3600;
 /**
+ * A refresh token handed in as an input has no arrival time, only `exp` against the runner's wall
+ * clock, which may run ahead of KlearStack's. Within this leeway (RFC 7519 §4.1.4: "a few minutes")
+ * it is sent and KlearStack decides; beyond it, it is not sent.
+ */
+const INPUT_EXPIRY_LEEWAY_MS = 5 * 60 * 1000;
+/**
  * Gets a fresh access token: by refresh when there is a usable refresh token, by login when there is
  * none, when it has expired (by its own `exp`; an expired one is never sent), or when KlearStack
  * rejects it with 401 and a service account was given.
@@ -2281,9 +2702,9 @@ async function mint(credentials, deps) {
     const canLogin = Boolean(credentials.username && credentials.password);
     const { refreshToken } = credentials;
     if (refreshToken) {
-        const { exp } = readClaims(refreshToken);
-        const nowSeconds = deps.now() / 1000;
-        if (exp !== undefined && exp <= nowSeconds) {
+        if (!deps.klearStackJudges && isExpired(refreshToken, deps.now(), INPUT_EXPIRY_LEEWAY_MS)) {
+            const exp = readClaims(refreshToken).exp;
+            const nowSeconds = deps.now() / 1000;
             const when = `${new Date(exp * 1000).toISOString()} (${formatDuration(nowSeconds - exp)} ago)`;
             if (!canLogin) {
                 throw new ActionError(`The refresh token expired at ${when}, so it was not sent. Store a new refresh token in the secret, or give username and password (a service account) so unattended jobs can log in.`);
@@ -2292,11 +2713,7 @@ async function mint(credentials, deps) {
         }
         else {
             try {
-                const refreshed = await withRetry(() => deps.client.refresh({
-                    refreshToken,
-                    companyName: credentials.companyName,
-                    accessToken: credentials.accessToken
-                }), deps.policy, deps.retry);
+                const refreshed = await withRetry(() => refreshOnce(credentials, deps), deps.policy, deps.retry);
                 return { ...refreshed.value, method: 'refresh', attempts: refreshed.attempts };
             }
             catch (error) {
@@ -2312,6 +2729,23 @@ async function mint(credentials, deps) {
         companyName: credentials.companyName
     }), deps.policy, deps.retry);
     return { ...loggedIn.value, method: 'login', attempts: loggedIn.attempts };
+}
+async function refreshOnce(credentials, deps) {
+    const request = {
+        refreshToken: credentials.refreshToken,
+        companyName: credentials.companyName,
+        accessToken: credentials.accessToken
+    };
+    try {
+        return await deps.client.refresh(request);
+    }
+    catch (error) {
+        if (!(deps.klearStackJudges && request.accessToken))
+            throw error;
+        if (!(error instanceof ActionError && error.bearerExpired))
+            throw error;
+        return deps.client.refresh({ ...request, accessToken: '' });
+    }
 }
 /** Warnings worth one line at the start of a step; the API stays the judge, so nothing here fails. */
 function expiryWarnings(credentials, nowMs) {
@@ -2347,7 +2781,11 @@ function publish(kit, minted, envName) {
 
 ;// CONCATENATED MODULE: ./src/summary.ts
 
-/** The job summary: how the token was obtained and when it runs out. Never a token. */
+
+/**
+ * The job summary: how the newest token was obtained and when it runs out, and in run mode how the
+ * refreshing went. Never a token.
+ */
 function renderSummary(minted, run) {
     const rows = [
         ['Obtained by', minted.method === 'login' ? 'login (service account)' : 'refresh token'],
@@ -2359,6 +2797,11 @@ function renderSummary(minted, run) {
         rows.push(['Refreshes during `run`', String(run.refreshes)]);
         if (run.failedRefreshes)
             rows.push(['Failed refreshes', String(run.failedRefreshes)]);
+        if (run.expiries)
+            rows.push(['Expired before a refresh', String(run.expiries)]);
+        if (run.skewMs !== undefined && Math.abs(run.skewMs) > SKEW_WARNING_MS) {
+            rows.push(["Runner's clock", describeSkew(run.skewMs)]);
+        }
         rows.push([
             'Command exit code',
             run.exitCode === null ? 'killed by a signal' : String(run.exitCode)
@@ -2369,6 +2812,8 @@ function renderSummary(minted, run) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -2401,7 +2846,8 @@ async function main(inputs, deps) {
         username: inputs.username,
         password: inputs.password
     };
-    for (const warning of expiryWarnings(credentials, deps.now()))
+    const now = () => deps.clock.wall();
+    for (const warning of expiryWarnings(credentials, now()))
         kit.warning(warning);
     const mintDeps = {
         client,
@@ -2413,10 +2859,14 @@ async function main(inputs, deps) {
         },
         info: message => kit.info(message),
         warning: message => kit.warning(message),
-        now: deps.now
+        now
     };
+    const firstSent = readClock(deps.clock);
     const first = await mint(credentials, mintDeps);
     if (!inputs.run) {
+        const skew = skewWarning(tokenTime(first.accessToken, firstSent));
+        if (skew)
+            kit.warning(skew);
         publish(kit, first, inputs.envName);
         kit.info(`Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`);
         deps.summary(renderSummary(first));
@@ -2426,26 +2876,30 @@ async function main(inputs, deps) {
     kit.info(`Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`);
     const outcome = await keepFresh({
         command: inputs.run,
+        shell: inputs.shell,
         cwd: (0,external_node_path_namespaceObject.resolve)(deps.workspace, inputs.workingDirectory),
         envName,
         tempDir: deps.tempDir,
         intervalMs: inputs.refreshIntervalMs,
         first,
+        firstSent,
         credentials
     }, {
         kit,
-        mint: current => mint(current, mintDeps),
+        // One request at a time: the schedule backs off between refreshes (refresher.ts).
+        mint: current => mint(current, {
+            ...mintDeps,
+            policy: { ...mintDeps.policy, maxAttempts: 1 },
+            klearStackJudges: true
+        }),
         flushLog: deps.flushLog,
-        now: deps.now,
+        clock: deps.clock,
+        random: deps.random,
         stop
     });
     // Later steps get the newest token, not the first one, which may be close to expiring by now.
     publish(kit, outcome.latest, inputs.envName);
-    deps.summary(renderSummary(first, {
-        refreshes: outcome.refreshes,
-        failedRefreshes: outcome.failedRefreshes,
-        exitCode: outcome.exitCode
-    }));
+    deps.summary(renderSummary(outcome.latest, outcome));
     if (outcome.exitCode !== 0)
         kit.error(`The command exited with code ${outcome.exitCode}.`);
     return outcome.exitCode;
@@ -2462,7 +2916,7 @@ async function run() {
             summary: appendSummary,
             sleep: realSleep,
             random: Math.random,
-            now: Date.now,
+            clock: { wall: Date.now, monotonic: () => performance.now() },
             flushLog: () => new Promise(done => process.stdout.write('', () => done())),
             tempDir: process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(),
             workspace: process.env.GITHUB_WORKSPACE || process.cwd()
@@ -2539,14 +2993,6 @@ module.exports = require("net");
 
 "use strict";
 module.exports = require("node:child_process");
-
-/***/ }),
-
-/***/ 455:
-/***/ ((module) => {
-
-"use strict";
-module.exports = require("node:fs/promises");
 
 /***/ }),
 

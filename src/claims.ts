@@ -3,8 +3,10 @@
  * signature: the claims only tell us when to refresh and what to warn about. The API stays the judge.
  */
 export interface Claims {
-  /** Expiry, seconds since the epoch. */
+  /** Expiry, seconds since the epoch (as stated: see plausibleSeconds). */
   exp?: number;
+  /** Issued at, seconds since the epoch, on KlearStack's clock. */
+  iat?: number;
   /** 'access' or 'refresh' in KlearStack (SimpleJWT) tokens. */
   tokenType?: string;
 }
@@ -18,6 +20,13 @@ export function looksLikeToken(value: unknown): value is string {
 
 /** Beyond this a JavaScript Date cannot represent the instant (and no real token expires there). */
 const MAX_DATE_SECONDS = 8.64e12;
+/** A claim past this is milliseconds, not seconds: in seconds it is the year 5138. */
+const MAX_PLAUSIBLE_SECONDS = 1e11;
+
+/** Whether a time claim reads as seconds since the epoch: positive, and not milliseconds. */
+export function plausibleSeconds(seconds: number | undefined): seconds is number {
+  return seconds !== undefined && seconds > 0 && seconds < MAX_PLAUSIBLE_SECONDS;
+}
 
 /** The token's claims, or an empty object when it is not a readable JWT (opaque tokens are allowed). */
 export function readClaims(token: string): Claims {
@@ -26,9 +35,12 @@ export function readClaims(token: string): Claims {
   try {
     const json: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     if (typeof json !== 'object' || json === null) return {};
-    const { exp, token_type: tokenType } = json as Record<string, unknown>;
+    const { exp, iat, token_type: tokenType } = json as Record<string, unknown>;
+    const seconds = (value: unknown) =>
+      typeof value === 'number' && Math.abs(value) <= MAX_DATE_SECONDS ? value : undefined;
     return {
-      exp: typeof exp === 'number' && Math.abs(exp) <= MAX_DATE_SECONDS ? exp : undefined,
+      exp: seconds(exp),
+      iat: seconds(iat),
       tokenType: typeof tokenType === 'string' ? tokenType : undefined
     };
   } catch {
@@ -36,16 +48,20 @@ export function readClaims(token: string): Claims {
   }
 }
 
-/** Whether the token's `exp` has passed; a token without one is never taken for expired. */
-export function isExpired(token: string, nowMs: number): boolean {
+/**
+ * Whether the token's `exp` passed more than `leewayMs` ago by the wall clock `nowMs`; a token
+ * without a plausible one is never taken for expired. Only for tokens handed in as inputs, which
+ * have no arrival time: run mode's own tokens are judged by token-time.ts.
+ */
+export function isExpired(token: string, nowMs: number, leewayMs = 0): boolean {
   const { exp } = readClaims(token);
-  return exp !== undefined && exp * 1000 <= nowMs;
+  return plausibleSeconds(exp) && exp * 1000 + leewayMs <= nowMs;
 }
 
-/** `exp` as ISO 8601 UTC, or '' when the token carries none. */
+/** `exp` as ISO 8601 UTC, as KlearStack states it; '' when the token carries no plausible one. */
 export function expiryIso(token: string): string {
   const { exp } = readClaims(token);
-  return exp === undefined ? '' : new Date(exp * 1000).toISOString();
+  return plausibleSeconds(exp) ? new Date(exp * 1000).toISOString() : '';
 }
 
 /** Human form of a span of seconds: "3 h 12 min", "45 s". */

@@ -201,7 +201,10 @@ function unauthorized(endpoint: Endpoint, body: Record<string, unknown>): Action
     : expired
       ? 'the token it was given has expired. Store a new refresh token in the secret, or give username and password so the action can log in'
       : 'the refresh token or access token is invalid or expired, or company-name does not match the account. Store a new refresh token, check company-name, or give username and password so the action can log in';
-  return new ActionError(`KlearStack rejected the request (HTTP 401): ${cause}.`, { status: 401 });
+  return new ActionError(`KlearStack rejected the request (HTTP 401): ${cause}.`, {
+    status: 401,
+    bearerExpired: accessExpired
+  });
 }
 
 /** Retry-After as seconds from now: either delay-seconds or an HTTP date. */

@@ -9,6 +9,8 @@ export class ActionError extends Error {
   readonly status?: number;
   /** Seconds the server asked us to wait (Retry-After), if it said. */
   readonly retryAfterSeconds?: number;
+  /** KlearStack said the bearer (the access token sent along) has expired: a refresh without it may pass. */
+  readonly bearerExpired: boolean;
 
   constructor(
     message: string,
@@ -16,6 +18,7 @@ export class ActionError extends Error {
       retryable?: boolean;
       status?: number;
       retryAfterSeconds?: number;
+      bearerExpired?: boolean;
     } = {}
   ) {
     super(message);
@@ -23,6 +26,7 @@ export class ActionError extends Error {
     this.retryable = options.retryable ?? false;
     this.status = options.status;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.bearerExpired = options.bearerExpired ?? false;
   }
 }
 

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { looksLikeToken } from './claims.ts';
 import { ENDPOINTS } from './endpoints.ts';
 import { ActionError } from './errors.ts';
+import { parseShell, type Shell } from './shell.ts';
 
 /** Validated, plain values: nothing after this module reads `process.env` or the raw inputs. */
 export interface Inputs {
@@ -20,6 +21,8 @@ export interface Inputs {
   run: string;
   refreshIntervalMs: number;
   workingDirectory: string;
+  /** How run mode runs `run`; found on PATH while the inputs are read. Bash when `run` is empty. */
+  shell: Shell;
 }
 
 export interface InputSource {
@@ -45,7 +48,7 @@ export const LIMITS = {
 const SECRETS_HINT =
   'If it comes from a secret or variable, make sure that is available to this workflow: secrets are empty on pull requests from forks and on Dependabot runs.';
 
-export function readInputs(source: InputSource): Inputs {
+export function readInputs(source: InputSource, env: NodeJS.ProcessEnv = process.env): Inputs {
   const raw = (name: string): string => source.get(name).trim();
   for (const name of SECRET_INPUTS) {
     const value = raw(name);
@@ -86,6 +89,10 @@ export function readInputs(source: InputSource): Inputs {
   } else if (workingDirectory) {
     checkDirectory(workingDirectory);
   }
+  // Only a command needs its shell on this runner; plain mode never starts one.
+  const shell = run.trim()
+    ? parseShell(raw('shell'), env)
+    : { program: 'bash', template: '', extension: '.sh', name: 'bash' };
 
   return {
     apiRoot: parseApiRoot(baseUrl),
@@ -99,7 +106,8 @@ export function readInputs(source: InputSource): Inputs {
     maxAttempts: wholeNumber('max-attempts', raw('max-attempts'), LIMITS.maxAttempts),
     run: run.trim() ? run : '',
     refreshIntervalMs: parseDuration(raw('refresh-interval')) * 1000,
-    workingDirectory
+    workingDirectory,
+    shell
   };
 }
 

@@ -1,12 +1,15 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { expiryIso, isExpired, readClaims } from './claims.ts';
-import { messageOf } from './errors.ts';
 import type { Credentials, Minted } from './mint.ts';
 import type { Toolkit } from './publish.ts';
+import { Refresher, type Clock, type RefreshFacts } from './refresher.ts';
+import { scriptContents, shellArguments, type Shell } from './shell.ts';
+import type { ClockReading } from './token-time.ts';
 
 export interface KeepFreshOptions {
   command: string;
+  shell: Shell;
   cwd: string;
   /** The variable the command gets the first token in; `<name>_FILE` names the file with the newest. */
   envName: string;
@@ -14,39 +17,32 @@ export interface KeepFreshOptions {
   tempDir: string;
   intervalMs: number;
   first: Minted;
+  /** The clock when the request for `first` went out: its life is counted from there. */
+  firstSent: ClockReading;
   credentials: Credentials;
 }
 
 export interface KeepFreshDeps {
   kit: Toolkit;
-  /** Mints a token with the resilience rules (retries, login fallback). */
+  /** One exchange (refresh, login as its fallback); the schedule does the retrying. */
   mint(credentials: Credentials): Promise<Minted>;
   /** Resolves once everything written to stdout so far has reached the runner. */
   flushLog(): Promise<void>;
-  now(): number;
+  clock: Clock;
+  random(): number;
   /** Aborted when the command has ended: pending refreshes and their waits stop at once. */
   stop: AbortController;
 }
 
-export interface RunOutcome {
+export interface RunOutcome extends RefreshFacts {
   exitCode: number;
-  refreshes: number;
-  failedRefreshes: number;
-  latest: Minted;
 }
 
-/** A refresh is due this long before the token's `exp`, whatever the interval says. */
-export const EXPIRY_MARGIN_MS = 2 * 60 * 1000;
-/** After a failed refresh, try again this soon (or at the interval, if shorter). */
-const RETRY_FAILED_MS = 30 * 1000;
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/** When the next refresh is due: the interval, or earlier so a token never gets within the margin of expiring. */
-export function nextRefreshDelay(token: string, intervalMs: number, nowMs: number): number {
-  const { exp } = readClaims(token);
-  const untilMargin = exp === undefined ? Infinity : exp * 1000 - EXPIRY_MARGIN_MS - nowMs;
-  return Math.max(1000, Math.min(intervalMs, untilMargin));
-}
+// SIGBREAK is Ctrl+Break on Windows, which the runner sends after Ctrl+C when it cancels a job.
+const SIGNALS: NodeJS.Signals[] =
+  process.platform === 'win32'
+    ? ['SIGINT', 'SIGTERM', 'SIGBREAK']
+    : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * Runs the command with bash while a timer keeps the token fresh in a 0600 file. The step's result
@@ -57,12 +53,9 @@ export async function keepFresh(
   deps: KeepFreshDeps
 ): Promise<RunOutcome> {
   const { kit } = deps;
-  // Loaded here rather than at the top: plain mode, most runs, never writes a token file or starts
-  // a process, and loading these at start-up cost every run about 1 ms each (npm run bench).
-  const [{ mkdtemp, rename, rm, writeFile }, { spawn }] = await Promise.all([
-    import('node:fs/promises'),
-    import('node:child_process')
-  ]);
+  // Loaded here rather than at the top: plain mode, most runs, never starts a process, and loading
+  // it at start-up cost every run about 1 ms (npm run bench).
+  const { spawn } = await import('node:child_process');
   const dir = await mkdtemp(join(options.tempDir, 'klear-token-'));
   const file = join(dir, 'token');
   let writes = 0;
@@ -73,81 +66,53 @@ export async function keepFresh(
     await rename(next, file);
   };
 
-  let latest = options.first;
-  let refreshToken = options.first.refreshToken ?? options.credentials.refreshToken;
-  let refreshes = 0;
-  let failedRefreshes = 0;
-  let warnedExpired = false;
-  let timer: NodeJS.Timeout | undefined;
-
-  const refresh = async (): Promise<void> => {
-    try {
-      // KlearStack refuses a refresh whose bearer has expired, so after an outage that outlived
-      // the token only a refresh without one can succeed.
-      const minted = await deps.mint({
-        ...options.credentials,
-        refreshToken,
-        accessToken: isExpired(latest.accessToken, deps.now()) ? '' : latest.accessToken
-      });
-      if (deps.stop.signal.aborted) return;
-      // The client masked the token as it read it; wait until the runner has that line before the
-      // token can show up in the command's output.
-      await deps.flushLog();
-      await writeToken(minted.accessToken);
-      latest = minted;
-      refreshToken = minted.refreshToken ?? refreshToken;
-      refreshes++;
-      kit.info(
-        `Refreshed the KlearStack access token (${minted.method}); it expires at ${expiryIso(minted.accessToken) || 'an unstated time'}.`
-      );
-      schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
-    } catch (error) {
-      if (deps.stop.signal.aborted) return;
-      failedRefreshes++;
-      kit.warning(
-        `Could not refresh the KlearStack access token; the command keeps running with the current one. ${messageOf(error)}`
-      );
-      if (!warnedExpired && isExpired(latest.accessToken, deps.now())) {
-        warnedExpired = true;
-        kit.error(
-          `The KlearStack access token expired at ${expiryIso(latest.accessToken)} and could not be refreshed: the command's requests will now fail with 401 until a refresh succeeds.`
-        );
-      }
-      schedule(Math.min(options.intervalMs, RETRY_FAILED_MS));
+  const refresher = new Refresher(
+    {
+      intervalMs: options.intervalMs,
+      credentials: options.credentials,
+      first: options.first,
+      sent: options.firstSent
+    },
+    {
+      kit,
+      clock: deps.clock,
+      timers: {
+        set: (ms, run) => setTimeout(run, ms),
+        clear: handle => clearTimeout(handle as NodeJS.Timeout)
+      },
+      random: deps.random,
+      mint: deps.mint,
+      flushLog: deps.flushLog,
+      writeToken
     }
-  };
-  const schedule = (ms: number): void => {
-    if (deps.stop.signal.aborted) return;
-    timer = setTimeout(() => void refresh(), ms);
-  };
+  );
 
   try {
-    await writeToken(latest.accessToken);
-    const child = spawn(
-      'bash',
-      ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command],
-      {
-        cwd: options.cwd,
-        stdio: 'inherit',
-        // Its own process group, so a signal reaches the program bash is running, not just bash.
-        detached: process.platform !== 'win32',
-        env: {
-          ...commandEnvironment(process.env),
-          [options.envName]: latest.accessToken,
-          [`${options.envName}_FILE`]: file
-        }
+    await writeToken(options.first.accessToken);
+    // As the runner runs a run: step: the script in a file of its own, run through the template.
+    const script = join(dir, `script${options.shell.extension}`);
+    await writeFile(script, scriptContents(options.shell, options.command), { mode: 0o700 });
+    const child = spawn(options.shell.program, shellArguments(options.shell.template, script), {
+      cwd: options.cwd,
+      stdio: 'inherit',
+      // Its own process group, so a signal reaches the program bash is running, not just bash.
+      detached: process.platform !== 'win32',
+      env: {
+        ...commandEnvironment(process.env),
+        [options.envName]: options.first.accessToken,
+        [`${options.envName}_FILE`]: file
       }
-    );
+    });
     const forward = (signal: NodeJS.Signals) => {
       if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
       else child.kill(signal);
     };
     for (const signal of SIGNALS) process.on(signal, forward);
-    schedule(nextRefreshDelay(latest.accessToken, options.intervalMs, deps.now()));
+    refresher.start();
     const exitCode = await new Promise<number>(resolve => {
       child.on('error', error => {
         kit.error(
-          `Could not start bash to run the command: ${error.message}. 'run' needs bash on the runner's PATH (Git Bash on Windows).`
+          `Could not start ${options.shell.program} to run the command: ${error.message}. Check the 'shell' input and that the program runs on this runner.`
         );
         resolve(127);
       });
@@ -156,19 +121,26 @@ export async function keepFresh(
       );
     });
     for (const signal of SIGNALS) process.off(signal, forward);
-    return { exitCode, refreshes, failedRefreshes, latest };
+    return { exitCode, ...refresher.facts };
   } finally {
+    refresher.stop();
     deps.stop.abort();
-    clearTimeout(timer);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /**
- * The step's environment without the action's own INPUT_* variables: they hold the refresh token
- * and the password, which the command has no use for and a crash reporter or `env` dump could ship
- * somewhere the log masking does not reach.
+ * The environment a `run:` step gets (actions/runner, Handlers/ScriptHandler.cs against
+ * NodeScriptActionHandler.cs): the step's, without what only a node action is given. INPUT_* hold
+ * the refresh token and the password; STATE_* are the action's own; ACTIONS_RUNTIME_TOKEN and
+ * ACTIONS_RUNTIME_URL, ACTIONS_CACHE_URL and ACTIONS_RESULTS_URL are the cache and artifact
+ * service's credentials. A crash reporter or an `env` dump could ship any of them where the log
+ * masking does not reach. ACTIONS_ID_TOKEN_REQUEST_* (a run: step has them when id-token is
+ * granted) and RUNNER_TRACKING_ID (the runner's orphan sweep finds the command by it) stay.
  */
+const NOT_FOR_COMMANDS =
+  /^(INPUT_|STATE_|ACTIONS_RUNTIME_TOKEN$|ACTIONS_RUNTIME_URL$|ACTIONS_CACHE_URL$|ACTIONS_RESULTS_URL$)/i;
+
 export function commandEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^INPUT_/i.test(name)));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !NOT_FOR_COMMANDS.test(name)));
 }

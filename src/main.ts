@@ -8,8 +8,10 @@ import { readInputs, type Inputs } from './inputs.ts';
 import { keepFresh } from './keep-fresh.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
+import { readClock, type Clock } from './refresher.ts';
 import { DEFAULT_POLICY, realSleep } from './retry.ts';
 import { renderSummary } from './summary.ts';
+import { skewWarning, tokenTime } from './token-time.ts';
 
 export interface MainDeps {
   kit: Toolkit;
@@ -17,7 +19,7 @@ export interface MainDeps {
   summary(markdown: string): void;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   random(): number;
-  now(): number;
+  clock: Clock;
   flushLog(): Promise<void>;
   /** RUNNER_TEMP, where run mode keeps its token file. */
   tempDir: string;
@@ -46,7 +48,8 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     username: inputs.username,
     password: inputs.password
   };
-  for (const warning of expiryWarnings(credentials, deps.now())) kit.warning(warning);
+  const now = () => deps.clock.wall();
+  for (const warning of expiryWarnings(credentials, now())) kit.warning(warning);
   const mintDeps: MintDeps = {
     client,
     policy: { ...DEFAULT_POLICY, maxAttempts: inputs.maxAttempts },
@@ -60,11 +63,14 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     },
     info: message => kit.info(message),
     warning: message => kit.warning(message),
-    now: deps.now
+    now
   };
+  const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 
   if (!inputs.run) {
+    const skew = skewWarning(tokenTime(first.accessToken, firstSent));
+    if (skew) kit.warning(skew);
     publish(kit, first, inputs.envName);
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
@@ -80,30 +86,33 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   const outcome = await keepFresh(
     {
       command: inputs.run,
+      shell: inputs.shell,
       cwd: resolve(deps.workspace, inputs.workingDirectory),
       envName,
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
       first,
+      firstSent,
       credentials
     },
     {
       kit,
-      mint: current => mint(current, mintDeps),
+      // One request at a time: the schedule backs off between refreshes (refresher.ts).
+      mint: current =>
+        mint(current, {
+          ...mintDeps,
+          policy: { ...mintDeps.policy, maxAttempts: 1 },
+          klearStackJudges: true
+        }),
       flushLog: deps.flushLog,
-      now: deps.now,
+      clock: deps.clock,
+      random: deps.random,
       stop
     }
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
-  deps.summary(
-    renderSummary(first, {
-      refreshes: outcome.refreshes,
-      failedRefreshes: outcome.failedRefreshes,
-      exitCode: outcome.exitCode
-    })
-  );
+  deps.summary(renderSummary(outcome.latest, outcome));
   if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
   return outcome.exitCode;
 }
@@ -120,7 +129,7 @@ export async function run(): Promise<void> {
       summary: appendSummary,
       sleep: realSleep,
       random: Math.random,
-      now: Date.now,
+      clock: { wall: Date.now, monotonic: () => performance.now() },
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
       workspace: process.env.GITHUB_WORKSPACE || process.cwd()

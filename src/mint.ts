@@ -24,9 +24,23 @@ export interface MintDeps {
   warning(message: string): void;
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Run mode's refreshes, whose tokens came from KlearStack during the run: KlearStack alone judges
+   * them. The refresh token is sent whatever its exp says by the runner's clock (which may be
+   * skewed), and a refresh refused because its bearer has expired is sent once more at once
+   * without one. Plain mode judges its input tokens by the wall clock, with leeway, and reports a
+   * refused bearer.
+   */
+  klearStackJudges?: boolean;
 }
 
 const DAY_SECONDS = 24 * 3600;
+/**
+ * A refresh token handed in as an input has no arrival time, only `exp` against the runner's wall
+ * clock, which may run ahead of KlearStack's. Within this leeway (RFC 7519 §4.1.4: "a few minutes")
+ * it is sent and KlearStack decides; beyond it, it is not sent.
+ */
+export const INPUT_EXPIRY_LEEWAY_MS = 5 * 60 * 1000;
 
 /**
  * Gets a fresh access token: by refresh when there is a usable refresh token, by login when there is
@@ -37,9 +51,9 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
   const canLogin = Boolean(credentials.username && credentials.password);
   const { refreshToken } = credentials;
   if (refreshToken) {
-    const { exp } = readClaims(refreshToken);
-    const nowSeconds = deps.now() / 1000;
-    if (exp !== undefined && exp <= nowSeconds) {
+    if (!deps.klearStackJudges && isExpired(refreshToken, deps.now(), INPUT_EXPIRY_LEEWAY_MS)) {
+      const exp = readClaims(refreshToken).exp as number;
+      const nowSeconds = deps.now() / 1000;
       const when = `${new Date(exp * 1000).toISOString()} (${formatDuration(nowSeconds - exp)} ago)`;
       if (!canLogin) {
         throw new ActionError(
@@ -52,12 +66,7 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
     } else {
       try {
         const refreshed = await withRetry(
-          () =>
-            deps.client.refresh({
-              refreshToken,
-              companyName: credentials.companyName,
-              accessToken: credentials.accessToken
-            }),
+          () => refreshOnce(credentials, deps),
           deps.policy,
           deps.retry
         );
@@ -81,6 +90,21 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
     deps.retry
   );
   return { ...loggedIn.value, method: 'login', attempts: loggedIn.attempts };
+}
+
+async function refreshOnce(credentials: Credentials, deps: MintDeps) {
+  const request = {
+    refreshToken: credentials.refreshToken,
+    companyName: credentials.companyName,
+    accessToken: credentials.accessToken
+  };
+  try {
+    return await deps.client.refresh(request);
+  } catch (error) {
+    if (!(deps.klearStackJudges && request.accessToken)) throw error;
+    if (!(error instanceof ActionError && error.bearerExpired)) throw error;
+    return deps.client.refresh({ ...request, accessToken: '' });
+  }
 }
 
 /** Warnings worth one line at the start of a step; the API stays the judge, so nothing here fails. */

@@ -88,6 +88,7 @@ function annotate(error: ActionError, suffix: string): ActionError {
   return new ActionError(`${error.message} ${suffix}`, {
     retryable: error.retryable,
     status: error.status,
-    retryAfterSeconds: error.retryAfterSeconds
+    retryAfterSeconds: error.retryAfterSeconds,
+    bearerExpired: error.bearerExpired
   });
 }

@@ -1,13 +1,16 @@
 import type { Minted } from './mint.ts';
 import { expiryIso } from './claims.ts';
+import type { RefreshFacts } from './refresher.ts';
+import { describeSkew, SKEW_WARNING_MS } from './token-time.ts';
 
-export interface RunFacts {
-  refreshes: number;
-  failedRefreshes: number;
+export interface RunFacts extends Omit<RefreshFacts, 'latest'> {
   exitCode: number | null;
 }
 
-/** The job summary: how the token was obtained and when it runs out. Never a token. */
+/**
+ * The job summary: how the newest token was obtained and when it runs out, and in run mode how the
+ * refreshing went. Never a token.
+ */
 export function renderSummary(minted: Minted, run?: RunFacts): string {
   const rows: [string, string][] = [
     ['Obtained by', minted.method === 'login' ? 'login (service account)' : 'refresh token'],
@@ -18,6 +21,10 @@ export function renderSummary(minted: Minted, run?: RunFacts): string {
   if (run) {
     rows.push(['Refreshes during `run`', String(run.refreshes)]);
     if (run.failedRefreshes) rows.push(['Failed refreshes', String(run.failedRefreshes)]);
+    if (run.expiries) rows.push(['Expired before a refresh', String(run.expiries)]);
+    if (run.skewMs !== undefined && Math.abs(run.skewMs) > SKEW_WARNING_MS) {
+      rows.push(["Runner's clock", describeSkew(run.skewMs)]);
+    }
     rows.push([
       'Command exit code',
       run.exitCode === null ? 'killed by a signal' : String(run.exitCode)

@@ -1,0 +1,117 @@
+/**
+ * Token time by KlearStack's clock. A token's `iat` and `exp` are stamped by KlearStack, whose clock
+ * can be minutes away from the runner's (self-hosted machines without NTP, resumed VMs). So a
+ * token's deadline is kept on the runner's monotonic clock: the moment its request was sent plus
+ * the life KlearStack gave it (`exp − iat`), which trusts neither wall clock. Only a token without a
+ * plausible `iat` falls back to `exp` against the runner's wall clock. Everything here is pure: the
+ * caller passes the clock readings.
+ */
+import { formatDuration, plausibleSeconds as plausible, readClaims } from './claims.ts';
+
+/** `iat` and `exp` are whole seconds, so a life read from them can be up to a second too long. */
+const CLAIM_RESOLUTION_MS = 1000;
+/** Skew beyond this is worth a warning; below it, it is latency and rounding. */
+export const SKEW_WARNING_MS = 60 * 1000;
+/** A refresh ahead of expiry comes at the last quarter of a token's life, at most this early. */
+const MAX_AHEAD_MS = 2 * 60 * 1000;
+/** However short a token lives, refreshes the interval did not ask for come no closer than this. */
+export const MIN_EARLY_GAP_MS = 15 * 1000;
+/** KlearStack's own tokens live 15 minutes; below this a token cannot be kept fresh calmly. */
+export const SHORTEST_CALM_LIFE_MS = 30 * 1000;
+
+/** When a token dies, on the runner's monotonic clock, and what its claims said about the clocks. */
+export interface TokenTime {
+  /** Monotonic ms at which the token must be taken for dead; undefined when it states no usable expiry. */
+  deadline?: number;
+  /** Monotonic ms the token's request was sent: its life is counted from here. */
+  obtainedAt: number;
+  /** KlearStack's clock minus the runner's, estimated from `iat`; undefined without a plausible `iat`. */
+  skewMs?: number;
+  /** Set when the claims were not believable, saying why, for one warning. */
+  implausible?: string;
+}
+
+/** The wall and monotonic clocks read at one moment, as the runner sees them. */
+export interface ClockReading {
+  /** Milliseconds since the epoch (Date.now()): the runner's possibly wrong wall clock. */
+  wall: number;
+  /** Milliseconds on a clock that never jumps (performance.now()). */
+  monotonic: number;
+}
+
+/**
+ * The model of one token. `sent` is the clock when the request that got it went out: KlearStack
+ * stamped it later than that, so counting its life from there errs on the early side.
+ */
+export function tokenTime(token: string, sent: ClockReading): TokenTime {
+  const { exp, iat } = readClaims(token);
+  const obtainedAt = sent.monotonic;
+  if (exp === undefined) return { obtainedAt };
+  if (!plausible(exp)) {
+    return {
+      obtainedAt,
+      implausible:
+        exp > 0
+          ? `its exp (${exp}) looks like milliseconds, not seconds`
+          : `its exp (${exp}) is not a time`
+    };
+  }
+  if (plausible(iat)) {
+    if (exp <= iat) {
+      return { obtainedAt, implausible: `its exp (${exp}) is not after its iat (${iat})` };
+    }
+    return {
+      obtainedAt,
+      deadline: obtainedAt + (exp - iat) * 1000 - CLAIM_RESOLUTION_MS,
+      skewMs: iat * 1000 - sent.wall
+    };
+  }
+  const left = exp * 1000 - sent.wall - CLAIM_RESOLUTION_MS;
+  if (left <= 0) {
+    return {
+      obtainedAt,
+      implausible: `it was already past its exp by the runner's clock when it arrived, and without iat its life cannot be told (is the runner's clock ahead?)`
+    };
+  }
+  return { obtainedAt, deadline: obtainedAt + left };
+}
+
+/** The token's life as the model counts it, or undefined. */
+export function lifeMs(time: TokenTime): number | undefined {
+  return time.deadline === undefined ? undefined : time.deadline - time.obtainedAt;
+}
+
+/** Whether the token must be taken for dead at monotonic `now` (a token without a deadline never is). */
+export function isDead(time: TokenTime, now: number): boolean {
+  return time.deadline !== undefined && time.deadline <= now;
+}
+
+/**
+ * When the next refresh is due (monotonic ms): at the interval after the token was obtained, or
+ * before the last quarter of its life (at most two minutes before it dies), whichever is sooner. A
+ * refresh the interval did not ask for never comes sooner than half the token's life after it was
+ * obtained (the quarter rule already keeps three quarters) nor sooner than MIN_EARLY_GAP_MS.
+ */
+export function refreshDueAt(time: TokenTime, intervalMs: number): number {
+  const byInterval = time.obtainedAt + intervalMs;
+  const life = lifeMs(time);
+  if (life === undefined || time.deadline === undefined) return byInterval;
+  const ahead = time.deadline - Math.min(life / 4, MAX_AHEAD_MS);
+  return Math.min(byInterval, Math.max(ahead, time.obtainedAt + MIN_EARLY_GAP_MS));
+}
+
+/** "3 min ahead of KlearStack's" / "45 s behind KlearStack's": the runner's clock, for messages. */
+export function describeSkew(skewMs: number): string {
+  // The estimate is good to a second or so (iat is whole seconds, plus latency): to the nearest
+  // minute once it is a minute or more, so 899.6 s reads "15 min", not "14 min".
+  const seconds = Math.abs(skewMs) / 1000;
+  const span = formatDuration(seconds >= 60 ? Math.round(seconds / 60) * 60 : seconds);
+  // skew = KlearStack − runner: positive means the runner's clock is behind.
+  return `${span} ${skewMs > 0 ? 'behind' : 'ahead of'} KlearStack's`;
+}
+
+/** The one warning a large skew is worth, or undefined. */
+export function skewWarning(time: TokenTime): string | undefined {
+  if (time.skewMs === undefined || Math.abs(time.skewMs) <= SKEW_WARNING_MS) return undefined;
+  return `The runner's clock is ${describeSkew(time.skewMs)} (from the token's iat). Token times follow KlearStack's clock: refreshes are timed from the token's stated life, and expires-at is as KlearStack states it.`;
+}
