@@ -20,6 +20,7 @@ interface Results {
   maxRssKiB: Record<string, { median: number }>;
   bundleBytes: number;
   runMode: Record<string, { requests: number; failedRequests: number; cpuMs: number }>;
+  relay: { blockBytes: number; throughActionMs: number; actionCpuMs: number }[];
   met: Record<string, boolean>;
 }
 
@@ -34,6 +35,8 @@ async function bench(...args: string[]) {
       '0',
       '--memory-rounds',
       '1',
+      '--relay-megabytes',
+      '2',
       ...args
     ],
     { cwd: ROOT, timeout: 120_000 }
@@ -89,6 +92,13 @@ describe('npm run bench', () => {
       failedRequests: 0
     });
     expect(stdout).toContain('| Run mode, per simulated 24 h | Token requests |');
+    // The relay, for a block writer and a writer of pieces: each run read all the command wrote.
+    expect(results.relay.map(run => run.blockBytes)).toEqual([8192, 0]);
+    for (const run of results.relay) {
+      expect(run.throughActionMs).toBeGreaterThan(0);
+      expect(run.actionCpuMs).toBeGreaterThan(0);
+    }
+    expect(stdout).toContain('| Run mode relay, 2 MB of mixed lines |');
   });
 
   it('stops when a contender exits 0 without getting the token', async () => {

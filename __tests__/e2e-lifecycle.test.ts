@@ -406,59 +406,174 @@ describe('run mode', () => {
     expect(existsSync(dirname(tokenFile))).toBe(false);
   }, 60_000);
 
-  it('passes SIGTERM on to the command, exits with its code and removes the token file', async () => {
+  // Cancellation as the runner does it (dev/runner.ts cancel(): SIGINT to the action's PID, SIGTERM
+  // 7.5 s later, SIGKILL 2.5 s after that). Each command writes what the test needs into $PROBE.
+  async function cancelled(
+    inputs: Record<string, string>,
+    ready: string,
+    options: Partial<RunOptions> = {}
+  ) {
     const probe = tempDir();
-    const runnerTemp = tempDir();
     const { standIn } = await klear();
     const running = start(
       standIn,
+      { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), ...inputs },
+      { ...options, env: { PROBE: probe, ...options.env } }
+    );
+    await waitFor(join(probe, ready));
+    const started = performance.now();
+    await running.cancel();
+    const tookMs = performance.now() - started;
+    return { probe, result: await running.result, tookMs, standIn };
+  }
+  // Running: a zombie (killed, waiting for whatever adopted it to reap it) runs nothing.
+  const alive = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+  const nodeProgram = (script: string) => `"${process.execPath}" -e "${script}"`;
+
+  it('on cancel, a program that exits 0 on SIGINT ends the script: the next line never runs', async () => {
+    const { probe, result, tookMs } = await cancelled(
       {
-        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
         run: [
-          "trap 'echo got TERM; exit 143' TERM",
           'echo "$KLEAR_ACCESS_TOKEN_FILE" > "$PROBE/path"',
-          'while true; do sleep 0.1; done'
+          nodeProgram(
+            "process.on('SIGINT', () => { console.log('program got INT'); process.exit(0); }); require('fs').writeFileSync(process.env.PROBE + '/ready', ''); setInterval(() => {}, 1000);"
+          ),
+          'echo "after the program"',
+          'sleep 30'
         ].join('\n')
       },
-      { env: { PROBE: probe, RUNNER_TEMP: runnerTemp } }
+      'ready'
     );
-    await waitFor(join(probe, 'path'));
-    const tokenFile = readFileSync(join(probe, 'path'), 'utf8').trim();
-    expect(existsSync(tokenFile)).toBe(true);
-    running.kill('SIGTERM');
-    const result = await running.result;
 
-    expect(result.timedOut).toBe(false);
-    expect(result.log).toContain('got TERM');
-    expect(result.exitCode).toBe(143);
-    expect(result.errors).toEqual(['The command exited with code 143.']);
-    expect(existsSync(tokenFile)).toBe(false);
+    expect(result.log).toContain('program got INT');
+    expect(result.log).not.toContain('after the program');
+    expect(result.exitCode).toBe(130);
+    expect(tookMs).toBeLessThan(7500);
+    expect(result.errors).toEqual([expect.stringMatching(/^The step was cancelled \(SIGINT\)/)]);
+    const tokenFile = readFileSync(join(probe, 'path'), 'utf8').trim();
     expect(existsSync(dirname(tokenFile))).toBe(false);
+    expect(result.survivors).toEqual([]);
+    expect(result.leaks).toEqual([]);
   });
 
-  it('passes SIGTERM on to the program bash is running, not only to bash, and leaves no orphan', async () => {
+  it('on cancel, a command that ignores SIGINT and SIGTERM, and its background job, are gone before the runner would SIGTERM the action', async () => {
+    const { probe, result, tookMs } = await cancelled(
+      {
+        run: [
+          'sleep 300 &',
+          'echo $! > "$PROBE/background"',
+          nodeProgram(
+            "process.on('SIGINT', () => {}); process.on('SIGTERM', () => {}); require('fs').writeFileSync(process.env.PROBE + '/program', String(process.pid)); setInterval(() => {}, 1000);"
+          )
+        ].join('\n')
+      },
+      'program'
+    );
+
+    expect(result.exitCode).toBe(130);
+    expect(tookMs).toBeLessThan(7500);
+    for (const file of ['background', 'program']) {
+      expect(alive(Number(readFileSync(join(probe, file), 'utf8')))).toBe(false);
+    }
+    expect(result.survivors).toEqual([]);
+    expect(result.log).not.toContain('Cleaning up orphan processes');
+  }, 20_000);
+
+  it('on cancel during a refresh, stops refreshing and exits within the runner window', async () => {
     const probe = tempDir();
     const { standIn } = await klear();
+    // The step's own mint goes through; the refresh after it hangs.
+    standIn.fault({ kind: 'delay', ms: 0 });
+    standIn.faultAlways({ kind: 'hang' });
     const running = start(
       standIn,
       {
         'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
-        run: [
-          'echo started',
-          `"${process.execPath}" -e "process.on('SIGTERM', () => { console.log('program got TERM'); process.exit(0); }); require('fs').writeFileSync(process.env.PROBE + '/ready', ''); setInterval(() => {}, 1000);"`,
-          'echo after the program'
-        ].join('\n')
+        'refresh-interval': '1s',
+        run: 'touch "$PROBE/ready"; sleep 30'
       },
       { env: { PROBE: probe } }
     );
     await waitFor(join(probe, 'ready'));
-    running.kill('SIGTERM');
+    while (standIn.requests.length < 2) await sleep(50);
+    const started = performance.now();
+    await running.cancel();
     const result = await running.result;
 
-    expect(result.timedOut).toBe(false);
-    expect(result.log).toContain('program got TERM');
-    expect(result.log).not.toContain('Cleaning up orphan processes');
+    expect(performance.now() - started).toBeLessThan(7500);
+    expect(result.exitCode).toBe(130);
+    // No refresh was started after the cancel: the one hanging is the last.
+    expect(standIn.requests.filter(request => request.endpoint === 'refresh')).toHaveLength(2);
+    expect(result.survivors).toEqual([]);
   });
+
+  // Leaks: every token minted in the step stays out of the log as the runner would display it,
+  // whatever the command prints. The file is refreshed every second; the command prints for ~3.5 s.
+  const LEAK_COMMANDS: [string, string][] = [
+    [
+      'partial lines at a high write rate, the token among them',
+      nodeProgram(
+        "const fs = require('fs'); const end = Date.now() + 3500; const tick = () => { for (let i = 0; i < 2000; i++) process.stdout.write('.'); if (Math.random() < 0.05) process.stdout.write(fs.readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8')); if (Date.now() < end) setImmediate(tick); else console.log(); }; tick();"
+      )
+    ],
+    [
+      '::stop-commands::, with the token printed meanwhile',
+      [
+        'echo "::stop-commands::pause-untrusted-output"',
+        'for i in $(seq 14); do echo "token: $(cat "$KLEAR_ACCESS_TOKEN_FILE")"; sleep 0.25; done',
+        'echo "::pause-untrusted-output::"'
+      ].join('\n')
+    ],
+    [
+      'the token on stderr right after each refresh',
+      'for i in $(seq 35); do cat "$KLEAR_ACCESS_TOKEN_FILE" >&2; echo >&2; sleep 0.1; done'
+    ],
+    [
+      'the token as base64, base64url, URL-encoded and JSON-escaped',
+      [
+        'for i in $(seq 14); do',
+        '  t=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
+        '  printf "%s" "$t" | base64 -w0; echo',
+        '  printf "%s" "$t" | base64 -w0 | tr -d = ; echo',
+        '  printf "%s" "$t" | base64 -w0 | tr "+/" "-_" | tr -d = ; echo',
+        '  printf "Bearer %s" "$t" | base64 -w0; echo',
+        `  ${nodeProgram("const t = require('fs').readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8'); console.log(encodeURIComponent(t)); console.log(JSON.stringify({ t }));")}`,
+        '  sleep 0.25',
+        'done'
+      ].join('\n')
+    ]
+  ];
+  for (const debug of ['0', '1']) {
+    it.each(LEAK_COMMANDS)(
+      `leaks no token through %s (RUNNER_DEBUG=${debug})`,
+      async (_what, command) => {
+        const { standIn, issued } = await klear();
+        const result = await run(
+          standIn,
+          {
+            'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+            'refresh-interval': '1s',
+            run: command
+          },
+          { env: { RUNNER_DEBUG: debug }, secrets: issued, timeoutMs: 30_000 }
+        );
+
+        expect(result.exitCode).toBe(0);
+        const refreshed = standIn.requests.filter(request => request.endpoint === 'refresh');
+        expect(refreshed.length).toBeGreaterThanOrEqual(3);
+        expect(result.leaks).toEqual([]);
+        for (const token of issued) expect(result.log).not.toContain(token);
+      },
+      40_000
+    );
+  }
 
   it('recovers after an outage that outlived the token, once KlearStack answers again', async () => {
     const { standIn } = await klear({ accessTtlSeconds: 3 });

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { actionInputs, runAction, startAction } from '../dev/runner.ts';
+import { actionInputs, runAction, RUNTIME_TOKEN, startAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult } from '../dev/runner.ts';
 
 const fixture = (name: string): string =>
@@ -139,6 +139,108 @@ describe('the runner emulator', () => {
     ]);
     expect(result.outputs).toEqual({});
     expect(result.exportedEnv).toEqual({});
+    // FileCommandManager.cs: a malformed file fails the step, whatever the exit code.
+    expect(result.exitCode).toBe(0);
+    expect(result.conclusion).toBe('failure');
+  });
+
+  it('drops a step summary over 1 MiB with an error (FileCommandManager.cs)', async () => {
+    const result = await runSteps([['append', 'GITHUB_STEP_SUMMARY', 'x', 1024 * 1024 + 1]]);
+    expect(result.summary).toBe('');
+    expect(result.errors).toEqual([expect.stringMatching(/^\$GITHUB_STEP_SUMMARY upload aborted/)]);
+  });
+
+  it('masks only the base64 forms the runner registers: padded, at byte offsets 0, 1 and 2 (ValueEncoders.cs)', async () => {
+    // 16 bytes: its base64 ends in '==', so the unpadded and base64url forms differ from the mask.
+    const secret = 'rt-Zq8vK2mN4pL7?';
+    const padded = base64(secret);
+    const unpadded = padded.replace(/=+$/, '');
+    const url = Buffer.from(secret).toString('base64url');
+    const result = await runSteps(
+      [
+        ['setSecret', secret],
+        ['info', `padded ${padded}`],
+        ['info', `shifted ${Buffer.from(secret).subarray(1).toString('base64')}`],
+        ['info', `unpadded ${unpadded}`],
+        ['info', `url ${url}`]
+      ],
+      { secrets: [secret] }
+    );
+    expect(unpadded).not.toBe(padded);
+    expect(result.log.split('\n')).toEqual([
+      'padded ***',
+      'shifted ***',
+      `unpadded ${unpadded}`,
+      `url ${url}`
+    ]);
+    expect(result.leaks.map(leak => leak.line)).toEqual([4, 5]);
+  });
+
+  it('takes :: as a command only at the start of a line: a mask glued to unfinished output is text (ActionCommand.cs)', async () => {
+    const result = await runSteps(
+      [
+        ['raw', 'working....'],
+        ['setSecret', SECRET],
+        ['info', `token ${SECRET}`]
+      ],
+      { secrets: [SECRET] }
+    );
+    expect(result.masks).toEqual([]);
+    expect(result.log.split('\n')).toEqual([`working....::add-mask::${SECRET}`, `token ${SECRET}`]);
+    expect(result.leaks.map(leak => leak.line)).toEqual([1, 2]);
+  });
+
+  it('turns every command off after ::stop-commands:: until its token comes back, masking the token (ActionCommandManager.cs)', async () => {
+    const result = await runSteps(
+      [
+        ['info', '::stop-commands::pause-7f3a'],
+        ['setSecret', SECRET],
+        ['warning', 'not a warning'],
+        ['info', `token ${SECRET}`],
+        ['info', '::pause-7f3a::'],
+        ['setSecret', SECRET],
+        ['info', `token ${SECRET}`]
+      ],
+      { secrets: [SECRET] }
+    );
+    expect(result.masks).toEqual([SECRET]);
+    expect(result.warnings).toEqual([]);
+    expect(result.log.split('\n')).toEqual([
+      '::stop-commands::***',
+      `::add-mask::${SECRET}`,
+      '::warning::not a warning',
+      `token ${SECRET}`,
+      '::***::',
+      'token ***'
+    ]);
+    expect(result.leaks.map(leak => leak.line)).toEqual([2, 4]);
+  });
+
+  it('fails the step on a stop-commands token that names a command (ActionCommandManager.cs)', async () => {
+    const result = await runSteps([['info', '::stop-commands::add-mask']]);
+    expect(result.conclusion).toBe('failure');
+  });
+
+  it("handles a batch's stderr lines before its stdout lines (ProcessInvoker.cs)", async () => {
+    const result = await runSteps(
+      [
+        ['setSecret', SECRET],
+        ['stderr', `token ${SECRET}`]
+      ],
+      { secrets: [SECRET], batchMs: 200 }
+    );
+    // Written after its mask, logged before it: the runner shows the token.
+    expect(result.rawLines).toEqual([`token ${SECRET}`, `::add-mask::${SECRET}`]);
+    expect(result.leaks.map(leak => leak.line)).toEqual([1]);
+  });
+
+  it('gives a node action the runtime and cache credentials and a RUNNER_TRACKING_ID (NodeScriptActionHandler.cs)', async () => {
+    const { env } = await childView();
+    expect(env.ACTIONS_RUNTIME_TOKEN).toBe(RUNTIME_TOKEN);
+    for (const name of ['ACTIONS_RUNTIME_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL']) {
+      expect(env[name]).toMatch(/^https:\/\//);
+    }
+    expect(env.RUNNER_TRACKING_ID).toMatch(/^github_[0-9a-f-]{36}$/);
   });
 
   it('masks a secret registered before it is printed, and reports no leak', async () => {
@@ -317,6 +419,39 @@ describe('the runner emulator', () => {
       const result = await running.result;
       expect(result).toMatchObject({ exitCode: 143, signal: null, timedOut: false });
       expect(result.rawLines).toEqual(['received SIGTERM']);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('cancels as the runner does: SIGINT, then SIGTERM after 7.5 s (ProcessInvoker.cs)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'runner-test-'));
+    try {
+      const running = startAction({ entry: fixture('ignore-int.mjs'), cwd, timeoutMs: 20_000 });
+      while (!existsSync(join(cwd, 'ready'))) await sleep(10);
+      const started = performance.now();
+      await running.cancel();
+      const waited = performance.now() - started;
+      const result = await running.result;
+      expect(result.rawLines).toEqual(['received SIGINT', 'received SIGTERM']);
+      expect(result.exitCode).toBe(143);
+      expect(waited).toBeGreaterThanOrEqual(7400);
+      expect(waited).toBeLessThan(9500);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 20_000);
+
+  it('sweeps what outlived the action by RUNNER_TRACKING_ID, even outside its process group, and not what dropped it (JobExtension.cs)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'runner-test-'));
+    try {
+      const result = await runAction({ entry: fixture('escape.mjs'), cwd, timeoutMs: 10_000 });
+      expect(result.survivors).toEqual([expect.stringMatching(/^\d+ .*kept-tracking-id/)]);
+      expect(result.log).toContain('Cleaning up orphan processes');
+      const dropped = Number(readFileSync(join(cwd, 'dropped.pid'), 'utf8'));
+      // Not found by the sweep: still running, as it would be on a real runner.
+      expect(() => process.kill(dropped, 0)).not.toThrow();
+      process.kill(dropped, 'SIGKILL');
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

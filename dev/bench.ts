@@ -1,5 +1,5 @@
-// `npm run bench -- [--rounds N] [--warmup N] [--memory-rounds N] [--bundle PATH] [--out PATH]
-//   [--compare PATH]...`:
+// `npm run bench -- [--rounds N] [--warmup N] [--memory-rounds N] [--relay-megabytes N]
+//   [--bundle PATH] [--out PATH] [--compare PATH]...`:
 // measures the bundled action against the physical floor of its job — a bare Node process that
 // makes the same POST to the same server and writes one output — and writes the figures to
 // bench-results.json. The step runs in every job of every pipeline that uses it, so its cost is
@@ -17,6 +17,7 @@ import { ENDPOINTS } from '../src/endpoints.ts';
 import { USER_AGENT } from '../src/version.ts';
 import { selfSignedCertificate } from './certificate.ts';
 import type { Certificate } from './certificate.ts';
+import { measureRelay, relayTable } from './bench-relay.ts';
 import { measureRunModeDays, runModeTable } from './bench-run-mode.ts';
 import { actionInputs } from './runner.ts';
 import { startStandIn } from './stand-in.ts';
@@ -327,6 +328,7 @@ async function main() {
       rounds: { type: 'string', default: '30' },
       warmup: { type: 'string', default: '3' },
       'memory-rounds': { type: 'string', default: '10' },
+      'relay-megabytes': { type: 'string', default: '100' },
       bundle: { type: 'string', default: join(ROOT, 'dist', 'index.js') },
       compare: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: join(ROOT, 'bench-results.json') }
@@ -455,6 +457,11 @@ async function main() {
     };
     const bundleBytes = (await stat(bundle)).size;
     const runMode = await measureRunModeDays();
+    const relayMegabytes = Number(values['relay-megabytes']);
+    const relay = [
+      await measureRelay(bundle, relayMegabytes, 8192),
+      await measureRelay(bundle, relayMegabytes, 0)
+    ];
     const results = {
       date: new Date().toISOString(),
       machine: {
@@ -480,6 +487,7 @@ async function main() {
       actionVersus,
       bundleBytes,
       runMode,
+      relay,
       targets: TARGETS,
       met: {
         time: wallRatio.action.median <= TARGETS.timeRatio,
@@ -524,6 +532,7 @@ async function main() {
     ];
     console.log(lines.join('\n'));
     console.log(`\n${runModeTable(runMode)}`);
+    console.log(`\n${relayTable(relay)}`);
     console.log(
       `\n${roundCount} interleaved rounds after ${warmup} warm-ups; CPU and RSS from ${memoryRounds} more. Over https, ÷ floor is ÷ the floor over https. ${results.machine.cpu}, ${cores} cores, Node ${process.version}, load ${results.machine.loadAverageBefore} → ${results.machine.loadAverageAfter}.`
     );

@@ -1,10 +1,21 @@
-// Runs a bundled action in a child process the way the GitHub Actions runner does, and reports what
-// the runner would show: the masked log, annotations, file commands, and every secret that reached
-// the log before it was masked. Behaviour follows actions/runner (ActionCommand, SecretMasker,
-// ValueEncoders, FileCommandManager).
+// Stands for the GitHub Actions runner running a node action: runs a bundled action in a child
+// process the way actions/runner 2.336.0 does, and reports what the runner would show — the masked
+// log, annotations, file commands, the step's conclusion, and every secret visible in the log as the
+// runner displays it. Each rule cites the runner source it mirrors (paths under src/, as
+// ../shared/github-runner/RUNNER.md lists them); where the runner is stricter than a convenient
+// reading, this is strict too.
+import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +28,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   secrets?: string[];
   entry?: string;
+  /**
+   * How long lines are gathered into one read batch, whose stderr lines the runner handles before
+   * its stdout lines (Runner.Sdk/ProcessInvoker.cs, ProcessOutput). Default 20 ms.
+   */
+  batchMs?: number;
   /**
    * A folder holding the action as the runner downloads it: its action.yml declares the inputs and
    * names the entry (runs.main), as the runner reads them. Default: this repository.
@@ -50,17 +66,29 @@ export interface RunResult {
   summary: string;
   state: Record<string, string>;
   leaks: Leak[];
+  /** 'failure' when the action exited non-zero, or a file command or stop-commands token failed it. */
+  conclusion: 'success' | 'failure';
+  /** Processes the end-of-job sweep found by RUNNER_TRACKING_ID (and killed), as `pid command`. */
+  survivors: string[];
 }
 
 export interface RunningAction {
   pid: number;
   kill(signal?: NodeJS.Signals): void;
+  /**
+   * Cancels as the runner does (ProcessInvoker.cs, CancelAndKillProcessTree on Linux): SIGINT to
+   * the action's PID only, SIGTERM 7.5 s later, SIGKILL 2.5 s after that, each only if it is still
+   * running. Resolves once the action has exited.
+   */
+  cancel(): Promise<void>;
   result: Promise<RunResult>;
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const SECRET_INPUTS = ['refresh-token', 'access-token', 'password', 'username', 'company-name'];
 const SECRET_OUTPUTS = ['access-token', 'refresh-token'];
+/** The cache and artifact service's credential the runner gives node actions: a secret too. */
+export const RUNTIME_TOKEN = 'runtime.token.for.the.cache.and.artifact.services';
 // Shorter derived values would match unrelated text and report leaks that are not there.
 const MIN_DERIVED_SECRET_LENGTH = 4;
 
@@ -121,6 +149,7 @@ function launch(
   options: RunOptions
 ): RunningAction {
   const runnerTemp = join(root, 'temp');
+  const trackingId = `github_${randomUUID()}`;
   const workspace = options.cwd ?? join(root, 'workspace');
   mkdirSync(runnerTemp);
   mkdirSync(workspace, { recursive: true });
@@ -160,15 +189,22 @@ function launch(
       RUNNER_OS: 'Linux',
       GITHUB_WORKSPACE: workspace,
       GITHUB_ACTION: '__self',
-      GITHUB_REPOSITORY: 'org/repo'
+      GITHUB_REPOSITORY: 'org/repo',
+      // Every process of the job carries it; the end-of-job sweep kills what still does.
+      RUNNER_TRACKING_ID: trackingId,
+      // Given to node actions only, never to run: steps (NodeScriptActionHandler.cs).
+      ACTIONS_RUNTIME_URL: 'https://pipelines.actions.invalid/',
+      ACTIONS_RUNTIME_TOKEN: RUNTIME_TOKEN,
+      ACTIONS_CACHE_URL: 'https://cache.actions.invalid/',
+      ACTIONS_RESULTS_URL: 'https://results.actions.invalid/'
     },
     files,
     options.env
   );
 
   const started = performance.now();
-  // Its own process group, so a timeout also kills what the action started (run mode's bash),
-  // which would otherwise hold the output pipes open.
+  // Detached only so that a test's timeout can kill all the action started; the real runner does
+  // not give the action a group of its own, and finds what outlives it by RUNNER_TRACKING_ID.
   const child = spawn(process.execPath, [entry], {
     cwd: workspace,
     env,
@@ -189,65 +225,66 @@ function launch(
     }
   };
 
-  const rawLines: string[] = [];
-  const readers = [child.stdout, child.stderr].map(stream => {
-    const reader = createInterface({ input: stream, crlfDelay: Infinity });
-    reader.on('line', line => rawLines.push(line));
-    return once(reader, 'close');
-  });
+  const rawLines = readBatches(child, options.batchMs ?? 20);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup();
+    for (const survivor of sweep(trackingId)) process.kill(survivor.pid, 'SIGKILL');
   }, options.timeoutMs ?? 60_000);
-  let orphans = false;
-  child.on('exit', () => {
-    clearTimeout(timer);
-    if (timedOut) return;
-    try {
-      process.kill(-pid, 0);
-      orphans = true;
-    } catch {
-      return;
-    }
-    killGroup();
-  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
   const result = (async (): Promise<RunResult> => {
     try {
-      const [exitCode, signal] = (await once(child, 'close')) as [
-        number | null,
-        NodeJS.Signals | null
-      ];
-      await Promise.all(readers);
+      const [exitCode, signal] = await exited;
+      clearTimeout(timer);
+      // ProcessInvoker waits at most 5 s for the pipes to close after the process exits; what
+      // comes later is lost.
+      await Promise.race([rawLines.done, new Promise(done => setTimeout(done, 5000))]);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       const durationMs = performance.now() - started;
+      // The end-of-job sweep (JobExtension.cs, ProcessExtensions.cs): every process whose
+      // environment holds this job's RUNNER_TRACKING_ID is killed.
+      const survivors = sweep(trackingId);
+      for (const survivor of survivors) {
+        try {
+          process.kill(survivor.pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
+      }
       const fileText = (name: keyof typeof files): string => readFileSync(files[name], 'utf8');
+      const interpreted = interpret({
+        rawLines: rawLines.lines,
+        preamble,
+        orphans: survivors.length > 0,
+        showDebug: options.env?.RUNNER_DEBUG === '1',
+        secrets: [
+          ...(options.secrets ?? [])
+            .map((value, i) => ({ label: `secrets[${i}]`, value }))
+            .filter(secret => secret.value !== ''),
+          ...SECRET_INPUTS.map(name => ({
+            label: `input ${name}`,
+            value: inputs[name] ?? ''
+          })).filter(secret => isLongEnough(secret.value)),
+          { label: 'ACTIONS_RUNTIME_TOKEN', value: RUNTIME_TOKEN }
+        ],
+        files: {
+          output: fileText('GITHUB_OUTPUT'),
+          env: fileText('GITHUB_ENV'),
+          state: fileText('GITHUB_STATE'),
+          summary: fileText('GITHUB_STEP_SUMMARY')
+        }
+      });
       return {
         exitCode,
         signal,
         timedOut,
         durationMs,
-        ...interpret({
-          rawLines,
-          preamble,
-          orphans,
-          showDebug: options.env?.RUNNER_DEBUG === '1',
-          secrets: [
-            ...(options.secrets ?? [])
-              .map((value, i) => ({ label: `secrets[${i}]`, value }))
-              .filter(secret => secret.value !== ''),
-            ...SECRET_INPUTS.map(name => ({
-              label: `input ${name}`,
-              value: inputs[name] ?? ''
-            })).filter(secret => isLongEnough(secret.value))
-          ],
-          files: {
-            output: fileText('GITHUB_OUTPUT'),
-            env: fileText('GITHUB_ENV'),
-            state: fileText('GITHUB_STATE'),
-            summary: fileText('GITHUB_STEP_SUMMARY')
-          }
-        })
+        ...interpreted,
+        conclusion: exitCode === 0 && !interpreted.failed ? 'success' : 'failure',
+        survivors: survivors.map(survivor => `${survivor.pid} ${survivor.command}`)
       };
     } finally {
       clearTimeout(timer);
@@ -256,13 +293,93 @@ function launch(
     }
   })();
 
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const cancel = async (): Promise<void> => {
+    child.kill('SIGINT');
+    const steps: [number, NodeJS.Signals][] = [
+      [7500, 'SIGTERM'],
+      [2500, 'SIGKILL']
+    ];
+    for (const [ms, signal] of steps) {
+      const end = await Promise.race([
+        exited.then(() => 'exited'),
+        new Promise(done => setTimeout(() => done('waited'), ms))
+      ]);
+      if (end === 'exited' || !alive()) return;
+      child.kill(signal);
+    }
+    await exited;
+  };
+
   return {
     pid,
     kill: (signal = 'SIGTERM') => {
       child.kill(signal);
     },
+    cancel,
     result
   };
+}
+
+/**
+ * The action's output as the runner reads it: each stream line by line into a queue, and the
+ * queues drained in batches, all stderr lines of a batch before its stdout lines
+ * (ProcessInvoker.cs, ProcessOutput). `batchMs` is how long a batch gathers.
+ */
+function readBatches(
+  child: ReturnType<typeof spawn>,
+  batchMs: number
+): { lines: string[]; done: Promise<unknown> } {
+  const lines: string[] = [];
+  const queued = { stdout: [] as string[], stderr: [] as string[] };
+  let timer: NodeJS.Timeout | undefined;
+  const drain = () => {
+    timer = undefined;
+    lines.push(...queued.stderr.splice(0), ...queued.stdout.splice(0));
+  };
+  const readers = (['stdout', 'stderr'] as const).map(source => {
+    const stream = child[source];
+    if (!stream) return Promise.resolve();
+    const reader = createInterface({ input: stream, crlfDelay: Infinity });
+    reader.on('line', line => {
+      queued[source].push(line);
+      timer ??= setTimeout(drain, batchMs);
+    });
+    return once(reader, 'close');
+  });
+  const done = Promise.all(readers).then(() => {
+    clearTimeout(timer);
+    drain();
+  });
+  // Lines already read when the wait for the pipes gives up still count.
+  return {
+    lines,
+    done: done.catch(() => drain())
+  };
+}
+
+/** Processes whose environment holds RUNNER_TRACKING_ID=`id` (/proc/<pid>/environ, as on Linux). */
+function sweep(id: string): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter(name => /^\d+$/.test(name));
+  } catch {
+    return found;
+  }
+  for (const name of entries) {
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0');
+      if (!environ.includes(`RUNNER_TRACKING_ID=${id}`)) continue;
+      const command = readFileSync(`/proc/${name}/cmdline`, 'latin1').replaceAll('\0', ' ').trim();
+      found.push({ pid, command });
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
 }
 
 interface Secret {
@@ -279,7 +396,16 @@ interface Transcript {
   files: { output: string; env: string; state: string; summary: string };
 }
 
-type Interpreted = Omit<RunResult, 'exitCode' | 'signal' | 'timedOut' | 'durationMs'>;
+type Interpreted = Omit<
+  RunResult,
+  'exitCode' | 'signal' | 'timedOut' | 'durationMs' | 'conclusion' | 'survivors'
+> & {
+  /** A file command or a stop-commands token failed the step. */
+  failed: boolean;
+};
+
+/** The step summary's limit (FileCommandManager.cs): a larger one is dropped with an error. */
+const MAX_SUMMARY_BYTES = 1024 * 1024;
 
 function interpret(transcript: Transcript): Interpreted {
   const log: string[] = [];
@@ -296,7 +422,8 @@ function interpret(transcript: Transcript): Interpreted {
     exportedEnv: {},
     summary: transcript.files.summary,
     state: {},
-    leaks: []
+    leaks: [],
+    failed: false
   };
   const annotate = (kind: 'error' | 'warning' | 'notice', message: string): void => {
     const masked = maskText(message, masker);
@@ -323,9 +450,17 @@ function interpret(transcript: Transcript): Interpreted {
       );
     }
   }
+  // A malformed file command fails the step (FileCommandManager.cs ProcessFiles rethrows).
+  out.failed = fileErrors.length > 0;
   if ('NODE_OPTIONS' in out.exportedEnv) {
     delete out.exportedEnv.NODE_OPTIONS;
     fileErrors.push("Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command.");
+  }
+  if (Buffer.byteLength(out.summary) > MAX_SUMMARY_BYTES) {
+    fileErrors.push(
+      `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of 1024k, got ${Math.ceil(Buffer.byteLength(out.summary) / 1024)}k.`
+    );
+    out.summary = '';
   }
 
   const produced = [
@@ -336,8 +471,30 @@ function interpret(transcript: Transcript): Interpreted {
   ].filter(secret => isLongEnough(secret.value));
   const watched = watchList([...transcript.secrets, ...produced]);
 
+  // ActionCommandManager.cs: `::stop-commands::T` turns every later command off, add-mask
+  // included, until a line `::T::`; T itself is masked when longer than 6 characters.
+  let stopToken: string | undefined;
   transcript.rawLines.forEach((line, index) => {
-    const command = parseCommand(line);
+    let command = parseCommand(line, stopToken);
+    if (stopToken !== undefined) {
+      if (command?.name === stopToken.toLowerCase()) {
+        stopToken = undefined;
+        log.push(maskText(line, masker));
+        return;
+      }
+      command = undefined;
+    } else if (command?.name === 'stop-commands') {
+      const token = command.data;
+      if (!token || HANDLED_COMMANDS.has(token.toLowerCase()) || /^pause-logging$/i.test(token)) {
+        annotate('error', 'Invalid stop-commands token: the step fails.');
+        out.failed = true;
+        return;
+      }
+      stopToken = token;
+      if (token.length > 6) masker.add(token);
+      log.push(maskText(line, masker));
+      return;
+    }
     if (command?.name !== 'add-mask') {
       const leak = findLeak(command ? [line, command.data] : [line], watched, masker);
       if (leak) {
@@ -379,11 +536,22 @@ function isLongEnough(value: string): boolean {
   return value.length >= MIN_DERIVED_SECRET_LENGTH;
 }
 
-const HANDLED_COMMANDS = new Set(['add-mask', 'error', 'warning', 'notice', 'debug']);
+const HANDLED_COMMANDS = new Set([
+  'add-mask',
+  'error',
+  'warning',
+  'notice',
+  'debug',
+  'stop-commands'
+]);
 
-// ActionCommand.TryParseV2: `::name key=value,...::data`, command names case-insensitive, only
-// commands the runner handles; anything else is ordinary output.
-function parseCommand(line: string): { name: string; data: string } | undefined {
+// ActionCommand.TryParseV2: `::name key=value,...::data` after leading white space only, command
+// names case-insensitive, only commands the runner handles (and, while commands are stopped, the
+// resume token); anything else, a `::` after other text included, is ordinary output.
+function parseCommand(
+  line: string,
+  stopToken?: string
+): { name: string; data: string } | undefined {
   const message = line.trimStart();
   if (!message.startsWith('::')) return undefined;
   const end = message.indexOf('::', 2);
@@ -391,7 +559,7 @@ function parseCommand(line: string): { name: string; data: string } | undefined 
   const info = message.slice(2, end);
   const space = info.indexOf(' ');
   const name = (space < 0 ? info : info.slice(0, space)).toLowerCase();
-  if (!HANDLED_COMMANDS.has(name)) return undefined;
+  if (!HANDLED_COMMANDS.has(name) && name !== stopToken?.toLowerCase()) return undefined;
   return { name, data: unescapeData(message.slice(end + 2)) };
 }
 
@@ -400,35 +568,90 @@ function unescapeData(escaped: string): string {
   return escaped.replaceAll('%0D', '\r').replaceAll('%0A', '\n').replaceAll('%25', '%');
 }
 
-// AddMaskCommandExtension registers the value and each of its lines; SecretMasker adds every
-// encoded form of each.
+// AddMaskCommandExtension registers the value and each of its lines; SecretMasker adds each
+// ValueEncoder's form (HostContext.cs registers them; Sdk/DTLogging/Logging/ValueEncoders.cs).
+// Exactly those: base64 is .NET's Convert.ToBase64String, padded, of the value and of the value
+// less its first one or two bytes. Unpadded base64 and base64url are not masked.
 function addMask(masker: Set<string>, value: string): void {
   for (const part of [value, ...value.split(/[\r\n]+/)]) {
-    if (part === '') continue;
-    for (const variant of encodedForms(part, true).keys()) masker.add(variant);
+    if (part.trim() === '') continue;
+    for (const form of runnerMaskForms(part)) if (form) masker.add(form);
   }
 }
 
-// Keyed by form, valued by its name. The base64 of the value shifted by one and two bytes (how
-// it looks inside a longer base64 text) is masked like the runner does, but not looked for as a
-// leak: for a short secret it is a few characters that unrelated text contains.
-function encodedForms(value: string, shifted: boolean): Map<string, string> {
+function runnerMaskForms(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const shifted = (shift: number) =>
+    (bytes.length > shift ? bytes.subarray(shift) : bytes).toString('base64');
+  const trimmed =
+    value.length > 8 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : '';
+  return [
+    value,
+    shifted(0),
+    shifted(1),
+    shifted(2),
+    value.replaceAll('"', '\\"'),
+    value.replaceAll("'", "''"),
+    JSON.stringify(value).slice(1, -1),
+    uriEscape(value),
+    value
+      .replaceAll('&', '&amp;')
+      .replaceAll('<', '&lt;')
+      .replaceAll('>', '&gt;')
+      .replaceAll('"', '&quot;')
+      .replaceAll("'", '&apos;'),
+    trimmed,
+    ...powerShellSections(value)
+  ];
+}
+
+// PowerShellPre/PostAmpersandEscape: the sections PowerShell prints of a secret with '&' in it.
+function powerShellSections(value: string): string[] {
+  if (!value.includes('&')) return [];
+  const plus = value.indexOf('&+');
+  const pre = plus >= 0 ? value.slice(0, plus + 2) : value.slice(0, value.lastIndexOf('&') + 1);
+  const post =
+    plus >= 0
+      ? value.length > plus + 3
+        ? value.slice(plus + 3)
+        : ''
+      : value.slice(value.lastIndexOf('&') + 1);
+  return [pre, post].filter(section => section.length >= 6);
+}
+
+// .NET Uri.EscapeDataString: RFC 3986, so also the five characters encodeURIComponent keeps.
+function uriEscape(value: string): string {
+  if (!value.isWellFormed()) return '';
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
+  );
+}
+
+// What the leak check looks for: every form a reader could decode the secret from, whether or not
+// the runner masks it — raw, URI- and JSON-escaped, and base64 and base64url, padded or not. For a
+// secret of 16 characters or more, also the whole-group base64 of it shifted by one and two bytes,
+// which is how it shows inside a longer base64 text (shorter ones would match unrelated text).
+function encodedForms(value: string): Map<string, string> {
   const forms = new Map<string, string>([[value, 'raw']]);
   const bytes = Buffer.from(value, 'utf8');
-  for (let offset = 0; offset <= (shifted ? 2 : 0); offset++) {
-    const base64 = bytes.subarray(offset).toString('base64').replace(/=+$/, '');
-    if (!forms.has(base64)) forms.set(base64, 'base64');
-    const base64url = base64.replaceAll('+', '-').replaceAll('/', '_');
-    if (!forms.has(base64url)) forms.set(base64url, 'base64url');
+  const shifts = value.length >= 16 ? [0, 1, 2] : [0];
+  for (const shift of shifts) {
+    const part = bytes.subarray(shift);
+    const whole = part.subarray(0, part.length - (part.length % 3));
+    for (const [piece, kind] of [
+      [part, 'base64'],
+      [whole, 'base64 inside a longer text']
+    ] as const) {
+      if (piece.length === 0 || (shift > 0 && piece !== whole)) continue;
+      const base64 = piece.toString('base64').replace(/=+$/, '');
+      if (!forms.has(base64)) forms.set(base64, kind);
+      const url = piece.toString('base64url');
+      if (!forms.has(url)) forms.set(url, kind.replace('base64', 'base64url'));
+    }
   }
-  if (value.isWellFormed()) {
-    // .NET Uri.EscapeDataString: RFC 3986, so also the five characters encodeURIComponent keeps.
-    const uri = encodeURIComponent(value).replace(
-      /[!'()*]/g,
-      c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
-    );
-    if (!forms.has(uri)) forms.set(uri, 'URI-escaped');
-  }
+  const uri = uriEscape(value);
+  if (uri && !forms.has(uri)) forms.set(uri, 'URI-escaped');
   const json = JSON.stringify(value).slice(1, -1);
   if (!forms.has(json)) forms.set(json, 'JSON-escaped');
   forms.delete('');
@@ -483,7 +706,7 @@ function watchList(secrets: Secret[]): Watched[] {
       watched.push({
         description: describe(part.label, part.value),
         label: part.label,
-        forms: encodedForms(part.value, false)
+        forms: encodedForms(part.value)
       });
     }
   }

@@ -1,5 +1,4 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Credentials, Minted } from './mint.ts';
 import type { Toolkit } from './publish.ts';
@@ -19,6 +18,8 @@ export interface KeepFreshOptions {
   first: Minted;
   /** The clock when the request for `first` went out: its life is counted from there. */
   firstSent: ClockReading;
+  /** The credentials and tokens so far, scrubbed from the command's output. */
+  secrets: string[];
   credentials: Credentials;
 }
 
@@ -36,13 +37,8 @@ export interface KeepFreshDeps {
 
 export interface RunOutcome extends RefreshFacts {
   exitCode: number;
+  cancelledBy?: NodeJS.Signals;
 }
-
-// SIGBREAK is Ctrl+Break on Windows, which the runner sends after Ctrl+C when it cancels a job.
-const SIGNALS: NodeJS.Signals[] =
-  process.platform === 'win32'
-    ? ['SIGINT', 'SIGTERM', 'SIGBREAK']
-    : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * Runs the command with bash while a timer keeps the token fresh in a 0600 file. The step's result
@@ -54,8 +50,8 @@ export async function keepFresh(
 ): Promise<RunOutcome> {
   const { kit } = deps;
   // Loaded here rather than at the top: plain mode, most runs, never starts a process, and loading
-  // it at start-up cost every run about 1 ms (npm run bench).
-  const { spawn } = await import('node:child_process');
+  // child_process at start-up cost every run about 1 ms (npm run bench).
+  const { runCommand } = await import(/* webpackMode: "eager" */ './command.ts');
   const dir = await mkdtemp(join(options.tempDir, 'klear-token-'));
   const file = join(dir, 'token');
   let writes = 0;
@@ -92,36 +88,25 @@ export async function keepFresh(
     // As the runner runs a run: step: the script in a file of its own, run through the template.
     const script = join(dir, `script${options.shell.extension}`);
     await writeFile(script, scriptContents(options.shell, options.command), { mode: 0o700 });
-    const child = spawn(options.shell.program, shellArguments(options.shell.template, script), {
+    refresher.start();
+    const end = await runCommand({
+      dir,
+      program: options.shell.program,
+      args: shellArguments(options.shell.template, script),
       cwd: options.cwd,
-      stdio: 'inherit',
-      // Its own process group, so a signal reaches the program bash is running, not just bash.
-      detached: process.platform !== 'win32',
       env: {
         ...commandEnvironment(process.env),
         [options.envName]: options.first.accessToken,
         [`${options.envName}_FILE`]: file
-      }
-    });
-    const forward = (signal: NodeJS.Signals) => {
-      if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
-      else child.kill(signal);
-    };
-    for (const signal of SIGNALS) process.on(signal, forward);
-    refresher.start();
-    const exitCode = await new Promise<number>(resolve => {
-      child.on('error', error => {
+      },
+      secrets: options.secrets,
+      onCancel: () => refresher.stop(),
+      onStartError: message =>
         kit.error(
-          `Could not start ${options.shell.program} to run the command: ${error.message}. Check the 'shell' input and that the program runs on this runner.`
-        );
-        resolve(127);
-      });
-      child.on('exit', (code, signal) =>
-        resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))
-      );
+          `Could not start ${options.shell.program} to run the command: ${message}. Check the 'shell' input and that the program runs on this runner.`
+        )
     });
-    for (const signal of SIGNALS) process.off(signal, forward);
-    return { exitCode, ...refresher.facts };
+    return { ...end, ...refresher.facts };
   } finally {
     refresher.stop();
     deps.stop.abort();

@@ -93,7 +93,14 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
       intervalMs: inputs.refreshIntervalMs,
       first,
       firstSent,
-      credentials
+      credentials,
+      secrets: [
+        first.accessToken,
+        first.refreshToken ?? '',
+        inputs.refreshToken,
+        inputs.accessToken,
+        inputs.password
+      ]
     },
     {
       kit,
@@ -113,7 +120,13 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
   deps.summary(renderSummary(outcome.latest, outcome));
-  if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
+  if (outcome.cancelledBy) {
+    kit.error(
+      `The step was cancelled (${outcome.cancelledBy}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
+    );
+  } else if (outcome.exitCode !== 0) {
+    kit.error(`The command exited with code ${outcome.exitCode}.`);
+  }
   return outcome.exitCode;
 }
 

@@ -1,0 +1,178 @@
+/**
+ * What run mode's output relay costs (src/relay.ts): a command writes `megabytes` of mixed whole
+ * and unfinished lines, once straight into a pipe the bench reads (as the runner reads a step), and
+ * once through the bundled action in run mode. Reported: the wall-time ratio, the action's CPU time,
+ * and its peak RSS for a tenth of the output and for all of it (a relay that held output would grow).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, constants as fs, openSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { actionInputs } from './runner.ts';
+import { startStandIn } from './stand-in.ts';
+
+// Lines of 1 to 200 characters, every fifth without its end (the next piece continues it). With a
+// block size, pieces are gathered into writes of that many bytes, as C stdio and Python do on a
+// pipe; without one, each piece is a write of its own, as an unbuffered program's.
+const GENERATOR = `
+const total = Number(process.argv[2]) * 1024 * 1024;
+const block = Number(process.argv[3]);
+let written = 0;
+let n = 0;
+let pending = '';
+const piece = i => 'abcdefghij0123456789 progress '.repeat(7).slice(0, 1 + (i * 37) % 200);
+function more() {
+  while (written < total) {
+    const text = n % 5 === 0 ? piece(n) : piece(n) + '\\n';
+    n++;
+    written += text.length;
+    if (block) {
+      pending += text;
+      if (pending.length < block) continue;
+    }
+    const ok = process.stdout.write(block ? pending : text);
+    pending = '';
+    if (!ok) return process.stdout.once('drain', more);
+  }
+  process.stdout.write(pending + '\\n');
+}
+more();
+`;
+
+export interface RelayFigures {
+  megabytes: number;
+  /** The command's write size: 0 for a write per piece. */
+  blockBytes: number;
+  directMs: number;
+  throughActionMs: number;
+  ratio: number;
+  actionCpuMs: number;
+  peakRssMiBAtTenth: number;
+  peakRssMiB: number;
+}
+
+interface Run {
+  ms: number;
+  bytes: number;
+  cpuMs?: number;
+  rssKiB?: number;
+}
+
+/**
+ * Runs `command` with its stdout on a real pipe (a FIFO), as the runner gives a step, and reads it
+ * all. Node's own stdio pipes are socket pairs, to which a Node program writes in a different way.
+ */
+function timed(dir: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const path = join(dir, `out-${randomUUID()}`);
+  execFileSync('mkfifo', [path]);
+  const reader = new Socket({
+    fd: openSync(path, fs.O_RDONLY | fs.O_NONBLOCK),
+    readable: true,
+    writable: false
+  });
+  const writeFd = openSync(path, fs.O_WRONLY);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { env, stdio: ['ignore', writeFd, 'inherit'] });
+    closeSync(writeFd);
+    let bytes = 0;
+    reader.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    child.on('error', reject);
+    const exited = new Promise<number | null>(done => child.on('exit', done));
+    const read = new Promise(done => reader.on('close', done));
+    void Promise.all([exited, read]).then(([code]) => {
+      if (code !== 0) reject(new Error(`${command} exited with ${code}`));
+      else resolve({ ms: performance.now() - started, bytes });
+    });
+  });
+}
+
+export async function measureRelay(
+  bundle: string,
+  megabytes = 100,
+  blockBytes = 8192
+): Promise<RelayFigures> {
+  const dir = await mkdtemp(join(tmpdir(), 'klear-relay-bench-'));
+  const standIn = await startStandIn();
+  try {
+    const generator = join(dir, 'generate.cjs');
+    const report = join(dir, 'usage.json');
+    const probe = join(dir, 'probe.cjs');
+    await writeFile(generator, GENERATOR);
+    await writeFile(
+      probe,
+      `process.on('exit', () => { const u = process.resourceUsage(); require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssKiB: u.maxRSS })); });\n`
+    );
+    const direct = (mb: number) =>
+      timed(dir, process.execPath, [generator, String(mb), String(blockBytes)], {
+        PATH: process.env.PATH
+      });
+    const throughAction = async (mb: number): Promise<Run> => {
+      const inputs: Record<string, string> = {};
+      for (const [name, spec] of Object.entries(actionInputs())) inputs[name] = spec.default;
+      Object.assign(inputs, {
+        'base-url': standIn.url,
+        'company-name': standIn.companyName,
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: 7 * 86400 }),
+        run: `"${process.execPath}" "${generator}" ${mb} ${blockBytes}`
+      });
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        RUNNER_TEMP: dir,
+        GITHUB_WORKSPACE: dir,
+        NODE_OPTIONS: `--require ${probe}`
+      };
+      for (const [name, value] of Object.entries(inputs))
+        env[`INPUT_${name.toUpperCase()}`] = value;
+      const run = await timed(dir, process.execPath, [bundle], env);
+      return {
+        ...run,
+        ...(JSON.parse(await readFile(report, 'utf8')) as Pick<Run, 'cpuMs' | 'rssKiB'>)
+      };
+    };
+    // Interleaved, three of each; the medians are reported.
+    const directRuns: Run[] = [];
+    const actionRuns: Run[] = [];
+    for (let i = 0; i < 3; i++) {
+      directRuns.push(await direct(megabytes));
+      actionRuns.push(await throughAction(megabytes));
+    }
+    const tenth = await throughAction(Math.max(1, Math.round(megabytes / 10)));
+    const median = (values: number[]) =>
+      values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const directMs = median(directRuns.map(run => run.ms));
+    const throughActionMs = median(actionRuns.map(run => run.ms));
+    return {
+      megabytes,
+      blockBytes,
+      directMs: Math.round(directMs),
+      throughActionMs: Math.round(throughActionMs),
+      ratio: Number((throughActionMs / directMs).toFixed(2)),
+      actionCpuMs: Math.round(median(actionRuns.map(run => run.cpuMs ?? NaN))),
+      peakRssMiBAtTenth: Number(((tenth.rssKiB ?? NaN) / 1024).toFixed(1)),
+      peakRssMiB: Number((median(actionRuns.map(run => run.rssKiB ?? NaN)) / 1024).toFixed(1))
+    };
+  } finally {
+    await standIn.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function relayTable(runs: RelayFigures[]): string {
+  const writes = (figures: RelayFigures) =>
+    figures.blockBytes ? `${figures.blockBytes / 1024} KiB writes` : 'a write per piece';
+  return [
+    `| Run mode relay, ${runs[0].megabytes} MB of mixed lines | Straight into a pipe | Through the action | Ratio (target ≤ 1.25×) | Action CPU | Action peak RSS, ${Math.max(1, Math.round(runs[0].megabytes / 10))} / ${runs[0].megabytes} MB |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    ...runs.map(
+      figures =>
+        `| ${writes(figures)} | ${figures.directMs} ms | ${figures.throughActionMs} ms | ${figures.ratio}× | ${figures.actionCpuMs} ms | ${figures.peakRssMiBAtTenth} / ${figures.peakRssMiB} MiB |`
+    )
+  ].join('\n');
+}
