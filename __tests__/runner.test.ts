@@ -457,6 +457,22 @@ describe('the runner emulator', () => {
     }
   });
 
+  it("prints the step's with: values first, masked by the job's secrets only (Handler.cs)", async () => {
+    const asSecret = await runSteps([['info', 'done']], { inputs: { 'refresh-token': SECRET } });
+    expect(asSecret.details).toEqual(
+      expect.arrayContaining(['##[group]Run ./', 'with:', '  refresh-token: ***', '##[endgroup]'])
+    );
+    expect(asSecret.leaks).toEqual([]);
+    const plain = await runSteps([['info', 'done']], {
+      inputs: { 'refresh-token': SECRET },
+      plainInputs: ['refresh-token']
+    });
+    expect(plain.details).toContain(`  refresh-token: ${SECRET}`);
+    expect(plain.leaks).toEqual([
+      expect.objectContaining({ line: 0, text: '  refresh-token: [REDACTED input refresh-token]' })
+    ]);
+  });
+
   it('says how to build the action when the entry is missing', () => {
     expect(() => startAction({ entry: fixture('missing.mjs') })).toThrow(/npm run bundle/);
   });

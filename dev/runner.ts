@@ -29,6 +29,11 @@ export interface RunOptions {
   secrets?: string[];
   entry?: string;
   /**
+   * Inputs given as plain text or from `vars.` rather than `secrets.`: the runner has no mask for
+   * them when it prints the step's `with:` values (Handler.cs), so they show there.
+   */
+  plainInputs?: string[];
+  /**
    * How long lines are gathered into one read batch, whose stderr lines the runner handles before
    * its stdout lines (Runner.Sdk/ProcessInvoker.cs, ProcessOutput). Default 20 ms.
    */
@@ -66,6 +71,12 @@ export interface RunResult {
   summary: string;
   state: Record<string, string>;
   leaks: Leak[];
+  /**
+   * The collapsed group the runner prints before the step (Handler.cs PrintActionDetails):
+   * `Run ./`, then each non-empty `with:` value, masked only by the job's secrets. Its leaks are in
+   * `leaks` with a line number of 0.
+   */
+  details: string[];
   /** 'failure' when the action exited non-zero, or a file command or stop-commands token failed it. */
   conclusion: 'success' | 'failure';
   /** Processes the end-of-job sweep found by RUNNER_TRACKING_ID (and killed), as `pid command`. */
@@ -257,6 +268,13 @@ function launch(
       const fileText = (name: keyof typeof files): string => readFileSync(files[name], 'utf8');
       const interpreted = interpret({
         rawLines: rawLines.lines,
+        withValues: Object.entries(inputs)
+          .filter(([, value]) => value !== '')
+          .map(([name, value]) => ({
+            name,
+            value,
+            secret: SECRET_INPUTS.includes(name) && !(options.plainInputs ?? []).includes(name)
+          })),
         preamble,
         orphans: survivors.length > 0,
         showDebug: options.env?.RUNNER_DEBUG === '1',
@@ -389,6 +407,8 @@ interface Secret {
 
 interface Transcript {
   rawLines: string[];
+  /** The `with:` values the runner prints, and which of them the job's secrets mask. */
+  withValues: { name: string; value: string; secret: boolean }[];
   preamble: string[];
   orphans: boolean;
   showDebug: boolean;
@@ -423,6 +443,7 @@ function interpret(transcript: Transcript): Interpreted {
     summary: transcript.files.summary,
     state: {},
     leaks: [],
+    details: [],
     failed: false
   };
   const annotate = (kind: 'error' | 'warning' | 'notice', message: string): void => {
@@ -470,6 +491,20 @@ function interpret(transcript: Transcript): Interpreted {
       .map(([name, value]) => ({ label: `env ${name}`, value }))
   ].filter(secret => isLongEnough(secret.value));
   const watched = watchList([...transcript.secrets, ...produced]);
+
+  // The runner's masks at this point are the job's secrets (`secrets.*`), nothing of the action's.
+  const jobSecrets = new Set<string>();
+  for (const input of transcript.withValues) if (input.secret) addMask(jobSecrets, input.value);
+  out.details = [
+    '##[group]Run ./',
+    'with:',
+    ...transcript.withValues.map(input => `  ${input.name}: ${input.value}`),
+    '##[endgroup]'
+  ].map(line => {
+    const leak = findLeak([line], watched, jobSecrets);
+    if (leak) out.leaks.push({ secret: leak, line: 0, text: redact(line, watched) });
+    return maskText(line, jobSecrets);
+  });
 
   // ActionCommandManager.cs: `::stop-commands::T` turns every later command off, add-mask
   // included, until a line `::T::`; T itself is masked when longer than 6 characters.
