@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { OutputRelay, PARTIAL_LINE_MS, secretForms } from '../src/relay.ts';
+import { OutputRelay, PARTIAL_LINE_MS, secretForms } from '../src/run/relay.ts';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJlLXZhbHVl';
 

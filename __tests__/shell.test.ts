@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseShell, scriptContents, shellArguments } from '../src/shell.ts';
+import { parseShell, scriptContents, shellArguments } from '../src/run/shell.ts';
 
 // Mirrors actions/runner 2.336.0 src/Runner.Worker/Handlers/ScriptHandlerHelpers.cs and
 // ScriptHandler.cs; each expectation below is a line of those files.

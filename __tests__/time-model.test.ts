@@ -6,7 +6,7 @@ import {
   simulate,
   type SimResult
 } from '../dev/time-model.ts';
-import { PERMANENT_RETRY_MS } from '../src/refresher.ts';
+import { PERMANENT_RETRY_MS } from '../src/run/refresher.ts';
 
 // Run mode's schedule against a model KlearStack in virtual time (dev/time-model.ts). The seeds
 // differ from run to run unless KLEAR_SIM_SEED fixes the first; a failure names its seed, and

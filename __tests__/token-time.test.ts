@@ -7,7 +7,7 @@ import {
   refreshDueAt,
   skewWarning,
   tokenTime
-} from '../src/token-time.ts';
+} from '../src/run/token-time.ts';
 import { expiryIso, isExpired } from '../src/claims.ts';
 import { fakeJwt } from './helpers/jwt.ts';
 

@@ -1,5 +1,5 @@
 /**
- * What run mode's output relay costs (src/relay.ts): a command writes `megabytes` of mixed whole
+ * What run mode's output relay costs (src/run/relay.ts): a command writes `megabytes` of mixed whole
  * and unfinished lines, once straight into a pipe the bench reads (as the runner reads a step), and
  * once through the bundled action in run mode. Reported: the wall-time ratio, the action's CPU time,
  * and its peak RSS for a tenth of the output and for all of it (a relay that held output would grow).

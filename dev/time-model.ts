@@ -1,5 +1,5 @@
 /**
- * A simulated day of run mode's schedule (src/refresher.ts) against a model of KlearStack, in
+ * A simulated day of run mode's schedule (src/run/refresher.ts) against a model of KlearStack, in
  * virtual time. It stands for KlearStack's token endpoints as ../shared/klearstack/NOTES.md
  * describes them: tokens stamped with `iat`/`exp` on KlearStack's own clock (whole seconds, as
  * SimpleJWT does), a bearer checked for expiry ("Token is expired", so a 401 the client reads as an
@@ -18,9 +18,9 @@ import {
   readClock,
   type Clock,
   type Timers
-} from '../src/refresher.ts';
+} from '../src/run/refresher.ts';
 import { DEFAULT_POLICY } from '../src/retry.ts';
-import { MIN_EARLY_GAP_MS } from '../src/token-time.ts';
+import { MIN_EARLY_GAP_MS } from '../src/run/token-time.ts';
 
 const HOUR = 3600 * 1000;
 const DAY = 24 * HOUR;

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { looksLikeToken } from './claims.ts';
 import { ENDPOINTS } from './endpoints.ts';
 import { ActionError } from './errors.ts';
-import { parseShell, type Shell } from './shell.ts';
+import { parseShell, type Shell } from './run/shell.ts';
 
 /** Validated, plain values: nothing after this module reads `process.env` or the raw inputs. */
 export interface Inputs {

@@ -5,13 +5,13 @@ import { resolve } from 'node:path';
 import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
-import { keepFresh } from './keep-fresh.ts';
+import { keepFresh } from './run/keep-fresh.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
-import { readClock, type Clock } from './refresher.ts';
+import { readClock, type Clock } from './run/refresher.ts';
 import { DEFAULT_POLICY, realSleep } from './retry.ts';
 import { renderSummary } from './summary.ts';
-import { skewWarning, tokenTime } from './token-time.ts';
+import { skewWarning, tokenTime } from './run/token-time.ts';
 
 export interface MainDeps {
   kit: Toolkit;

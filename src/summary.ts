@@ -1,7 +1,7 @@
 import type { Minted } from './mint.ts';
 import { expiryIso } from './claims.ts';
-import type { RefreshFacts } from './refresher.ts';
-import { describeSkew, SKEW_WARNING_MS } from './token-time.ts';
+import type { RefreshFacts } from './run/refresher.ts';
+import { describeSkew, SKEW_WARNING_MS } from './run/token-time.ts';
 
 export interface RunFacts extends Omit<RefreshFacts, 'latest'> {
   exitCode: number | null;

@@ -1,7 +1,7 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Credentials, Minted } from './mint.ts';
-import type { Toolkit } from './publish.ts';
+import type { Credentials, Minted } from '../mint.ts';
+import type { Toolkit } from '../publish.ts';
 import { Refresher, type Clock, type RefreshFacts } from './refresher.ts';
 import { scriptContents, shellArguments, type Shell } from './shell.ts';
 import type { ClockReading } from './token-time.ts';

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, extname, isAbsolute, join } from 'node:path';
-import { ActionError } from './errors.ts';
+import { ActionError } from '../errors.ts';
 
 const TEMPLATES: Record<string, string> = {
   cmd: '/D /E:ON /V:OFF /S /C "CALL "{0}""',

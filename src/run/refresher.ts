@@ -3,10 +3,10 @@
  * process, file or real timer — the clock, the timers, the exchange and the hand-over of a new token
  * are injected — so a simulated day of it runs in milliseconds (dev/time-model.ts).
  */
-import { expiryIso } from './claims.ts';
-import { ActionError, messageOf } from './errors.ts';
-import type { Credentials, Minted } from './mint.ts';
-import type { Toolkit } from './publish.ts';
+import { expiryIso } from '../claims.ts';
+import { ActionError, messageOf } from '../errors.ts';
+import type { Credentials, Minted } from '../mint.ts';
+import type { Toolkit } from '../publish.ts';
 import {
   isDead,
   refreshDueAt,

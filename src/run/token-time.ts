@@ -6,7 +6,7 @@
  * plausible `iat` falls back to `exp` against the runner's wall clock. Everything here is pure: the
  * caller passes the clock readings.
  */
-import { formatDuration, plausibleSeconds as plausible, readClaims } from './claims.ts';
+import { formatDuration, plausibleSeconds as plausible, readClaims } from '../claims.ts';
 
 /** `iat` and `exp` are whole seconds, so a life read from them can be up to a second too long. */
 const CLAIM_RESOLUTION_MS = 1000;
