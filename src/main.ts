@@ -34,11 +34,18 @@ const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
 export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   const { kit } = deps;
   const stop = new AbortController();
+  const warned = new Set<string>();
   const client = new KlearClient({
     apiRoot: inputs.apiRoot,
     timeoutMs: inputs.timeoutMs,
     mask: value => kit.setSecret(value),
     debug: message => kit.debug(message),
+    // Said once per step, however many requests meet it (an unreadable proxy variable).
+    warning: message => {
+      if (warned.has(message)) return;
+      warned.add(message);
+      kit.warning(message);
+    },
     signal: stop.signal
   });
   const credentials: Credentials = {

@@ -1,7 +1,8 @@
-import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
-import { getProxyUrl } from '@actions/http-client/lib/proxy';
+import type { IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ActionError } from './errors.ts';
+import { proxyFor, type ProxyTarget } from './proxy.ts';
 import { USER_AGENT } from './version.ts';
 
 /** A token response is a few hundred bytes; anything near this is not a token response. */
@@ -13,6 +14,10 @@ export interface PostOptions {
   /** Ends the request at once, e.g. when run mode's command has finished. */
   signal?: AbortSignal;
   maxBodyBytes?: number;
+  /** The debug log: which proxy a request goes through, or why none. */
+  debug?(message: string): void;
+  /** A warning, for a proxy variable that cannot be read. */
+  warning?(message: string): void;
 }
 
 export interface Answer {
@@ -45,11 +50,15 @@ export async function postForm(
   const signal = options.signal
     ? AbortSignal.any([deadline.signal, options.signal])
     : deadline.signal;
+  const choice = proxyFor(url);
+  options.debug?.(`Proxy for ${url.host}: ${choice.note}.`);
+  if (choice.warning) options.warning?.(choice.warning);
   try {
     // Only the module the URL needs: a run against http never loads TLS.
     const { request } =
       url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-    const agent = await proxyAgent(url);
+    // Through a proxy, the tunnel is opened under the same deadline as the rest of the exchange.
+    const tunnel = choice.proxy ? await openTunnel(url, choice.proxy, signal) : undefined;
     const message = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(
         url,
@@ -60,8 +69,9 @@ export async function postForm(
             'user-agent': USER_AGENT,
             'content-length': String(Buffer.byteLength(form))
           },
-          // No agent means a connection of its own, closed after the answer.
-          agent: agent ?? false,
+          // A connection of its own, closed after the answer: the tunnel, or (agent false) a new
+          // one. Node honours createConnection only when no agent is given at all.
+          ...(tunnel ? { createConnection: () => tunnel as Socket } : { agent: false }),
           signal
         },
         resolve
@@ -77,45 +87,99 @@ export async function postForm(
     const body = await readLimited(message, options.maxBodyBytes ?? MAX_BODY_BYTES);
     return { status, headers: message.headers, body };
   } catch (error) {
-    throw transportError(error, url, deadline.signal.aborted, timeoutMs);
+    throw transportError(error, url, deadline.signal.aborted, timeoutMs, choice.proxy);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/**
- * The tunnelling agent for the proxy in https_proxy / HTTPS_PROXY (http_proxy / HTTP_PROXY for an
- * http URL), unless no_proxy exempts the host: @actions/http-client's rules, the same as every
- * other action's. `tunnel` is loaded only when a proxy is set.
- */
-async function proxyAgent(url: URL): Promise<Agent | undefined> {
-  const proxy = getProxyUrl(url);
-  if (!proxy?.hostname) return undefined;
-  // "eager": ncc puts tunnel in dist/index.js instead of a chunk file of its own, and still runs it
-  // only when this line does.
-  const { default: tunnel } = await import(/* webpackMode: "eager" */ 'tunnel');
-  const proxyOverHttps = proxy.protocol === 'https:';
-  // An IPv6 address comes bracketed from a URL; a socket wants it bare.
-  const host = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
-  const options = {
-    proxy: {
-      host,
-      port: Number(proxy.port) || (proxyOverHttps ? 443 : 80),
-      // tunnel leaves the TLS name of a connection to an https proxy to Node, which takes it from
-      // the CONNECT's Host header: the API's host. The proxy's certificate was then checked against
-      // the API's name and refused (koichik/node-tunnel#41, still open). Name the proxy itself; an
-      // IP address is no TLS name, and '' has Node check the certificate against the address.
-      servername: isIP(host) ? '' : host,
-      // getProxyUrl's URL gives the user name and password already percent-decoded.
-      ...(proxy.username || proxy.password
-        ? { proxyAuth: `${proxy.username}:${proxy.password}` }
-        : {})
-    }
-  };
-  if (url.protocol === 'https:') {
-    return proxyOverHttps ? tunnel.httpsOverHttps(options) : tunnel.httpsOverHttp(options);
+/** A failure on the way through the proxy, before the tunnel to the API was open. */
+class ProxyProblem extends Error {
+  readonly problem: unknown;
+  readonly status?: number;
+
+  constructor(problem: unknown, status?: number) {
+    super('proxy');
+    this.problem = problem;
+    this.status = status;
   }
-  return proxyOverHttps ? tunnel.httpOverHttps(options) : tunnel.httpOverHttp(options);
+}
+
+/**
+ * A CONNECT to the proxy (over TLS when it speaks https, named by its own host), then TLS to the API
+ * through it for an https URL. Owned here rather than by `tunnel`: that package reported every
+ * tunnel failure as ECONNRESET, took no abort signal (a proxy that never answered held the step
+ * for minutes), named the API as the proxy's TLS server (koichik/node-tunnel#41), and printed a
+ * Buffer() deprecation warning when the proxy URL had credentials.
+ */
+async function openTunnel(url: URL, proxy: ProxyTarget, signal: AbortSignal): Promise<Duplex> {
+  const { request } = await import('node:http');
+  const tls =
+    url.protocol === 'https:' || proxy.protocol === 'https:' ? await import('node:tls') : undefined;
+  const target = `${url.hostname.replace(/^\[(.*)\]$/, '$1')}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  const headers: Record<string, string> = { Host: target };
+  if (proxy.username || proxy.password) {
+    const login = Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64');
+    headers['Proxy-Authorization'] = `Basic ${login}`;
+  }
+  const options: RequestOptions = {
+    host: proxy.host,
+    port: proxy.port,
+    method: 'CONNECT',
+    path: target,
+    headers,
+    signal
+  };
+  // A connection of its own: TLS to a proxy that speaks https (createConnection counts only
+  // without an agent), else a new plain one (agent false).
+  if (proxy.protocol !== 'https:') options.agent = false;
+  if (proxy.protocol === 'https:' && tls) {
+    // An IP address is no TLS name: '' has Node check the certificate against the address.
+    options.createConnection = () =>
+      tls.connect({
+        host: proxy.host,
+        port: proxy.port,
+        servername: isIP(proxy.host) ? '' : proxy.host
+      });
+  }
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const req = request(options);
+    const refused = (status: number | undefined) =>
+      reject(new ProxyProblem(undefined, status ?? 0));
+    req.on('connect', (response: IncomingMessage, tunnel: Socket, head: Buffer) => {
+      if (response.statusCode === 200) {
+        if (head.length) tunnel.unshift(head);
+        resolve(tunnel);
+      } else {
+        tunnel.destroy();
+        refused(response.statusCode);
+      }
+    });
+    // A proxy that answers the CONNECT as an ordinary request.
+    req.on('response', (response: IncomingMessage) => {
+      response.destroy();
+      refused(response.statusCode);
+    });
+    req.on('error', error => reject(new ProxyProblem(error)));
+    req.end();
+  });
+  if (url.protocol !== 'https:' || !tls) return socket;
+  return new Promise((resolve, reject) => {
+    // The bare host, brackets off an IPv6 address: an address is checked against the certificate's
+    // IP entries; only a name is sent as the server name (with a socket given, Node sends none).
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const secure = tls.connect({ socket, host, ...(isIP(host) ? {} : { servername: host }) });
+    const abort = () => secure.destroy(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    secure.once('secureConnect', () => {
+      signal.removeEventListener('abort', abort);
+      resolve(secure);
+    });
+    secure.once('error', error => {
+      signal.removeEventListener('abort', abort);
+      reject(error);
+    });
+  });
 }
 
 async function readLimited(message: IncomingMessage, limit: number): Promise<string> {
@@ -150,9 +214,12 @@ function transportError(
   error: unknown,
   url: URL,
   timedOut: boolean,
-  timeoutMs: number
+  timeoutMs: number,
+  proxy?: ProxyTarget
 ): ActionError {
   if (error instanceof ActionError) return error;
+  if (error instanceof ProxyProblem && proxy)
+    return proxyError(error, url, timedOut, timeoutMs, proxy);
   const host = url.host;
   if (timedOut) {
     return new ActionError(
@@ -188,6 +255,63 @@ function transportError(
   const what = code || (error instanceof Error ? error.name : 'unknown error');
   return new ActionError(
     `The connection to ${host} failed before a complete answer (${what}). This is usually a network problem between the runner and the API; re-run the job if it persists.`,
+    { retryable: true }
+  );
+}
+
+/** Who failed is the proxy: named by host:port, never by its credentials. */
+function proxyError(
+  problem: ProxyProblem,
+  url: URL,
+  timedOut: boolean,
+  timeoutMs: number,
+  proxy: ProxyTarget
+): ActionError {
+  const { label, variable } = proxy;
+  const status = problem.status;
+  if (timedOut) {
+    return new ActionError(
+      `The proxy ${label} (${variable}) did not open a tunnel to ${url.host} within ${timeoutMs / 1000} s (timeout-seconds). The proxy may be overloaded or unable to reach the API; check it, or raise timeout-seconds if it is just slow.`,
+      { retryable: true }
+    );
+  }
+  if (status === 407) {
+    return new ActionError(
+      `The proxy ${label} (${variable}) wants a login, or refused the one given (HTTP 407). Put its user and password in ${variable} as http://user:password@host:port, percent-encoded. Not retried, so that a wrong password cannot lock the proxy account.`,
+      { status }
+    );
+  }
+  if (status === 403) {
+    return new ActionError(
+      `The proxy ${label} (${variable}) refused to connect to ${url.host} (HTTP 403): its rules deny this host or port. Ask its administrators to allow it, or exempt the host in no_proxy if the runner can reach it directly.`,
+      { status }
+    );
+  }
+  if (status !== undefined) {
+    return new ActionError(
+      `The proxy ${label} (${variable}) could not open a tunnel to ${url.host} (HTTP ${status}).${status >= 500 ? ' It may not reach or resolve the API host; this is often temporary.' : ' Check the proxy settings.'}`,
+      { status, retryable: status >= 500 }
+    );
+  }
+  const code = String((problem.problem as { code?: unknown } | undefined)?.code ?? '');
+  if (code === 'ENOTFOUND') {
+    return new ActionError(
+      `The proxy host ${proxy.host} could not be found (DNS). Check ${variable}.`
+    );
+  }
+  if (TLS_CODES.test(code)) {
+    return new ActionError(
+      `The TLS connection to the proxy ${label} (${variable}) failed (${code}): the proxy's certificate is not trusted or does not match its name. Trust its CA with NODE_EXTRA_CA_CERTS; never switch certificate checks off.`
+    );
+  }
+  if (code === 'ECONNREFUSED') {
+    return new ActionError(
+      `The proxy ${label} (${variable}) refused the connection (ECONNREFUSED). Check the host and port in ${variable}, and that the proxy is up.`,
+      { retryable: true }
+    );
+  }
+  return new ActionError(
+    `The connection to the proxy ${label} (${variable}) failed before a tunnel was open (${code || 'closed'}). This is usually a network problem between the runner and the proxy.`,
     { retryable: true }
   );
 }
