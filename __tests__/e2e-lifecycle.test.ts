@@ -1,6 +1,14 @@
 // The token's whole life, end to end: the bundled action run as the runner runs it, against the
 // KlearStack stand-in, whose movable clock lets an hour of 15-minute tokens pass in seconds.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -841,6 +849,40 @@ describe('run mode', () => {
     for (const name of Object.keys(nodeOnly)) expect(lines).toContain(`${name}=`);
     for (const name of Object.keys(runStepToo)) expect(lines).toContain(`${name}=set`);
   });
+
+  it.each([
+    ['missing', (root: string) => join(root, 'gone'), /does not exist/],
+    [
+      'a file',
+      (root: string) => {
+        writeFileSync(join(root, 'file'), '');
+        return join(root, 'file');
+      },
+      /is not a directory/
+    ]
+  ])(
+    'refuses a RUNNER_TEMP that is %s before anything is minted, naming it',
+    async (_case, make, problem) => {
+      const { standIn } = await klear();
+      const runnerTemp = make(tempDir());
+      const result = await run(
+        standIn,
+        { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo never' },
+        { env: { RUNNER_TEMP: runnerTemp } }
+      );
+
+      expect(result.exitCode).toBe(1);
+      expect(standIn.requests).toEqual([]);
+      expect(result.errors).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^The runner's temporary directory RUNNER_TEMP \\('${escape(runnerTemp)}'\\) ${problem.source}, so run mode has nowhere to keep the token file; nothing was minted\\.`
+          )
+        )
+      ]);
+      expect(result.log).not.toContain('never');
+    }
+  );
 
   it('runs the command in working-directory', async () => {
     const { standIn } = await klear();

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
-import { keepFresh } from './run/keep-fresh.ts';
+import { checkTempDir, keepFresh } from './run/keep-fresh.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, type Clock } from './run/refresher.ts';
@@ -72,6 +72,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     warning: message => kit.warning(message),
     now
   };
+  if (inputs.run) checkTempDir(deps.tempDir);
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 

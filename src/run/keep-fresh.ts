@@ -1,5 +1,7 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ActionError } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import type { Toolkit } from '../publish.ts';
 import { Refresher, type Clock, type RefreshFacts } from './refresher.ts';
@@ -38,6 +40,26 @@ export interface KeepFreshDeps {
 export interface RunOutcome extends RefreshFacts {
   exitCode: number;
   cancelledBy?: NodeJS.Signals;
+}
+
+/**
+ * Checks, before any token is minted, that run mode can keep its token file in `dir` (RUNNER_TEMP):
+ * a token minted only to fail writing it is thrown away, and each retry would mint another.
+ */
+export function checkTempDir(dir: string): void {
+  let problem = '';
+  try {
+    if (!statSync(dir).isDirectory()) problem = 'is not a directory';
+    else accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    problem = code === 'ENOENT' ? 'does not exist' : `cannot be written to (${code ?? 'unknown'})`;
+  }
+  if (problem) {
+    throw new ActionError(
+      `The runner's temporary directory RUNNER_TEMP ('${dir}') ${problem}, so run mode has nowhere to keep the token file; nothing was minted. Check the runner's disk and RUNNER_TEMP (a self-hosted runner's work folder must be writable by its user).`
+    );
+  }
 }
 
 /**
