@@ -670,20 +670,21 @@ function uriEscape(value: string): string {
 function encodedForms(value: string): Map<string, string> {
   const forms = new Map<string, string>([[value, 'raw']]);
   const bytes = Buffer.from(value, 'utf8');
-  const shifts = value.length >= 16 ? [0, 1, 2] : [0];
-  for (const shift of shifts) {
-    const part = bytes.subarray(shift);
-    const whole = part.subarray(0, part.length - (part.length % 3));
-    for (const [piece, kind] of [
-      [part, 'base64'],
-      [whole, 'base64 inside a longer text']
-    ] as const) {
-      if (piece.length === 0 || (shift > 0 && piece !== whole)) continue;
-      const base64 = piece.toString('base64').replace(/=+$/, '');
-      if (!forms.has(base64)) forms.set(base64, kind);
-      const url = piece.toString('base64url');
-      if (!forms.has(url)) forms.set(url, kind.replace('base64', 'base64url'));
-    }
+  const whole = (piece: Buffer) => piece.subarray(0, piece.length - (piece.length % 3));
+  const pieces: [Buffer, string][] = [
+    [bytes, 'base64'],
+    [whole(bytes), 'base64 inside a longer text']
+  ];
+  if (value.length >= 16) {
+    for (const shift of [1, 2])
+      pieces.push([whole(bytes.subarray(shift)), 'base64 inside a longer text']);
+  }
+  for (const [piece, kind] of pieces) {
+    if (piece.length === 0) continue;
+    const base64 = piece.toString('base64').replace(/=+$/, '');
+    if (!forms.has(base64)) forms.set(base64, kind);
+    const url = piece.toString('base64url');
+    if (!forms.has(url)) forms.set(url, kind.replace('base64', 'base64url'));
   }
   const uri = uriEscape(value);
   if (uri && !forms.has(uri)) forms.set(uri, 'URI-escaped');

@@ -1,7 +1,7 @@
 import type { Minted } from './mint.ts';
 import { expiryIso } from './claims.ts';
 import type { RefreshFacts } from './run/refresher.ts';
-import { describeSkew, SKEW_WARNING_MS } from './run/token-time.ts';
+import { describeSkew, isNotableSkew } from './run/token-time.ts';
 
 export interface RunFacts extends Omit<RefreshFacts, 'latest'> {
   exitCode: number | null;
@@ -22,7 +22,7 @@ export function renderSummary(minted: Minted, run?: RunFacts): string {
     rows.push(['Refreshes during `run`', String(run.refreshes)]);
     if (run.failedRefreshes) rows.push(['Failed refreshes', String(run.failedRefreshes)]);
     if (run.expiries) rows.push(['Expired before a refresh', String(run.expiries)]);
-    if (run.skewMs !== undefined && Math.abs(run.skewMs) > SKEW_WARNING_MS) {
+    if (isNotableSkew(run.skewMs)) {
       rows.push(["Runner's clock", describeSkew(run.skewMs)]);
     }
     rows.push([

@@ -63,7 +63,7 @@ export function checkTempDir(dir: string): void {
 }
 
 /**
- * Runs the command with bash while a timer keeps the token fresh in a 0600 file. The step's result
+ * Runs the command with its shell while the refresher keeps the token fresh in a 0600 file. The step's result
  * is the command's: its exit code, its output as it comes, and the signals sent to the step.
  */
 export async function keepFresh(

@@ -60,7 +60,7 @@ export interface RefreshFacts {
   failedRefreshes: number;
   /** Tokens that reached their deadline before a refresh replaced them. */
   expiries: number;
-  /** KlearStack's clock minus the runner's when it is over a minute, from the newest token. */
+  /** KlearStack's clock minus the runner's, estimated from the newest token's iat (see isNotableSkew). */
   skewMs?: number;
 }
 

@@ -10,14 +10,17 @@ import { formatDuration, plausibleSeconds as plausible, readClaims } from '../cl
 
 /** `iat` and `exp` are whole seconds, so a life read from them can be up to a second too long. */
 const CLAIM_RESOLUTION_MS = 1000;
-/** Skew beyond this is worth a warning; below it, it is latency and rounding. */
-export const SKEW_WARNING_MS = 60 * 1000;
+/** Skew beyond this is worth saying; below it, it is latency and rounding. */
+const NOTABLE_SKEW_MS = 60 * 1000;
+
+/** Whether a skew estimate is worth a warning and a row of the job summary. */
+export function isNotableSkew(skewMs: number | undefined): skewMs is number {
+  return skewMs !== undefined && Math.abs(skewMs) > NOTABLE_SKEW_MS;
+}
 /** A refresh ahead of expiry comes at the last quarter of a token's life, at most this early. */
 const MAX_AHEAD_MS = 2 * 60 * 1000;
 /** However short a token lives, refreshes the interval did not ask for come no closer than this. */
 export const MIN_EARLY_GAP_MS = 15 * 1000;
-/** KlearStack's own tokens live 15 minutes; below this a token cannot be kept fresh calmly. */
-export const SHORTEST_CALM_LIFE_MS = 30 * 1000;
 
 /** When a token dies, on the runner's monotonic clock, and what its claims said about the clocks. */
 export interface TokenTime {
@@ -112,6 +115,6 @@ export function describeSkew(skewMs: number): string {
 
 /** The one warning a large skew is worth, or undefined. */
 export function skewWarning(time: TokenTime): string | undefined {
-  if (time.skewMs === undefined || Math.abs(time.skewMs) <= SKEW_WARNING_MS) return undefined;
+  if (!isNotableSkew(time.skewMs)) return undefined;
   return `The runner's clock is ${describeSkew(time.skewMs)} (from the token's iat). Token times follow KlearStack's clock: refreshes are timed from the token's stated life, and expires-at is as KlearStack states it.`;
 }
