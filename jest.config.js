@@ -8,5 +8,6 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   reporters: ['default', '<rootDir>/dev/closing-line-reporter.js'],
   clearMocks: true,
+  setupFilesAfterEnv: ['<rootDir>/__tests__/helpers/no-node-noise.ts'],
   testTimeout: 30000
 };

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import nock from 'nock';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KlearClient, parseRetryAfter } from '../src/client.ts';
+import { KlearClient } from '../src/client.ts';
+import { parseRetryAfter } from '../src/retry.ts';
 import { ActionError } from '../src/errors.ts';
 import { USER_AGENT } from '../src/version.ts';
 import { fakeJwt } from './helpers/jwt.ts';
@@ -146,12 +147,12 @@ describe('answers that are errors', () => {
   });
 
   it('403: says access was refused', async () => {
-    reply(403, 'Forbidden');
+    reply(403, { detail: 'You do not have permission to perform this action.' });
     expect((await failureOf(refresh())).message).toMatch(/refused access \(HTTP 403\)/);
   });
 
   it('404: names the URL tried and points at base-url', async () => {
-    reply(404, '<html>not found</html>');
+    reply(404, { detail: 'Not found.' });
     const error = await failureOf(refresh());
     expect(error.message).toContain(`https://klear.example.com${PATH} (HTTP 404). Check base-url`);
   });
@@ -179,10 +180,12 @@ describe('answers that are errors', () => {
     expect(error.retryable).toBe(true);
   });
 
-  it.each([502, 503, 504])('%i: retryable server error', async status => {
-    reply(status, 'upstream down');
+  it.each([502, 503, 504])('%i in JSON: a retryable KlearStack server error', async status => {
+    reply(status, { error: 'Something went wrong, please try again.' });
     const error = await failureOf(refresh());
-    expect(error.message).toContain(`(HTTP ${status})`);
+    expect(error.message).toMatch(
+      new RegExp(`^KlearStack had a server error or is unavailable \\(HTTP ${status}\\)`)
+    );
     expect(error.retryable).toBe(true);
   });
 
@@ -215,11 +218,104 @@ describe('answers that are errors', () => {
   });
 
   it('an unexpected status: says so without the body', async () => {
-    reply(418, 'teapot body with secret-ish text');
+    reply(418, { detail: 'teapot body with secret-ish text' });
     const error = await failureOf(refresh());
     expect(error.message).toMatch(/unexpected HTTP 418/);
     expect(error.message).not.toContain('teapot');
   });
+});
+
+describe('pages from something in front of KlearStack', () => {
+  const reply = (status: number, body: string, headers?: Record<string, string>) =>
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .reply(status, body, headers);
+  const GATEWAY =
+    /^Something in front of KlearStack at klear\.example\.com \(a proxy, load balancer or gateway\) answered HTTP (\d+) with its own page, not KlearStack's JSON: /;
+
+  it.each([
+    [502, /could not reach KlearStack behind it/],
+    [503, /unavailable, overloaded or limiting requests/],
+    [504, /did not answer in time \(gateway timeout\)/],
+    [500, /failed, or KlearStack failed before its API could answer/]
+  ])('%i as an HTML page: named as the gateway, retried', async (status, why) => {
+    reply(status, `<html><head><title>${status}</title></head><body>nginx</body></html>`);
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(GATEWAY);
+    expect(error.message).toMatch(why);
+    expect(error.message).toContain(`HTTP ${status}`);
+    expect(error.retryable).toBe(true);
+    expect(error.fromGateway).toBe(true);
+  });
+
+  it('429 with Retry-After as a page: retried after the delay it asks', async () => {
+    reply(429, '<html>Too Many Requests</html>', { 'Retry-After': '4' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(GATEWAY);
+    expect(error.message).toMatch(/limiting the rate of requests/);
+    expect(error.retryAfterSeconds).toBe(4);
+  });
+
+  it.each([
+    ['Basic', 'Basic realm="corp"'],
+    ['Negotiate', 'Negotiate'],
+    ['NTLM', 'NTLM'],
+    ['Basic', 'Bearer realm="api", Basic realm="corp"']
+  ])(
+    '401 asking for %s: its own login, not retried, even with a JSON body',
+    async (scheme, header) => {
+      reply(401, '{"detail":"Authentication required"}', { 'WWW-Authenticate': header });
+      const error = await failureOf(refresh());
+      expect(error.message).toContain(
+        `wants its own login (HTTP 401, WWW-Authenticate: ${scheme}), which this action does not send`
+      );
+      expect(error.retryable).toBe(false);
+      expect(error.fromGateway).toBe(true);
+    }
+  );
+
+  it('404 as a web page: no token endpoint at that URL, whoever served the page', async () => {
+    reply(404, '<html><title>Not Found</title></html>');
+    const error = await failureOf(refresh());
+    expect(error.message).toBe(
+      `klear.example.com answered HTTP 404 with a web page, not KlearStack's JSON: there is no KlearStack token endpoint at https://klear.example.com${PATH}. Check base-url: it should be the API root, with any path prefix a gateway routes by, e.g. https://gateway.example.com/klear.`
+    );
+    expect(error.retryable).toBe(false);
+  });
+
+  it('a bare 401 that challenges for a bearer is KlearStack rejecting the token', async () => {
+    reply(401, '', { 'WWW-Authenticate': 'Bearer realm="api"' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/^KlearStack rejected the request \(HTTP 401\)/);
+    expect(error.fromGateway).toBe(false);
+  });
+
+  it.each([
+    [
+      400,
+      'The plain HTTP request was sent to HTTPS port',
+      /the port speaks https, but base-url says http:\/\//
+    ],
+    [400, 'No required SSL certificate was sent', /requires a client certificate \(mutual TLS\)/],
+    [400, 'Request Header Or Cookie Too Large', /headers too large/],
+    [400, 'Bad Request', /refused the request as malformed/],
+    [403, 'Forbidden', /firewall, IP allow-list or WAF rule/],
+    [413, 'Request Entity Too Large', /body-size limit is set too low/],
+    [418, 'teapot', /check that base-url points at the KlearStack API/]
+  ])(
+    '%i "%s": named as the gateway with its own advice, not retried, body not echoed',
+    async (status, title, why) => {
+      reply(
+        status,
+        `<html><head><title>${status} ${title}</title></head><body><center><h1>${title}</h1></center></body></html>`
+      );
+      const error = await failureOf(refresh());
+      expect(error.message).toMatch(GATEWAY);
+      expect(error.message).toMatch(why);
+      expect(error.message).not.toContain('<');
+      expect(error.retryable).toBe(false);
+    }
+  );
 });
 
 describe('a 200 that is not a good token response', () => {
@@ -240,13 +336,36 @@ describe('a 200 that is not a good token response', () => {
   });
 
   it('an access_token with a space, a quote and a newline is masked, then refused', async () => {
-    const bad = 'abc def"\nghi';
+    const bad = 'eyJhbGciOiJIUzI1NiJ9 def"\nghi';
     reply({ access_token: bad });
     const masked: string[] = [];
     const error = await failureOf(refresh(client(masked)));
     expect(error.message).toMatch(/not a token/);
-    expect(error.message).not.toContain('abc def');
+    expect(error.message).not.toContain('eyJhbGci');
     expect(masked).toEqual([bad]);
+  });
+
+  it.each(['a', 'null', '...', 'ok', 'abc.def', 'short-opaque-15'])(
+    'the access_token %j is too short to be a token: refused, and never registered as a mask',
+    async bad => {
+      reply({ access_token: bad });
+      const masked: string[] = [];
+      const error = await failureOf(refresh(client(masked)));
+      expect(error.message).toMatch(
+        /^KlearStack answered HTTP 200 with an access_token that is not a token/
+      );
+      expect(masked).toEqual([]);
+    }
+  );
+
+  it.each([
+    ['an opaque token of 16 token characters', 'opaque-token_16c'],
+    ['a JWT', NEW_TOKEN]
+  ])('%s is accepted and masked', async (_case, good) => {
+    reply({ access_token: good });
+    const masked: string[] = [];
+    expect((await refresh(client(masked))).accessToken).toBe(good);
+    expect(masked).toEqual([good]);
   });
 
   it('an access_token that is not a string', async () => {
@@ -283,14 +402,14 @@ describe('transport failures', () => {
     expect((await failureOf(refresh())).retryable).toBe(true);
   });
 
-  it('TLS failure: mentions NODE_EXTRA_CA_CERTS', async () => {
+  it('TLS failure: points at the ca-certificate input', async () => {
     nock(ROOT)
       .post('/access/klearstack/getaccesstokenfromrefreshtoken')
       .replyWithError(
         Object.assign(new Error('self-signed'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' })
       );
     const error = await failureOf(refresh());
-    expect(error.message).toMatch(/TLS connection .* NODE_EXTRA_CA_CERTS/);
+    expect(error.message).toMatch(/TLS connection .* ca-certificate input/);
     expect(error.retryable).toBe(false);
   });
 

@@ -2,7 +2,7 @@
 // stand-in: what a workflow author sees in the log, the outputs and the environment, for the happy
 // paths and for every row of the README's "Errors and what to do" table, with and without debug
 // logging. Every case also proves that no secret reached the log, masked or not.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -339,20 +339,35 @@ describe('the bundled action gets a token', () => {
     })
   );
 
-  it.concurrent(
-    'trusts a private certificate authority given in NODE_EXTRA_CA_CERTS, as the README advises',
-    () =>
-      using(async resources => {
-        const standIn = await resources.standIn(tls());
-        const options = {
-          inputs: { ...refreshInputs(standIn), 'base-url': byName(standIn) },
-          env: { NODE_EXTRA_CA_CERTS: selfSigned().certPath }
-        };
-        const result = await runAction(options);
+  it.concurrent('trusts a private certificate authority given as PEM in ca-certificate', () =>
+    using(async resources => {
+      const standIn = await resources.standIn(tls());
+      const options = {
+        inputs: {
+          ...refreshInputs(standIn),
+          'base-url': byName(standIn),
+          'ca-certificate': readFileSync(selfSigned().certPath, 'utf8')
+        }
+      };
+      const result = await runAction(options);
 
-        expectToken(result, options, standIn);
-        expect(standIn.requests).toHaveLength(1);
-      })
+      expectToken(result, options, standIn);
+      expect(standIn.requests).toHaveLength(1);
+    })
+  );
+
+  it.concurrent('trusts a private certificate authority given in NODE_EXTRA_CA_CERTS too', () =>
+    using(async resources => {
+      const standIn = await resources.standIn(tls());
+      const options = {
+        inputs: { ...refreshInputs(standIn), 'base-url': byName(standIn) },
+        env: { NODE_EXTRA_CA_CERTS: selfSigned().certPath }
+      };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(standIn.requests).toHaveLength(1);
+    })
   );
 });
 
@@ -588,13 +603,16 @@ const ERROR_CASES: ErrorCase[] = [
   },
   {
     name: 'a base-url missing its prefix meets a 404 naming the URL it tried',
-    message: ['(HTTP 404)', 'Check base-url'],
+    message: ['HTTP 404', 'Check base-url'],
     standIn: { prefix: '/api' },
     arrange: standIn => {
       const root = new URL(standIn.url).origin;
       return {
         inputs: { ...refreshInputs(standIn), 'base-url': root },
-        message: [`KlearStack has no token endpoint at ${root}${REFRESH_PATH} (HTTP 404)`]
+        // The stand-in answers a path outside its API with Django's own 404 page.
+        message: [
+          `answered HTTP 404 with a web page, not KlearStack's JSON: there is no KlearStack token endpoint at ${root}${REFRESH_PATH}.`
+        ]
       };
     },
     verify: requests(1)
@@ -725,8 +743,8 @@ const ERROR_CASES: ErrorCase[] = [
     })
   },
   {
-    name: 'a self-signed certificate is a TLS failure pointing at NODE_EXTRA_CA_CERTS',
-    message: ['The TLS connection to localhost:', 'NODE_EXTRA_CA_CERTS'],
+    name: 'a self-signed certificate is a TLS failure pointing at the ca-certificate input',
+    message: ['The TLS connection to localhost:', 'ca-certificate input'],
     // A getter: the certificate is made when a TLS case first runs, not when this file loads.
     get standIn() {
       return tls();
@@ -831,6 +849,60 @@ const ERROR_CASES: ErrorCase[] = [
       return { inputs: refreshInputs(standIn) };
     },
     verify: requests(1)
+  },
+  {
+    name: "a gateway's 502 page is named as the gateway and retried",
+    message: [
+      'Something in front of KlearStack at 127.0.0.1:',
+      "answered HTTP 502 with its own page, not KlearStack's JSON: it could not reach KlearStack behind it",
+      '(gave up after 2 attempts'
+    ],
+    arrange: standIn => {
+      standIn.faultAlways({ kind: 'page', status: 502, title: 'Bad Gateway' });
+      return { inputs: { ...refreshInputs(standIn), 'max-attempts': '2' } };
+    },
+    verify: requests(2)
+  },
+  {
+    name: "a gateway's own Basic login is named, and the service account is never sent to it",
+    message: [
+      'wants its own login (HTTP 401, WWW-Authenticate: Basic), which this action does not send'
+    ],
+    arrange: standIn => {
+      standIn.faultAlways({
+        kind: 'page',
+        status: 401,
+        title: 'Authorization Required',
+        headers: { 'WWW-Authenticate': 'Basic realm="corp"' }
+      });
+      return {
+        inputs: {
+          ...refreshInputs(standIn),
+          username: standIn.username,
+          password: standIn.password
+        }
+      };
+    },
+    verify: (_result, standIn) => {
+      expect(standIn.requests.map(request => request.endpoint)).toEqual(['refresh']);
+    }
+  },
+  {
+    name: "a gateway's 413 page says its size limit is wrong, not base-url",
+    message: ['answered HTTP 413 with its own page', 'body-size limit is set too low'],
+    arrange: standIn => {
+      standIn.fault({ kind: 'page', status: 413, title: 'Request Entity Too Large' });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: requests(1)
+  },
+  {
+    name: 'a ca-certificate that is not PEM is refused before any request',
+    message: ["Input 'ca-certificate' cannot be used: it is not PEM certificates."],
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), 'ca-certificate': '/etc/ssl/certs/corp-ca.pem' }
+    }),
+    verify: noRequest
   },
   {
     name: 'an unexpected status is named',

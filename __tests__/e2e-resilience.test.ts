@@ -108,21 +108,36 @@ function stepBound(attempts: number, timeoutSeconds: number): number {
 }
 
 describe('answers that are retried', () => {
-  it.each<[string, string | undefined]>([
-    ['502', '<html>Bad Gateway</html>'],
-    ['503', undefined],
-    ['504', '<html>Gateway Timeout</html>'],
-    ['500 without a parameter name', '{"error": "Something went wrong."}'],
-    ['500 naming no form field', '{"error": "timeout"}']
-  ])('HTTP %s, then 200: succeeds on attempt 2 after exactly 2 requests', async (name, body) => {
-    const status = Number.parseInt(name, 10);
-    standIn.fault({ status, body });
-    const run = await act();
-    expect(run.attempts.map(r => r.status)).toEqual([status, 200]);
-    expectSuccessFrom(run, run.attempts[1]);
-    expect(retryWarnings(run)).toHaveLength(1);
-    expect(retryWarnings(run)[0]).toContain(`(HTTP ${status})`);
-  });
+  it.each<[string, Fault, string]>([
+    [
+      '502 as a gateway page',
+      { kind: 'page', status: 502, title: 'Bad Gateway' },
+      'answered HTTP 502 with its own page'
+    ],
+    ['503', { status: 503 }, '(HTTP 503)'],
+    [
+      '504 as a gateway page',
+      { kind: 'page', status: 504, title: 'Gateway Time-out' },
+      'answered HTTP 504 with its own page'
+    ],
+    [
+      '500 without a parameter name',
+      { status: 500, body: '{"error": "Something went wrong."}' },
+      '(HTTP 500)'
+    ],
+    ['500 naming no form field', { status: 500, body: '{"error": "timeout"}' }, '(HTTP 500)']
+  ])(
+    'HTTP %s, then 200: succeeds on attempt 2 after exactly 2 requests',
+    async (name, fault, said) => {
+      const status = Number.parseInt(name, 10);
+      standIn.fault(fault);
+      const run = await act();
+      expect(run.attempts.map(r => r.status)).toEqual([status, 200]);
+      expectSuccessFrom(run, run.attempts[1]);
+      expect(retryWarnings(run)).toHaveLength(1);
+      expect(retryWarnings(run)[0]).toContain(said);
+    }
+  );
 
   it('429 with Retry-After: 1, then 200: waits at least the second it was told, then succeeds', async () => {
     standIn.fault({
@@ -220,8 +235,18 @@ describe('answers that are never retried', () => {
       },
       /rejected the request \(HTTP 401\)/
     ],
-    ['403', { status: 403, body: '<h1>Forbidden</h1>' }, /refused access \(HTTP 403\)/],
-    ['404', { status: 404, body: '<h1>Not Found</h1>' }, /no token endpoint at .*\(HTTP 404\)/],
+    ['403', { status: 403 }, /^KlearStack refused access \(HTTP 403\)/],
+    [
+      "a gateway's 403 page",
+      { kind: 'page', status: 403, title: 'Forbidden' },
+      /answered HTTP 403 with its own page.*firewall, IP allow-list or WAF rule/
+    ],
+    ['404', { status: 404 }, /^KlearStack has no token endpoint at .*\(HTTP 404\)/],
+    [
+      '404 as a web page',
+      { kind: 'page', status: 404, title: 'Not Found' },
+      /answered HTTP 404 with a web page, not KlearStack's JSON: there is no KlearStack token endpoint at /
+    ],
     [
       '500 naming a parameter',
       { status: 500, body: '{"error": "refresh_token"}' },

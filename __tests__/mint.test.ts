@@ -83,6 +83,21 @@ describe('minting a token', () => {
     await expect(mint(creds({ refreshToken: valid }), deps(client).d)).rejects.toThrow('HTTP 401');
   });
 
+  it("never sends the service account's login after a gateway's own 401", async () => {
+    const { client, calls } = fakeClient(async () => {
+      throw new ActionError('a gateway wants its own login (HTTP 401)', {
+        status: 401,
+        fromGateway: true
+      });
+    });
+    const { d, log } = deps(client);
+    await expect(
+      mint(creds({ refreshToken: valid, username: 'svc', password: 'pw' }), d)
+    ).rejects.toThrow('wants its own login');
+    expect(calls).toEqual([`refresh:${valid.slice(-6)}`]);
+    expect(log).toEqual([]);
+  });
+
   it('does not fall back to login on errors other than 401', async () => {
     const { client, calls } = fakeClient(async () => {
       throw new ActionError('not found (HTTP 404)', { status: 404 });

@@ -5,11 +5,19 @@
 // not run and the file says which.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selfSignedCertificate } from '../dev/certificate.ts';
+import { privateAuthority, selfSignedCertificate, type Authority } from '../dev/certificate.ts';
 import { runAction, type RunResult } from '../dev/runner.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
 
@@ -94,13 +102,17 @@ interface Squid {
 /** squid in the foreground. Its names come from its own hosts file; its DNS goes nowhere. */
 async function startSquid(
   name: string,
-  options: { login?: boolean; onlyPort443?: boolean }
+  options: { login?: boolean; onlyPort443?: boolean; tls?: Authority }
 ): Promise<Squid> {
   const port = await freePort();
   const base = join(dir, name);
   writeFileSync(`${base}.hosts`, `127.0.0.1 ${API_HOST}\n`);
+  // A proxy that speaks TLS to its clients, with a certificate from a private CA.
+  const listen = options.tls
+    ? `https_port 127.0.0.1:${port} tls-cert=${options.tls.certPath} tls-key=${options.tls.keyPath}`
+    : `http_port 127.0.0.1:${port}`;
   const lines = [
-    `http_port 127.0.0.1:${port}`,
+    listen,
     `pid_filename ${base}.pid`,
     `cache_log ${base}.cache.log`,
     `access_log stdio:${base}.access.log`,
@@ -133,7 +145,7 @@ async function startSquid(
   started.push(child);
   await waitForPort(port, child, log);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https://localhost' : 'http://127.0.0.1'}:${port}`,
     connects: () =>
       existsSync(`${base}.access.log`)
         ? readFileSync(`${base}.access.log`, 'utf8')
@@ -261,6 +273,38 @@ withSquid('through squid 5', () => {
       expect.stringMatching(/^The proxy .* refused to connect to klear\.test:\d+ \(HTTP 403\)/)
     ]);
     expect(strict.connects().slice(before)).toEqual([`403 ${API_HOST}:${apiPort()}`]);
+  });
+
+  describe('listening with TLS (https_port), its certificate from a private CA', () => {
+    let authority: Authority;
+    let secure: Squid;
+    beforeAll(async () => {
+      const own = join(dir, 'proxy-ca');
+      mkdirSync(own, { mode: 0o755 });
+      authority = privateAuthority(own);
+      for (const file of ['server.key', 'server.pem']) chmodSync(join(own, file), 0o644);
+      secure = await startSquid('secure', { tls: authority });
+    }, 30_000);
+
+    it("tunnels once ca-certificate trusts its CA (with the API's own in NODE_EXTRA_CA_CERTS)", async () => {
+      const before = standIn.requests.length;
+      const result = await act(secure.url, { 'ca-certificate': authority.caCert });
+      expect(result.exitCode).toBe(0);
+      expect(secure.connects()).toEqual([`200 ${API_HOST}:${apiPort()}`]);
+      expect(standIn.requests.length - before).toBe(1);
+    });
+
+    it("names the proxy's certificate when it is not trusted, and the input that trusts it", async () => {
+      const before = secure.connects().length;
+      const result = await act(secure.url);
+      expect(result.exitCode).toBe(1);
+      expect(result.errors).toEqual([
+        expect.stringMatching(
+          /^The TLS connection to the proxy localhost:\d+ \(https_proxy\) failed \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\): the proxy's certificate is not trusted .* ca-certificate input/
+        )
+      ]);
+      expect(secure.connects().slice(before)).toEqual([]);
+    });
   });
 
   it('bounds an unknown host, which squid takes 35 s to give up on, by timeout-seconds', async () => {

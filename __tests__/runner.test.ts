@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { actionInputs, runAction, RUNTIME_TOKEN, startAction } from '../dev/runner.ts';
+import {
+  actionInputs,
+  runAction,
+  RUNTIME_TOKEN,
+  startAction,
+  takeNodeNoise
+} from '../dev/runner.ts';
 import type { RunOptions, RunResult } from '../dev/runner.ts';
 
 const fixture = (name: string): string =>
@@ -37,6 +43,18 @@ describe('the runner emulator', () => {
     for (const name of Object.keys(process.env)) {
       if (!(name in parentEnv)) delete process.env[name];
     }
+  });
+
+  it("collects Node's own warning lines, which every test then requires to be none", async () => {
+    takeNodeNoise();
+    const result = await runSteps([
+      ['stderr', '(node:4242) [DEP0005] DeprecationWarning: Buffer() is deprecated'],
+      ['info', 'an ordinary line about node:fs']
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(takeNodeNoise()).toEqual([
+      '(node:4242) [DEP0005] DeprecationWarning: Buffer() is deprecated'
+    ]);
   });
 
   it('reads the inputs, their defaults and whether they are required from action.yml', () => {

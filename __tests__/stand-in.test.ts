@@ -381,7 +381,7 @@ describe('recording', () => {
 });
 
 describe('faults', () => {
-  it('answers queued status faults in order with their body and headers, then normally', async () => {
+  it("answers queued status faults in order, as KlearStack's JSON unless a body is given", async () => {
     const standIn = await start();
     standIn.fault(
       { status: 503 },
@@ -395,10 +395,23 @@ describe('faults', () => {
     }
 
     expect(responses.map(response => response.status)).toEqual([503, 429, 500, 200]);
-    expect(await responses[0].text()).toBe('');
+    expect(await responses[0].json()).toEqual({
+      error: 'Something went wrong, please try again later.'
+    });
     expect(responses[1].headers.get('retry-after')).toBe('2');
     expect(await responses[2].json()).toEqual({ error: 'refresh_token' });
     expect(standIn.requests.map(request => request.status)).toEqual([503, 429, 500, 200]);
+  });
+
+  it("page answers as nginx in front of KlearStack would: its own HTML, the status's title", async () => {
+    const standIn = await start();
+    standIn.fault({ kind: 'page', status: 502, title: 'Bad Gateway' });
+
+    const response = await post(standIn, REFRESH, refreshFields(standIn));
+
+    expect(response.status).toBe(502);
+    expect(response.headers.get('content-type')).toBe('text/html');
+    expect(await response.text()).toContain('<center><h1>502 Bad Gateway</h1></center>');
   });
 
   it('applies faultAlways to every request until it is cleared', async () => {

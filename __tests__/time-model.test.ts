@@ -78,6 +78,16 @@ describe('the invariant checker rejects a broken schedule', () => {
     expect(checkInvariants(plan, costly)).toMatch(/requests in the hour from .* while rejected$/);
   });
 
+  it('catches a mint while a token that could not be written still lives', async () => {
+    const plan = scenario({ diskFull: [{ from: 9 * MINUTE, to: 14 * MINUTE }] });
+    const result = await simulate(plan);
+    expect(checkInvariants(plan, result)).toBeUndefined();
+    result.mintsOverUnwritten = 1;
+    expect(checkInvariants(plan, result)).toMatch(
+      /minted while one that could not be written still lived$/
+    );
+  });
+
   it('catches a token written before its mask reached the log', async () => {
     const plan = scenario({});
     const result = await simulate(plan);
@@ -172,6 +182,45 @@ describe('the cases the issue names', () => {
     expect(recoveries).toHaveLength(2);
     // A transient streak is one warning; the retries after it go to the log.
     expect(said(result, 'warning').filter(m => m.startsWith('Could not refresh'))).toHaveLength(2);
+  });
+
+  it('a full disk: one warning naming it, the token written again without minting another', async () => {
+    // 15-minute tokens refreshed every 10 min; the disk is full from 9 to 14 min.
+    const plan = scenario({
+      diskFull: [{ from: 9 * MINUTE, to: 14 * MINUTE }],
+      durationMs: 30 * MINUTE
+    });
+    const result = await simulate(plan);
+    expect(checkInvariants(plan, result)).toBeUndefined();
+    // Three refreshes in 30 min, each one request: the full disk cost KlearStack nothing.
+    expect(result.requests.map(r => r.at / MINUTE)).toEqual([10, 20, 30]);
+    const handOver = said(result, 'warning').filter(m =>
+      m.startsWith('Refreshed the KlearStack access token but could not hand it to the command.')
+    );
+    expect(handOver).toEqual([
+      expect.stringMatching(
+        /the runner's disk is full\. The new token is written again in \d+ s, without minting another/
+      )
+    ]);
+    // Written within the backoff's two minutes of the disk's freeing, with the token minted at 10 min.
+    const written = result.file.find(entry => entry.from >= 14 * MINUTE);
+    expect(written?.from).toBeLessThanOrEqual(16 * MINUTE);
+    // The first token, the one minted at 10 min (written late), the one minted at 20 min; the
+    // command ends as the 30-min one arrives.
+    expect(result.file).toHaveLength(3);
+  });
+
+  it('a full disk for longer than a token lives: one new mint per life, never one per retry', async () => {
+    const plan = scenario({
+      lifeSeconds: 120,
+      diskFull: [{ from: 90_000, to: 20 * MINUTE }],
+      durationMs: 30 * MINUTE
+    });
+    const result = await simulate(plan);
+    expect(checkInvariants(plan, result)).toBeUndefined();
+    const whileFull = result.requests.filter(r => r.at >= 90_000 && r.at < 20 * MINUTE);
+    // One mint per two-minute life at most, where a mint per retry would be dozens.
+    expect(whileFull.length).toBeLessThanOrEqual(Math.ceil((20 * MINUTE - 90_000) / 119_000) + 1);
   });
 
   it('a token whose exp is in milliseconds is refreshed at the interval, with one warning', async () => {

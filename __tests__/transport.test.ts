@@ -2,12 +2,19 @@
 // Against the KlearStack stand-in and a real forwarding proxy on 127.0.0.1. The target is named
 // klear.invalid, which resolves nowhere: only the proxy, which connects every tunnel to the server,
 // can have reached it. (A loopback name would never be proxied: http-client's rules exempt it.)
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { selfSignedCertificate, type Certificate } from '../dev/certificate.ts';
 import { startProxy, type Proxy } from '../dev/proxy.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
 import { ENDPOINTS } from '../src/endpoints.ts';
 import { ActionError } from '../src/errors.ts';
 import { postForm } from '../src/transport.ts';
+import { trustedAuthorities } from '../src/trust.ts';
 import { USER_AGENT } from '../src/version.ts';
 
 const PROXY_VARIABLES = [
@@ -123,4 +130,132 @@ describe('postForm', () => {
       expect(klear.requests).toEqual([]);
     }
   );
+});
+
+/** A server that answers the first bytes it gets with `answer`, then closes. */
+async function rawServer(answer: string): Promise<number> {
+  const server = createNetServer(socket => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(answer));
+  });
+  await new Promise<void>(done => server.listen(0, '127.0.0.1', done));
+  cleanups.push(() => new Promise(done => server.close(() => done())));
+  return (server.address() as { port: number }).port;
+}
+
+async function failureOf(root: string, ca?: string[]): Promise<ActionError> {
+  const failure = await postForm(
+    new URL(root + ENDPOINTS.refresh),
+    'a=b',
+    {},
+    {
+      timeoutMs: 5000,
+      ca
+    }
+  ).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(ActionError);
+  return failure as ActionError;
+}
+
+describe('answers that are not HTTP, or not whole', () => {
+  it('something that is not HTTP is refused for good, asking about the https port', async () => {
+    const port = await rawServer('\x15\x03\x01\x00\x02\x02\x46 not http\r\n\r\n');
+    const error = await failureOf(`http://127.0.0.1:${port}`);
+    expect(error.message).toBe(
+      `127.0.0.1:${port} answered with something that is not HTTP (HPE_INVALID_CONSTANT). Is base-url pointing at the API's https port? Check the scheme, host and port in base-url. If the port speaks TLS, use https://127.0.0.1:${port}.`
+    );
+    expect(error.retryable).toBe(false);
+  });
+
+  it('headers larger than Node reads are refused for good, named as such', async () => {
+    const port = await rawServer(`HTTP/1.1 200 OK\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
+    const error = await failureOf(`http://127.0.0.1:${port}`);
+    expect(error.message).toMatch(/with headers larger than Node reads .*\(HPE_HEADER_OVERFLOW\)/);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('https:// to a port that speaks plain HTTP says so, not that a certificate is untrusted', async () => {
+    const port = await rawServer('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+    const error = await failureOf(`https://127.0.0.1:${port}`);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^base-url says https://, but 127\\.0\\.0\\.1:${port} answers in plain HTTP on that port`
+      )
+    );
+    expect(error.message).not.toMatch(/certificate/);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('a body cut off half-way is a network failure, retried', async () => {
+    const port = await rawServer(
+      'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"access_'
+    );
+    const error = await failureOf(`http://127.0.0.1:${port}`);
+    expect(error.message).toMatch(/^The answer from 127\.0\.0\.1:\d+ was cut off half-way/);
+    expect(error.retryable).toBe(true);
+  });
+});
+
+describe('the ca-certificate input', () => {
+  let dir: string;
+  let certificate: Certificate;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'klear-trust-'));
+    certificate = selfSignedCertificate(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function tlsStandIn(): Promise<StandIn> {
+    const started = await startStandIn({ tls: certificate });
+    cleanups.push(() => started.close());
+    return started;
+  }
+
+  it('trusts a private CA given as PEM text, in addition to the defaults', async () => {
+    const klear = await tlsStandIn();
+    const ca = await trustedAuthorities(`# our CA\n${certificate.cert}`);
+    expect(ca?.length).toBe(tls.getCACertificates('default').length + 1);
+    const answer = await postForm(
+      new URL(klear.url + ENDPOINTS.refresh),
+      new URLSearchParams({
+        refresh_token: klear.mintRefreshToken({ expiresIn: 3600 }),
+        company_name: klear.companyName
+      }).toString(),
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { timeoutMs: 5000, ca }
+    );
+    expect(answer.status).toBe(200);
+  });
+
+  it('without it, the same server is refused as untrusted, pointing at the input', async () => {
+    const klear = await tlsStandIn();
+    const error = await failureOf(klear.url);
+    expect(error.message).toMatch(/not trusted .* ca-certificate input/);
+  });
+
+  it('is empty by default: Node keeps its own trust', async () => {
+    expect(await trustedAuthorities('')).toBeUndefined();
+  });
+
+  it.each([
+    ['a file path', '/etc/ssl/private/ca.pem', /is not PEM certificates/],
+    ['base64 without the PEM armour', 'MIIBszCCAVmgAwIBAgIUQ', /is not PEM certificates/],
+    [
+      'a certificate that does not parse',
+      '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----',
+      /certificate 1 of 1 does not parse/
+    ],
+    [
+      'a private key',
+      '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----',
+      /holds a private key/
+    ]
+  ])('refuses %s before any request, without repeating it', async (_case, value, why) => {
+    const failure = await trustedAuthorities(value).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ActionError);
+    const { message } = failure as ActionError;
+    expect(message).toMatch(/^Input 'ca-certificate' cannot be used: /);
+    expect(message).toMatch(why);
+    expect(message).not.toContain(value.split('\n')[1] ?? value);
+  });
 });

@@ -124,6 +124,7 @@ describe('the reusable workflow', () => {
     );
     expect(inputs).toEqual({
       'base-url': { type: 'string', required: true },
+      'ca-certificate': { type: 'string', required: false, default: '' },
       run: { type: 'string', required: true },
       'runs-on': { type: 'string', required: false, default: 'ubuntu-latest' },
       'working-directory': { type: 'string', required: false, default: '' },
@@ -270,6 +271,7 @@ describe('the reusable workflow', () => {
     );
     expect(withOf(action?.step ?? {})).toEqual({
       'base-url': '${{ inputs.base-url }}',
+      'ca-certificate': '${{ inputs.ca-certificate }}',
       'refresh-token': '${{ secrets.KLEAR_REFRESH_TOKEN }}',
       'company-name': '${{ secrets.KLEAR_COMPANY_NAME }}',
       'access-token': '${{ secrets.KLEAR_ACCESS_TOKEN }}',

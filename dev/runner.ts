@@ -96,6 +96,18 @@ export interface RunningAction {
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+/** Node's own warnings ("(node:1234) [DEP0005] DeprecationWarning: …"): noise in a user's step log. */
+const NODE_NOISE = /\(node:\d+\) /;
+const nodeNoise: string[] = [];
+
+/**
+ * Node warning lines seen in any step run since the last call. A jest setup file checks after every
+ * test that there were none (__tests__/helpers/no-node-noise.ts).
+ */
+export function takeNodeNoise(): string[] {
+  return nodeNoise.splice(0);
+}
+
 const SECRET_INPUTS = ['refresh-token', 'access-token', 'password', 'username', 'company-name'];
 const SECRET_OUTPUTS = ['access-token', 'refresh-token'];
 /** The cache and artifact service's credential the runner gives node actions: a secret too. */
@@ -265,6 +277,7 @@ function launch(
           // Gone meanwhile.
         }
       }
+      for (const line of rawLines.lines) if (NODE_NOISE.test(line)) nodeNoise.push(line);
       const fileText = (name: keyof typeof files): string => readFileSync(files[name], 'utf8');
       const interpreted = interpret({
         rawLines: rawLines.lines,

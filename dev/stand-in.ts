@@ -49,7 +49,10 @@ export interface RecordedRequest {
 }
 
 export type Fault =
+  /** KlearStack's own error: its JSON for the status unless `body` is given. */
   | { status: number; body?: string; headers?: Record<string, string> }
+  /** Something in front of KlearStack (nginx, a load balancer) answering with its own HTML page. */
+  | { kind: 'page'; status: number; title?: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number }
   | { kind: 'hang' }
   | { kind: 'trickle'; intervalMs: number }
@@ -319,15 +322,21 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   function deliver(fault: Fault | undefined, request: RecordedRequest, res: ServerResponse) {
     if (fault === undefined) return send(res, request, answer(request));
     if (!('kind' in fault)) {
-      const contentType: Record<string, string> =
-        fault.body === undefined ? {} : { 'Content-Type': 'application/json' };
+      if (fault.body === undefined)
+        return send(res, request, json(fault.status, klearStackError(fault.status), fault.headers));
       return send(res, request, {
         status: fault.status,
-        body: fault.body ?? '',
-        headers: { ...contentType, ...fault.headers }
+        body: fault.body,
+        headers: { 'Content-Type': 'application/json', ...fault.headers }
       });
     }
     switch (fault.kind) {
+      case 'page':
+        return send(res, request, {
+          status: fault.status,
+          body: gatewayPage(fault.status, fault.title),
+          headers: { 'Content-Type': 'text/html', ...fault.headers }
+        });
       case 'delay':
         later(fault.ms, () => send(res, request, answer(request)));
         return;
@@ -482,6 +491,31 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       await closed;
     }
   };
+}
+
+/**
+ * The JSON KlearStack (Django REST framework) gives with a status: DRF's `detail` texts for what its
+ * views raise, and the vendor's documented `{"error": "Something went wrong…"}` for a server error.
+ */
+function klearStackError(status: number): Record<string, string> {
+  switch (status) {
+    case 401:
+      return { detail: 'Given token not valid for any token type', code: 'token_not_valid' };
+    case 403:
+      return { detail: 'You do not have permission to perform this action.' };
+    case 404:
+      return { detail: 'Not found.' };
+    case 429:
+      return { detail: 'Request was throttled.' };
+  }
+  return status >= 500
+    ? { error: 'Something went wrong, please try again later.' }
+    : { detail: `HTTP ${status}` };
+}
+
+/** nginx's error page: what a reverse proxy in front of an API answers with its own statuses. */
+function gatewayPage(status: number, title = 'Error'): string {
+  return `<html>\r\n<head><title>${status} ${title}</title></head>\r\n<body>\r\n<center><h1>${status} ${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
 }
 
 function base64url(text: string): string {

@@ -47,6 +47,8 @@ export interface Scenario {
   outages: { from: number; to: number; kind: OutageKind }[];
   /** Periods in which KlearStack rejects the credentials (401 on refresh and login). */
   rejections: { from: number; to: number }[];
+  /** Periods in which the runner's disk is full: writing the token file fails with ENOSPC. */
+  diskFull?: { from: number; to: number }[];
   canLogin: boolean;
   requireBearer: boolean;
   /** A misconfigured KlearStack stating access tokens' exp in milliseconds (it then holds them valid). */
@@ -82,7 +84,10 @@ interface Request {
   cycle: number;
 }
 
-/** One call of the refresher's mint: a refresh cycle, possibly several requests. */
+/**
+ * One refresh attempt: a call of the refresher's mint (possibly several requests) and the write of
+ * its token, or the write alone of a token an earlier attempt could not write.
+ */
 interface Cycle {
   at: number;
   end: number;
@@ -91,6 +96,12 @@ interface Cycle {
   rejected: boolean;
   /** Life the model gives the token this cycle got, ms (for the gap bound after it). */
   tokenLifeMs?: number;
+  /** A write alone, of the token minted by cycle `writes`. */
+  writes?: number;
+  /** Its mint succeeded (its write may still have failed): the failures before it are over. */
+  minted?: boolean;
+  /** Where the schedule counts the next refresh from, when not `at`: a write alone counts from its mint. */
+  dueFrom?: number;
 }
 
 export interface SimResult {
@@ -105,6 +116,8 @@ export interface SimResult {
   }[];
   timersLeft: number;
   cyclesAfterEnd: number;
+  /** Mints while a token that could not be written was still alive by the schedule's own bound. */
+  mintsOverUnwritten: number;
   refreshes: number;
   cpuMicros: number;
 }
@@ -126,8 +139,8 @@ class VirtualTime implements Timers {
   }
 
   /** The model's answers: they settle promises, whose chains must run before the next timer. */
-  settleAfter(ms: number, run: () => void): void {
-    this.#add(ms, run, true);
+  settleAfter(ms: number, run: () => void): unknown {
+    return this.#add(ms, run, true);
   }
 
   #add(ms: number, run: () => void, settles: boolean): number {
@@ -337,16 +350,58 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
     log.push({ kind: 'write', text: token, at: time.now });
   };
   write(first.accessToken);
+  // The cycle whose token is waiting to be written, and whether a mint came since the last write.
+  let unwritten: number | undefined;
+  let mintedSinceWrite = false;
+  let mintsOverUnwritten = 0;
+  const writeToken = async (token: string) => {
+    const full = during(scenario.diskFull ?? [], time.now) !== undefined;
+    if (!mintedSinceWrite) {
+      // A write alone: dated from its mint, as the schedule counts from the request's sending.
+      const minted = cycles[unwritten as number];
+      cycles.push({
+        at: time.now,
+        dueFrom: minted.at,
+        end: time.now,
+        outcome: full ? 'transient' : 'ok',
+        rejected: false,
+        tokenLifeMs: minted.tokenLifeMs,
+        writes: unwritten
+      });
+    }
+    mintedSinceWrite = false;
+    if (full) {
+      const cycle = cycles.at(-1) as Cycle;
+      cycle.outcome = 'transient';
+      unwritten = cycle.writes ?? cycles.length - 1;
+      throw new ActionError("Could not write run mode's token file: the runner's disk is full.", {
+        retryable: true
+      });
+    }
+    unwritten = undefined;
+    write(token);
+  };
 
   const refresher = new Refresher(
     { intervalMs: scenario.intervalMs, credentials, first, sent },
     {
       kit: { info: say('info'), warning: say('warning'), error: say('error'), debug: () => {} },
       clock,
-      timers: time,
+      // A retry that only writes reaches the file with no answer of the model's to settle: its
+      // timer gets the turn of the event loop an answer would give it.
+      timers: {
+        set: (ms, run) => (unwritten === undefined ? time.set(ms, run) : time.settleAfter(ms, run)),
+        clear: handle => time.clear(handle)
+      },
       random,
       mint: async current => {
         if (stopped) cyclesAfterEnd++;
+        // The schedule's own bound for the unwritten token: its request's sending plus its life,
+        // less the second it subtracts.
+        const waiting = unwritten === undefined ? undefined : cycles[unwritten];
+        if (waiting && time.now < waiting.at + (waiting.tokenLifeMs ?? Infinity) - 1000 - 1)
+          mintsOverUnwritten++;
+        mintedSinceWrite = true;
         const previous = cycles.at(-1);
         const rejected =
           previous !== undefined &&
@@ -357,6 +412,7 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
         try {
           const minted = await mintOnce(current);
           cycle.outcome = 'ok';
+          cycle.minted = true;
           cycle.tokenLifeMs = scenario.lifeSeconds * 1000;
           return minted;
         } catch (error) {
@@ -370,7 +426,7 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
       flushLog: async () => {
         log.push({ kind: 'flush', text: '', at: time.now });
       },
-      writeToken: async token => write(token)
+      writeToken
     }
   );
   const cpu = process.cpuUsage();
@@ -394,6 +450,7 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
     log,
     timersLeft,
     cyclesAfterEnd,
+    mintsOverUnwritten,
     refreshes: refresher.facts.refreshes,
     cpuMicros: used.user + used.system
   };
@@ -415,6 +472,13 @@ export function checkInvariants(scenario: Scenario, result: SimResult): string |
       to:
         r.end + (rejectedCycle(r.cycle) ? PERMANENT_RETRY_MS : MAX_BACKOFF_MS) + TIMEOUT_MS + slack
     }))
+    // A full disk excuses its whole length, and the write retry's wait after it.
+    .concat(
+      (scenario.diskFull ?? []).map(period => ({
+        from: period.from,
+        to: period.to + MAX_BACKOFF_MS + TIMEOUT_MS + slack
+      }))
+    )
     .sort((a, b) => a.from - b.from);
   for (const entry of result.file) {
     if (entry.diesAt >= entry.to) continue;
@@ -439,15 +503,16 @@ export function checkInvariants(scenario: Scenario, result: SimResult): string |
       streak = 0;
       const life = (previous.tokenLifeMs ?? Infinity) - 1000;
       const floor = Math.min(scenario.intervalMs, Math.max(life / 2, MIN_EARLY_GAP_MS));
-      const startGap = result.cycles[i].at - previous.at;
+      const startGap = result.cycles[i].at - (previous.dueFrom ?? previous.at);
       if (startGap < floor - 1) {
         return `refresh ${i} came ${fmt(startGap)} after a successful one, under the bound ${fmt(floor)}`;
       }
-    } else if (rejectedCycle(i - 1)) {
+    } else if (rejectedCycle(i - 1) && !previous.minted) {
       if (gap < PERMANENT_RETRY_MS - 1)
         return `retry ${i} after a rejection came ${fmt(gap)} later`;
     } else if (previous.outcome === 'transient') {
-      streak++;
+      // A mint that succeeded ends the failures before it; a failed write of its token starts anew.
+      streak = previous.minted ? 1 : streak + 1;
       const first = Math.min(FIRST_BACKOFF_MS, scenario.intervalMs);
       const ceiling = Math.min(MAX_BACKOFF_MS, first * 2 ** Math.min(streak - 1, 30));
       if (gap < ceiling / 2 - 1 || gap > ceiling + 1) {
@@ -475,7 +540,10 @@ export function checkInvariants(scenario: Scenario, result: SimResult): string |
         return `a token was written before the log was flushed`;
     }
   }
-  // 6. Nothing is scheduled, and no refresh starts, after the command ends.
+  // 6. A token that could not be written is written again, not replaced, while it lives.
+  if (result.mintsOverUnwritten > 0)
+    return `${result.mintsOverUnwritten} tokens were minted while one that could not be written still lived`;
+  // 7. Nothing is scheduled, and no refresh starts, after the command ends.
   if (result.timersLeft > 0) return `${result.timersLeft} timers were left after the command ended`;
   if (result.cyclesAfterEnd > 0)
     return `${result.cyclesAfterEnd} refreshes after the command ended`;
@@ -519,6 +587,7 @@ export function generateScenario(seed: number): Scenario {
       kind: kinds[Math.floor(random() * kinds.length)]
     })),
     rejections: random() < 0.2 ? periods(1, 60 * 1000, 6 * HOUR) : [],
+    diskFull: random() < 0.2 ? periods(Math.floor(uniform(1, 3)), 10 * 1000, 3 * HOUR) : [],
     canLogin: random() < 0.5,
     requireBearer: random() < 0.3
   };

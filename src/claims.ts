@@ -11,11 +11,25 @@ export interface Claims {
   tokenType?: string;
 }
 
-/** Characters a JWT (or any sane bearer token) is made of: base64url, base64 and the dots between. */
-const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]+$/;
+/** Characters a bearer token is made of: base64url, base64 and the dots between. */
+const TOKEN_ALPHABET = /^[A-Za-z0-9._~+/=-]+$/;
+/** A JWT: header, payload and signature, each base64url without padding. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/**
+ * Below this an opaque value is a word ("ok", "null", "..."), not a credential: exporting it fails
+ * every call, and registering it as a mask would blank that word all over the log.
+ */
+export const MIN_OPAQUE_TOKEN_LENGTH = 16;
 
+/**
+ * Whether a value looks like a KlearStack token: a JWT (what KlearStack issues), or an opaque token of
+ * at least MIN_OPAQUE_TOKEN_LENGTH characters of the token alphabet (what a gateway might swap in).
+ */
 export function looksLikeToken(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && TOKEN_SHAPE.test(value);
+  if (typeof value !== 'string') return false;
+  return (
+    JWT_SHAPE.test(value) || (value.length >= MIN_OPAQUE_TOKEN_LENGTH && TOKEN_ALPHABET.test(value))
+  );
 }
 
 /** Beyond this a JavaScript Date cannot represent the instant (and no real token expires there). */

@@ -1,6 +1,8 @@
-import { looksLikeToken } from './claims.ts';
+import { looksLikeToken, MIN_OPAQUE_TOKEN_LENGTH } from './claims.ts';
 import { ENDPOINTS, type Endpoint } from './endpoints.ts';
 import { ActionError } from './errors.ts';
+import { gatewayError } from './gateway.ts';
+import { parseRetryAfter } from './retry.ts';
 import { postForm, type Answer, type PostOptions } from './transport.ts';
 
 /** What a successful exchange yields. `refreshToken` only comes from a login. */
@@ -70,6 +72,8 @@ export class KlearClient {
     const json = parseJson(response.body);
     if (status >= 200 && status < 300) return this.#grant(endpoint, json);
     if (status >= 300 && status < 400) throw redirectError(status, url, response.headers.location);
+    const gateway = gatewayError(status, url, response.headers, response.body, json);
+    if (gateway) throw gateway;
     throw statusError(endpoint, url, sentFields, status, json, response.headers['retry-after']);
   }
 
@@ -80,10 +84,13 @@ export class KlearClient {
       );
     }
     const body = json as Record<string, unknown>;
-    // Mask first: whatever these hold, they may be printed by a later message or the runner.
+    // Mask first: whatever these hold, they may be printed by a later message or the runner. A
+    // malformed value as long as a token may still be one (with a stray quote or space); a shorter
+    // one is a word, and masking it would blank that word all over the log.
     for (const field of ['access_token', 'refresh_token']) {
       const value = body[field];
-      if (typeof value === 'string' && value.trim()) this.#config.mask(value);
+      if (typeof value === 'string' && value.trim().length >= MIN_OPAQUE_TOKEN_LENGTH)
+        this.#config.mask(value);
     }
     const accessToken = body.access_token;
     if (accessToken === undefined || accessToken === null || accessToken === '') {
@@ -93,7 +100,7 @@ export class KlearClient {
     }
     if (!looksLikeToken(accessToken)) {
       throw new ActionError(
-        'KlearStack answered HTTP 200 with an access_token that is not a token (it has spaces, quotes, line breaks or is not text); nothing was exported. Report this to KlearStack support if it persists.'
+        `KlearStack answered HTTP 200 with an access_token that is not a token (neither a JWT nor ${MIN_OPAQUE_TOKEN_LENGTH} or more characters of the token alphabet); nothing was exported. Check that base-url points at the KlearStack API, and report this to KlearStack support if it persists.`
       );
     }
     const grant: Grant = { accessToken, releaseVersion: releaseVersionOf(body.release_version) };
@@ -205,12 +212,4 @@ function unauthorized(endpoint: Endpoint, body: Record<string, unknown>): Action
     status: 401,
     bearerExpired: accessExpired
   });
-}
-
-/** Retry-After as seconds from now: either delay-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }

@@ -11,6 +11,8 @@ export class ActionError extends Error {
   readonly retryAfterSeconds?: number;
   /** KlearStack said the bearer (the access token sent along) has expired: a refresh without it may pass. */
   readonly bearerExpired: boolean;
+  /** The answer came from something in front of KlearStack, not from KlearStack itself. */
+  readonly fromGateway: boolean;
 
   constructor(
     message: string,
@@ -19,6 +21,7 @@ export class ActionError extends Error {
       status?: number;
       retryAfterSeconds?: number;
       bearerExpired?: boolean;
+      fromGateway?: boolean;
     } = {}
   ) {
     super(message);
@@ -27,6 +30,7 @@ export class ActionError extends Error {
     this.status = options.status;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.bearerExpired = options.bearerExpired ?? false;
+    this.fromGateway = options.fromGateway ?? false;
   }
 }
 

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { looksLikeToken } from './claims.ts';
+import { looksLikeToken, MIN_OPAQUE_TOKEN_LENGTH } from './claims.ts';
 import { ENDPOINTS } from './endpoints.ts';
 import { ActionError } from './errors.ts';
 import { parseShell, type Shell } from './run/shell.ts';
@@ -23,6 +23,8 @@ export interface Inputs {
   workingDirectory: string;
   /** How run mode runs `run`; found on PATH while the inputs are read. Bash when `run` is empty. */
   shell: Shell;
+  /** PEM certificates to trust besides Node's; checked by trust.ts before any request. */
+  caCertificate: string;
 }
 
 export interface InputSource {
@@ -107,7 +109,8 @@ export function readInputs(source: InputSource, env: NodeJS.ProcessEnv = process
     run: run.trim() ? run : '',
     refreshIntervalMs: parseDuration(raw('refresh-interval')) * 1000,
     workingDirectory,
-    shell
+    shell,
+    caCertificate: raw('ca-certificate')
   };
 }
 
@@ -118,7 +121,7 @@ function missing(name: string, what: string): ActionError {
 function checkTokenShape(name: string, value: string): void {
   if (value && !looksLikeToken(value)) {
     throw new ActionError(
-      `Input '${name}' does not look like a token: it contains spaces, quotes, line breaks or other characters a JWT cannot have. Store the bare token in the secret, without 'Bearer', quotes or the surrounding JSON.`
+      `Input '${name}' does not look like a token: it is neither a JWT nor ${MIN_OPAQUE_TOKEN_LENGTH} or more characters of the token alphabet (it has spaces, quotes, line breaks or other characters a token cannot have, or is too short). Store the bare token in the secret, without 'Bearer', quotes or the surrounding JSON.`
     );
   }
 }

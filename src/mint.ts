@@ -72,7 +72,9 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
         );
         return { ...refreshed.value, method: 'refresh', attempts: refreshed.attempts };
       } catch (error) {
+        // Only KlearStack's own 401: a gateway's login page must never be sent the password.
         if (!(canLogin && error instanceof ActionError && error.status === 401)) throw error;
+        if (error.fromGateway) throw error;
         deps.warning(
           'KlearStack rejected the refresh (HTTP 401); logging in with the service account instead.'
         );

@@ -89,6 +89,15 @@ function annotate(error: ActionError, suffix: string): ActionError {
     retryable: error.retryable,
     status: error.status,
     retryAfterSeconds: error.retryAfterSeconds,
-    bearerExpired: error.bearerExpired
+    bearerExpired: error.bearerExpired,
+    fromGateway: error.fromGateway
   });
+}
+
+/** Retry-After as seconds from now: either delay-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }

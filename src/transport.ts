@@ -18,6 +18,8 @@ export interface PostOptions {
   debug?(message: string): void;
   /** A warning, for a proxy variable that cannot be read. */
   warning?(message: string): void;
+  /** Certificate authorities to trust instead of Node's defaults (trust.ts adds to those). */
+  ca?: string[];
 }
 
 export interface Answer {
@@ -58,7 +60,9 @@ export async function postForm(
     const { request } =
       url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     // Through a proxy, the tunnel is opened under the same deadline as the rest of the exchange.
-    const tunnel = choice.proxy ? await openTunnel(url, choice.proxy, signal) : undefined;
+    const tunnel = choice.proxy
+      ? await openTunnel(url, choice.proxy, signal, options.ca)
+      : undefined;
     const message = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(
         url,
@@ -72,6 +76,7 @@ export async function postForm(
           // A connection of its own, closed after the answer: the tunnel, or (agent false) a new
           // one. Node honours createConnection only when no agent is given at all.
           ...(tunnel ? { createConnection: () => tunnel as Socket } : { agent: false }),
+          ...(options.ca ? { ca: options.ca } : {}),
           signal
         },
         resolve
@@ -112,7 +117,12 @@ class ProxyProblem extends Error {
  * for minutes), named the API as the proxy's TLS server (koichik/node-tunnel#41), and printed a
  * Buffer() deprecation warning when the proxy URL had credentials.
  */
-async function openTunnel(url: URL, proxy: ProxyTarget, signal: AbortSignal): Promise<Duplex> {
+async function openTunnel(
+  url: URL,
+  proxy: ProxyTarget,
+  signal: AbortSignal,
+  ca: string[] | undefined
+): Promise<Duplex> {
   const { request } = await import('node:http');
   const tls =
     url.protocol === 'https:' || proxy.protocol === 'https:' ? await import('node:tls') : undefined;
@@ -139,7 +149,8 @@ async function openTunnel(url: URL, proxy: ProxyTarget, signal: AbortSignal): Pr
       tls.connect({
         host: proxy.host,
         port: proxy.port,
-        servername: isIP(proxy.host) ? '' : proxy.host
+        servername: isIP(proxy.host) ? '' : proxy.host,
+        ...(ca ? { ca } : {})
       });
   }
   const socket = await new Promise<Socket>((resolve, reject) => {
@@ -168,7 +179,12 @@ async function openTunnel(url: URL, proxy: ProxyTarget, signal: AbortSignal): Pr
     // The bare host, brackets off an IPv6 address: an address is checked against the certificate's
     // IP entries; only a name is sent as the server name (with a socket given, Node sends none).
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const secure = tls.connect({ socket, host, ...(isIP(host) ? {} : { servername: host }) });
+    const secure = tls.connect({
+      socket,
+      host,
+      ...(isIP(host) ? {} : { servername: host }),
+      ...(ca ? { ca } : {})
+    });
     const abort = () => secure.destroy(signal.reason as Error);
     signal.addEventListener('abort', abort, { once: true });
     secure.once('secureConnect', () => {
@@ -190,20 +206,52 @@ async function readLimited(message: IncomingMessage, limit: number): Promise<str
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of message as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      message.destroy();
-      throw tooLarge(limit);
+  try {
+    for await (const chunk of message as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        message.destroy();
+        throw tooLarge(limit);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    // Node reports a body the connection cut short as an 'aborted' ECONNRESET.
+    if (error instanceof ActionError || !isCutShort(error)) throw error;
+    throw new CutShort();
   }
+  if (!message.complete) throw new CutShort();
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The connection closed before the body its headers announced had all arrived. */
+class CutShort extends Error {}
+
+function isCutShort(error: unknown): boolean {
+  return (error as { message?: unknown } | undefined)?.message === 'aborted';
 }
 
 function tooLarge(limit: number): ActionError {
   return new ActionError(
     `KlearStack's answer was larger than ${limit / 1024} KiB, far more than any token response, so it was abandoned unread. Check that base-url points at the KlearStack API.`
+  );
+}
+
+/** OpenSSL's words when the other end answered a TLS hello with plain HTTP. */
+const PLAIN_HTTP_ANSWER = /wrong version number|packet length too long|http request/i;
+
+/**
+ * Node's HTTP parser refused the answer: not HTTP at all (TLS, SSH, a database), or headers larger
+ * than any API sends. Not retried: the same address will answer the same way.
+ */
+function notHttp(url: URL, code: string): ActionError {
+  const what =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? 'with headers larger than Node reads (16 KiB), which no API sends'
+      : 'with something that is not HTTP';
+  const https = url.protocol === 'http:' ? ` If the port speaks TLS, use https://${url.host}.` : '';
+  return new ActionError(
+    `${url.host} answered ${what} (${code}). Is base-url pointing at the API's https port? Check the scheme, host and port in base-url.${https}`
   );
 }
 
@@ -227,7 +275,20 @@ function transportError(
       { retryable: true }
     );
   }
+  if (error instanceof CutShort) {
+    return new ActionError(
+      `The answer from ${host} was cut off half-way: the connection closed before the whole body arrived. This is usually a network problem between the runner and the API; re-run the job if it persists.`,
+      { retryable: true }
+    );
+  }
   const code = String((error as { code?: unknown } | undefined)?.code ?? '');
+  const detail = String((error as { message?: unknown } | undefined)?.message ?? '');
+  if (code.startsWith('HPE_')) return notHttp(url, code);
+  if (url.protocol === 'https:' && PLAIN_HTTP_ANSWER.test(detail)) {
+    return new ActionError(
+      `base-url says https://, but ${host} answers in plain HTTP on that port (${code}). Use the port where the API speaks https, or http:// only if the API really is plain HTTP on a private network.`
+    );
+  }
   if (code === 'ENOTFOUND') {
     return new ActionError(
       `The host ${host} could not be found (DNS). Check base-url for typos; a host on a private network needs a runner that can resolve it.`
@@ -243,7 +304,7 @@ function transportError(
   }
   if (TLS_CODES.test(code)) {
     return new ActionError(
-      `The TLS connection to ${host} failed (${code}): its certificate is not trusted or does not match the host. If the API uses a private certificate authority, set NODE_EXTRA_CA_CERTS to that CA's PEM file in the step's env; never switch certificate checks off.`
+      `The TLS connection to ${host} failed (${code}): its certificate is not trusted or does not match the host. If the API uses a private certificate authority, give its PEM certificate in the ca-certificate input; never switch certificate checks off.`
     );
   }
   if (code === 'ECONNREFUSED') {
@@ -294,6 +355,17 @@ function proxyError(
     );
   }
   const code = String((problem.problem as { code?: unknown } | undefined)?.code ?? '');
+  const detail = String((problem.problem as { message?: unknown } | undefined)?.message ?? '');
+  if (code.startsWith('HPE_')) {
+    return new ActionError(
+      `The proxy ${label} (${variable}) answered the CONNECT with something that is not HTTP (${code}). Check the host and port in ${variable}: they should name an HTTP proxy.`
+    );
+  }
+  if (proxy.protocol === 'https:' && PLAIN_HTTP_ANSWER.test(detail)) {
+    return new ActionError(
+      `${variable} says https://, but the proxy ${label} speaks plain HTTP on that port (${code}). Write it as http://${label}.`
+    );
+  }
   if (code === 'ENOTFOUND') {
     return new ActionError(
       `The proxy host ${proxy.host} could not be found (DNS). Check ${variable}.`
@@ -301,7 +373,7 @@ function proxyError(
   }
   if (TLS_CODES.test(code)) {
     return new ActionError(
-      `The TLS connection to the proxy ${label} (${variable}) failed (${code}): the proxy's certificate is not trusted or does not match its name. Trust its CA with NODE_EXTRA_CA_CERTS; never switch certificate checks off.`
+      `The TLS connection to the proxy ${label} (${variable}) failed (${code}): the proxy's certificate is not trusted or does not match its name. Give its CA's PEM certificate in the ca-certificate input; never switch certificate checks off.`
     );
   }
   if (code === 'ECONNREFUSED') {

@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ActionError } from '../errors.ts';
@@ -42,24 +42,61 @@ export interface RunOutcome extends RefreshFacts {
   cancelledBy?: NodeJS.Signals;
 }
 
+/** A page: what the token file takes on any file system, so a probe this size finds a full disk. */
+const PROBE_BYTES = 4096;
+
 /**
  * Checks, before any token is minted, that run mode can keep its token file in `dir` (RUNNER_TEMP):
- * a token minted only to fail writing it is thrown away, and each retry would mint another.
+ * a token minted only to fail writing it is thrown away, and each retry would mint another. A file
+ * is written and removed rather than permissions read: only a write finds a full disk, a read-only
+ * mount, or a quota, and root passes every permission check.
  */
 export function checkTempDir(dir: string): void {
   let problem = '';
+  const probe = join(dir, `.klear-token-probe-${process.pid}`);
   try {
     if (!statSync(dir).isDirectory()) problem = 'is not a directory';
-    else accessSync(dir, constants.W_OK | constants.X_OK);
+    else {
+      try {
+        writeFileSync(probe, Buffer.alloc(PROBE_BYTES), { mode: 0o600 });
+      } finally {
+        rmSync(probe, { force: true });
+      }
+    }
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    problem = code === 'ENOENT' ? 'does not exist' : `cannot be written to (${code ?? 'unknown'})`;
+    const code = (error as { code?: string }).code ?? 'unknown';
+    problem =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'ENOSPC' || code === 'EDQUOT'
+          ? `is on a disk with no room left (${code})`
+          : `cannot be written to (${code})`;
   }
   if (problem) {
     throw new ActionError(
       `The runner's temporary directory RUNNER_TEMP ('${dir}') ${problem}, so run mode has nowhere to keep the token file; nothing was minted. Check the runner's disk and RUNNER_TEMP (a self-hosted runner's work folder must be writable by its user).`
     );
   }
+}
+
+/**
+ * A write under RUNNER_TEMP that failed, named as the runner's disk: a full disk (the usual cause on
+ * a long-lived self-hosted runner) clears once space is freed, so it counts as passing.
+ */
+function diskError(error: unknown, tempDir: string): ActionError {
+  const code = (error as { code?: string } | undefined)?.code ?? 'unknown';
+  const why =
+    code === 'ENOSPC'
+      ? "the runner's disk is full"
+      : code === 'EDQUOT'
+        ? "the runner user's disk quota is used up"
+        : code === 'EROFS'
+          ? 'the disk is read-only'
+          : 'the write failed';
+  return new ActionError(
+    `Could not write run mode's token file under RUNNER_TEMP ('${tempDir}'): ${why} (${code}). Free space on the runner's disk, or give the runner a RUNNER_TEMP with room.`,
+    { retryable: code === 'ENOSPC' || code === 'EDQUOT' }
+  );
 }
 
 /**
@@ -74,14 +111,21 @@ export async function keepFresh(
   // Loaded here rather than at the top: plain mode, most runs, never starts a process, and loading
   // child_process at start-up cost every run about 1 ms (npm run bench).
   const { runCommand } = await import(/* webpackMode: "eager" */ './command.ts');
-  const dir = await mkdtemp(join(options.tempDir, 'klear-token-'));
+  const dir = await mkdtemp(join(options.tempDir, 'klear-token-')).catch((error: unknown) => {
+    throw diskError(error, options.tempDir);
+  });
   const file = join(dir, 'token');
   let writes = 0;
   const writeToken = async (token: string): Promise<void> => {
     // A rename within one folder is atomic, so a reader never sees half a token.
     const next = join(dir, `token.${++writes}`);
-    await writeFile(next, token, { mode: 0o600 });
-    await rename(next, file);
+    try {
+      await writeFile(next, token, { mode: 0o600 });
+      await rename(next, file);
+    } catch (error) {
+      await rm(next, { force: true });
+      throw diskError(error, options.tempDir);
+    }
   };
 
   const refresher = new Refresher(
@@ -109,7 +153,11 @@ export async function keepFresh(
     await writeToken(options.first.accessToken);
     // As the runner runs a run: step: the script in a file of its own, run through the template.
     const script = join(dir, `script${options.shell.extension}`);
-    await writeFile(script, scriptContents(options.shell, options.command), { mode: 0o700 });
+    await writeFile(script, scriptContents(options.shell, options.command), { mode: 0o700 }).catch(
+      (error: unknown) => {
+        throw diskError(error, options.tempDir);
+      }
+    );
     refresher.start();
     const end = await runCommand({
       dir,

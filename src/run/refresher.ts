@@ -86,6 +86,12 @@ export class Refresher {
   /** A refusal is said loudly once per streak of failures; the retries that follow, in the log. */
   #saidRefusal = false;
   #stopped = false;
+  /**
+   * A token minted but not written (the runner's disk was full), with when its request went out.
+   * It is written again rather than replaced while it lives: minting another would fail the same
+   * way, and cost KlearStack a request each time.
+   */
+  #unwritten: { minted: Minted; sent: ClockReading } | undefined;
   #refreshTimer: unknown;
   #expiryTimer: unknown;
   readonly #said = new Set<string>();
@@ -191,17 +197,28 @@ export class Refresher {
 
   async #refresh(): Promise<void> {
     const { kit, clock } = this.#deps;
-    const sent = readClock(clock);
+    const unwritten = this.#takeUnwritten();
+    const sent = unwritten?.sent ?? readClock(clock);
     let minted: Minted;
     try {
-      minted = await this.#deps.mint(this.#request());
+      minted = unwritten?.minted ?? (await this.#deps.mint(this.#request()));
       if (this.#stopped) return;
       // The client masked the token as it read it; the runner must have that line before the
       // token can show up in the command's output.
       await this.#deps.flushLog();
+    } catch (error) {
+      if (this.#stopped) return;
+      this.#failed(error);
+      return;
+    }
+    try {
       await this.#deps.writeToken(minted.accessToken);
     } catch (error) {
       if (this.#stopped) return;
+      // A fresh mint means KlearStack's failures are over: the write's failure (the runner's disk)
+      // starts a streak of its own, said as such.
+      if (!unwritten) this.#failing = undefined;
+      this.#unwritten = { minted, sent };
       this.#failed(error);
       return;
     }
@@ -224,6 +241,15 @@ export class Refresher {
     this.#scheduleAt(refreshDueAt(this.#time, this.#intervalMs));
   }
 
+  /** The token still waiting to be written, unless it has died meanwhile (then a new one is minted). */
+  #takeUnwritten(): { minted: Minted; sent: ClockReading } | undefined {
+    const unwritten = this.#unwritten;
+    this.#unwritten = undefined;
+    if (!unwritten) return undefined;
+    const time = tokenTime(unwritten.minted.accessToken, unwritten.sent);
+    return isDead(time, this.#deps.clock.monotonic()) ? undefined : unwritten;
+  }
+
   #failed(error: unknown): void {
     const { kit, clock } = this.#deps;
     this.#failedRefreshes++;
@@ -237,12 +263,17 @@ export class Refresher {
     const waitMs = rejected ? PERMANENT_RETRY_MS : this.#backoffMs(count);
     const again = rejected
       ? `It is tried again every ${PERMANENT_RETRY_MS / 60000} min; the command keeps running.`
-      : `Trying again in ${Math.round(waitMs / 1000)} s; the command keeps running with the current token.`;
+      : this.#unwritten
+        ? `The new token is written again in ${Math.round(waitMs / 1000)} s, without minting another; the command keeps running with the current token.`
+        : `Trying again in ${Math.round(waitMs / 1000)} s; the command keeps running with the current token.`;
     if (refused && !this.#saidRefusal) {
       this.#saidRefusal = true;
       kit.error(`Could not refresh the KlearStack access token: ${message} ${again}`);
     } else if (count === 1) {
-      kit.warning(`Could not refresh the KlearStack access token. ${message} ${again}`);
+      const what = this.#unwritten
+        ? 'Refreshed the KlearStack access token but could not hand it to the command.'
+        : 'Could not refresh the KlearStack access token.';
+      kit.warning(`${what} ${message} ${again}`);
     } else {
       kit.info(`Refresh attempt ${count} failed: ${message} ${again}`);
     }

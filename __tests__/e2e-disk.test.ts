@@ -1,0 +1,141 @@
+// Run mode's token file on a real disk that is full or read-only: a tmpfs of a few pages mounted
+// as RUNNER_TEMP, as a self-hosted runner's small or full work disk would be. Mounting needs root
+// (CI runs as root); where it is refused, this file says so and runs none of its cases.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAction } from '../dev/runner.ts';
+import { startStandIn, type StandIn } from '../dev/stand-in.ts';
+
+const WEEK = 7 * 86400;
+const mounts: string[] = [];
+const opened: StandIn[] = [];
+
+/** A tmpfs of `size` at a new folder, or undefined when this machine refuses the mount. */
+function tmpfs(size: string, readOnly = false): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'klear-disk-'));
+  const options = `size=${size},mode=1777${readOnly ? ',ro' : ''}`;
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  if (mounted.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  mounts.push(dir);
+  return dir;
+}
+
+const canMount = (() => {
+  const dir = tmpfs('4k');
+  if (dir) return true;
+  console.log('e2e-disk.test: this machine refuses to mount a tmpfs, so its cases are not run.');
+  return false;
+})();
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map(standIn => standIn.close()));
+  for (const dir of mounts.splice(0)) {
+    spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function klear(onRequest?: () => void): Promise<StandIn> {
+  const standIn = await startStandIn({ onRequest });
+  opened.push(standIn);
+  return standIn;
+}
+
+/** Run mode with `runnerTemp` as RUNNER_TEMP, for a disk that should refuse it before any mint. */
+async function refusedBy(runnerTemp: string) {
+  const standIn = await klear();
+  const result = await runAction({
+    inputs: {
+      'base-url': standIn.url,
+      'company-name': standIn.companyName,
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      run: 'echo never'
+    },
+    env: { RUNNER_TEMP: runnerTemp }
+  });
+  expect(result.log).not.toContain('never');
+  return { standIn, result };
+}
+
+const withMount = canMount ? describe : describe.skip;
+
+withMount('RUNNER_TEMP on a disk that cannot take the token file', () => {
+  it('a full disk is refused before anything is minted, naming it', async () => {
+    const runnerTemp = tmpfs('64k') as string;
+    spawnSync('dd', ['if=/dev/zero', `of=${join(runnerTemp, 'fill')}`, 'bs=4k']);
+    const { standIn, result } = await refusedBy(runnerTemp);
+
+    expect(result.exitCode).toBe(1);
+    expect(standIn.requests).toEqual([]);
+    expect(result.errors).toEqual([
+      `The runner's temporary directory RUNNER_TEMP ('${runnerTemp}') is on a disk with no room left (ENOSPC), so run mode has nowhere to keep the token file; nothing was minted. Check the runner's disk and RUNNER_TEMP (a self-hosted runner's work folder must be writable by its user).`
+    ]);
+  });
+
+  it('a read-only disk is refused before anything is minted, even for root', async () => {
+    const runnerTemp = tmpfs('64k', true) as string;
+    const { standIn, result } = await refusedBy(runnerTemp);
+
+    expect(result.exitCode).toBe(1);
+    expect(standIn.requests).toEqual([]);
+    expect(result.errors).toEqual([
+      expect.stringMatching(/RUNNER_TEMP \('.*'\) cannot be written to \(EROFS\), so run mode/)
+    ]);
+  });
+
+  it('a disk that fills mid-run: one warning naming it, no mint per retry, and the token written once there is room', async () => {
+    const runnerTemp = tmpfs('1m') as string;
+    const probe = mkdtempSync(join(tmpdir(), 'klear-disk-probe-'));
+    const arrivals: number[] = [];
+    const standIn = await klear(() => arrivals.push(Date.now()));
+    const fill = join(runnerTemp, 'fill');
+    const result = await runAction({
+      inputs: {
+        'base-url': standIn.url,
+        'company-name': standIn.companyName,
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'refresh-interval': '1s',
+        run: [
+          'sleep 1.5',
+          `dd if=/dev/zero of="${fill}" bs=4k 2>/dev/null || true`,
+          `date +%s%3N > "${probe}/full"`,
+          'sleep 3',
+          `rm "${fill}"`,
+          `date +%s%3N > "${probe}/freed"`,
+          // The write retries back off 1, 2, 4 s (with jitter): within 4 s of the freeing the
+          // token is written and the refreshes every second resume.
+          'sleep 7',
+          'echo "file holds a token: $(test -s "$KLEAR_ACCESS_TOKEN_FILE" && echo yes)"'
+        ].join('\n')
+      },
+      env: { RUNNER_TEMP: runnerTemp },
+      timeoutMs: 30_000
+    });
+    const full = Number(readFileSync(join(probe, 'full'), 'utf8'));
+    const freed = Number(readFileSync(join(probe, 'freed'), 'utf8'));
+    rmSync(probe, { recursive: true, force: true });
+
+    expect(result.exitCode).toBe(0);
+    // Refreshed every second while there was room; while the disk was full, the one mint whose
+    // token could not be written, and no other: that token lives for 15 minutes.
+    expect(arrivals.filter(at => at > full && at < freed)).toHaveLength(1);
+    expect(arrivals.filter(at => at > freed).length).toBeGreaterThanOrEqual(2);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Refreshed the KlearStack access token but could not hand it to the command\\. Could not write run mode's token file under RUNNER_TEMP \\('${runnerTemp}'\\): the runner's disk is full \\(ENOSPC\\)\\. .* The new token is written again in \\d+ s, without minting another; the command keeps running with the current token\\.$`
+        )
+      )
+    ]);
+    expect(result.log).toMatch(
+      /Refreshed the KlearStack access token \(refresh\) after \d+ failed attempts?/
+    );
+    expect(result.log.split('\n')).toContain('file holds a token: yes');
+  }, 40_000);
+});

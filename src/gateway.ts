@@ -1,0 +1,123 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { ActionError } from './errors.ts';
+import { parseRetryAfter } from './retry.ts';
+
+/**
+ * Tells a page from something in front of KlearStack (a reverse proxy, load balancer, API gateway,
+ * WAF) from KlearStack's own answer. KlearStack is Django REST framework: every error it gives is a
+ * JSON object, and its 401 challenges with `Bearer`. A failure status whose body is not a JSON
+ * object, or a 401 that asks for a login of another kind, came from something else, and KlearStack's
+ * advice (check the refresh token, company-name) would send the user the wrong way.
+ *
+ * Returns undefined when the answer is KlearStack's: the caller then reads it as such.
+ */
+export function gatewayError(
+  status: number,
+  url: URL,
+  headers: IncomingHttpHeaders,
+  body: string,
+  json: unknown
+): ActionError | undefined {
+  const scheme = ownLoginScheme(headers['www-authenticate']);
+  if (status === 401 && scheme) return ownLogin(url, scheme);
+  const isKlearStackJson = typeof json === 'object' && json !== null && !Array.isArray(json);
+  if (isKlearStackJson) return undefined;
+  // A bare 401 that challenges for a bearer is KlearStack's even without a body.
+  if (status === 401 && /^\s*Bearer\b/i.test(String(headers['www-authenticate'] ?? '')))
+    return undefined;
+  const [why, retryable] = explain(status, url, body);
+  // A wrong path gets a page from whatever serves it: a gateway, another site, or Django's own
+  // 404 outside KlearStack's API. The other statuses are a gateway's own.
+  const who =
+    status === 404
+      ? `${url.host} answered HTTP 404 with a web page, not KlearStack's JSON`
+      : `Something in front of KlearStack at ${url.host} (a proxy, load balancer or gateway) answered HTTP ${status} with its own page, not KlearStack's JSON`;
+  return new ActionError(`${who}: ${why}`, {
+    status,
+    retryable,
+    fromGateway: true,
+    retryAfterSeconds: retryable ? parseRetryAfter(headers['retry-after']) : undefined
+  });
+}
+
+/** The first challenge that is not KlearStack's Bearer: a login the action cannot give. */
+function ownLoginScheme(header: string | string[] | undefined): string | undefined {
+  const challenges = Array.isArray(header) ? header.join(', ') : (header ?? '');
+  return /\b(Basic|Negotiate|NTLM|Digest)\b/i.exec(challenges)?.[1];
+}
+
+function ownLogin(url: URL, scheme: string): ActionError {
+  return new ActionError(
+    `Something in front of KlearStack at ${url.host} (a proxy, load balancer or gateway) wants its own login (HTTP 401, WWW-Authenticate: ${scheme}), which this action does not send. Ask its administrators to let the token endpoints through, or point base-url at an address without it. The service account was not tried, so that its password is never sent to that login.`,
+    { status: 401, fromGateway: true }
+  );
+}
+
+/** What a gateway's status means, and whether a later attempt could pass. */
+function explain(status: number, url: URL, body: string): [string, boolean] {
+  switch (status) {
+    case 400:
+      return [badRequest(url, body), false];
+    case 401:
+      return [
+        'it refused the request without saying how to log in. Check that base-url points at the KlearStack API and not at a login page.',
+        false
+      ];
+    case 403:
+      return [
+        'it refused access: a firewall, IP allow-list or WAF rule blocks this runner or this path. Ask its administrators to allow it, or use a runner inside the allowed network.',
+        false
+      ];
+    case 404:
+      return [
+        `there is no KlearStack token endpoint at ${url.origin}${url.pathname}. Check base-url: it should be the API root, with any path prefix a gateway routes by, e.g. https://gateway.example.com/klear.`,
+        false
+      ];
+    case 413:
+      return [
+        'it refused the request as too large, though a token request is a few hundred bytes: its body-size limit is set too low, or base-url points at another service. Tell its administrators.',
+        false
+      ];
+    case 429:
+      return [
+        'it is limiting the rate of requests. Try again later, or run fewer jobs at once.',
+        true
+      ];
+    case 502:
+      return [
+        'it could not reach KlearStack behind it (bad gateway). This is usually temporary; if it persists, tell whoever runs the gateway.',
+        true
+      ];
+    case 503:
+      return [
+        'it is unavailable, overloaded or limiting requests. This is usually temporary; if it persists, tell whoever runs the gateway.',
+        true
+      ];
+    case 504:
+      return [
+        'KlearStack behind it did not answer in time (gateway timeout). This is usually temporary; if it persists, tell whoever runs the gateway.',
+        true
+      ];
+  }
+  if (status >= 500) {
+    return [
+      'it failed, or KlearStack failed before its API could answer. This is usually temporary: re-run the job later.',
+      true
+    ];
+  }
+  return ['check that base-url points at the KlearStack API.', false];
+}
+
+/**
+ * nginx's own 400 pages name their cause in a fixed title; only those fixed phrases are looked for,
+ * and nothing of the body is ever repeated (it could echo a header).
+ */
+function badRequest(url: URL, body: string): string {
+  if (/plain HTTP request was sent to HTTPS port/i.test(body))
+    return `the port speaks https, but base-url says http://. Use https://${url.host} in base-url.`;
+  if (/No required SSL certificate was sent|SSL certificate error/i.test(body))
+    return 'it requires a client certificate (mutual TLS), which this action does not send. Ask its administrators to exempt the token endpoints, or use an address that does not require one.';
+  if (/Header Or Cookie Too Large|Header Fields Too Large/i.test(body))
+    return "it found the request's headers too large. The largest is the access-token input, sent as a bearer: leave it empty, or ask its administrators to raise the header limit.";
+  return 'it refused the request as malformed. Check that base-url points at the KlearStack API.';
+}
