@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { privateAuthority, type Authority } from '../dev/certificate.ts';
+import { freePort, waitForPort } from '../dev/ports.ts';
 import { runAction, type RunResult } from '../dev/runner.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
@@ -29,24 +30,6 @@ let nginx: ChildProcess | undefined;
 const servers: Server[] = [];
 /** The gateway's ports: TLS, TLS requiring a client certificate, TLS with small header buffers, plain. */
 const port = { tls: 0, mtls: 0, small: 0, plain: 0 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>(done => server.listen(0, '127.0.0.1', done));
-  const { port: free } = server.address() as { port: number };
-  await new Promise(done => server.close(done));
-  return free;
-}
-
-async function listening(at: number): Promise<boolean> {
-  return new Promise(done => {
-    const socket = connect(at, '127.0.0.1', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.on('error', () => done(false));
-  });
-}
 
 /** An upstream that accepts and never answers: nginx's proxy_read_timeout turns it into a 504. */
 async function silentUpstream(): Promise<number> {
@@ -130,9 +113,11 @@ beforeAll(async () => {
   nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
     stdio: 'ignore'
   });
-  for (let i = 0; i < 100 && !(await listening(port.plain)); i++) {
-    await new Promise(done => setTimeout(done, 50));
-  }
+  await waitForPort(port.plain, 10_000, () =>
+    nginx?.exitCode === null
+      ? undefined
+      : `nginx exited: ${readFileSync(join(dir, 'error.log'), 'utf8')}`
+  );
 }, 30_000);
 
 afterAll(async () => {
@@ -198,6 +183,7 @@ withNginx('behind nginx', () => {
 
   it('refuses its 301 without following it', async () => {
     const { result, requests } = await act(tls('/moved'));
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(
         /^KlearStack answered with a redirect \(HTTP 301\) to elsewhere\.example\.com; redirects are refused/
@@ -219,6 +205,7 @@ withNginx('behind nginx', () => {
 
   it('names its 504 for an upstream that never answers', async () => {
     const { result, requests } = await act(tls('/slow'));
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(/answered HTTP 504 with its own page.*gateway timeout/)
     ]);
@@ -227,6 +214,7 @@ withNginx('behind nginx', () => {
 
   it('names its 413 as its own size limit, not base-url, and does not retry', async () => {
     const { result, requests } = await act(tls('/small'), { 'max-attempts': '3' });
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(/answered HTTP 413 with its own page.*body-size limit is set too low/)
     ]);
@@ -236,6 +224,7 @@ withNginx('behind nginx', () => {
   it("names limit_req's 503 as the gateway's, and retries it", async () => {
     expect((await act(tls('/limited'))).result.exitCode).toBe(0);
     const { result, requests } = await act(tls('/limited'), { 'max-attempts': '2' });
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(
         /answered HTTP 503 with its own page.*unavailable, overloaded or limiting requests.*gave up after 2 attempts/
@@ -250,6 +239,7 @@ withNginx('behind nginx', () => {
   it("waits the Retry-After of limit_req's 429 before trying again", async () => {
     expect((await act(tls('/throttled'))).result.exitCode).toBe(0);
     const { result, requests } = await act(tls('/throttled'), { 'max-attempts': '2' });
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(/answered HTTP 429 with its own page.*limiting the rate of requests/)
     ]);
@@ -266,6 +256,7 @@ withNginx('behind nginx', () => {
       password: standIn.password,
       'max-attempts': '3'
     });
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(
         /^Something in front of KlearStack at localhost:\d+ .* wants its own login \(HTTP 401, WWW-Authenticate: Basic\), which this action does not send\./
@@ -278,6 +269,7 @@ withNginx('behind nginx', () => {
 
   it('says a required client certificate is required, not that the refresh token is wrong', async () => {
     const { result, requests } = await act(tls('/klear', port.mtls));
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(/answered HTTP 400 with its own page.*requires a client certificate/)
     ]);
@@ -287,6 +279,7 @@ withNginx('behind nginx', () => {
   it('names its 400 for headers too large, pointing at the largest: access-token', async () => {
     const big = fakeJwt({ token_type: 'access', exp: nowSeconds() + 600, pad: 'x'.repeat(1500) });
     const { result, requests } = await act(tls('/klear', port.small), { 'access-token': big });
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(/answered HTTP 400 with its own page.*headers too large.*access-token/)
     ]);
@@ -295,6 +288,7 @@ withNginx('behind nginx', () => {
 
   it('says http:// to its https port is that, and not a credentials problem', async () => {
     const { result } = await act(`http://127.0.0.1:${port.tls}/klear`);
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(
         new RegExp(
@@ -306,6 +300,7 @@ withNginx('behind nginx', () => {
 
   it('says https:// to a port that speaks plain HTTP is that, and not an untrusted certificate', async () => {
     const { result, requests } = await act(tls('/klear', port.plain), { 'max-attempts': '3' });
+    expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(
         new RegExp(

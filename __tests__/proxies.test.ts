@@ -14,10 +14,11 @@ import {
   rmSync,
   writeFileSync
 } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { privateAuthority, selfSignedCertificate, type Authority } from '../dev/certificate.ts';
+import { freePort, waitForPort } from '../dev/ports.ts';
 import { runAction, type RunResult } from '../dev/runner.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
 
@@ -69,28 +70,9 @@ afterAll(async () => {
 
 const apiPort = () => Number(new URL(standIn.url).port);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>(done => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise(done => server.close(done));
-  return port;
-}
-
-async function waitForPort(port: number, child: ChildProcess, log: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`The proxy exited: ${readFileSync(log, 'utf8')}`);
-    const open = await new Promise<boolean>(done => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.on('error', () => done(false));
-    });
-    if (open) return;
-    await new Promise(done => setTimeout(done, 100));
-  }
-  throw new Error(`The proxy did not listen on ${port}: ${readFileSync(log, 'utf8')}`);
+/** Why a proxy that should be listening is not: it exited, and its log says why. */
+function exited(child: ChildProcess, log: string): string | undefined {
+  return child.exitCode === null ? undefined : `The proxy exited: ${readFileSync(log, 'utf8')}`;
 }
 
 interface Squid {
@@ -143,7 +125,7 @@ async function startSquid(
     stdio: ['ignore', 'ignore', 'ignore']
   });
   started.push(child);
-  await waitForPort(port, child, log);
+  await waitForPort(port, 10_000, () => exited(child, log));
   return {
     url: `${options.tls ? 'https://localhost' : 'http://127.0.0.1'}:${port}`,
     connects: () =>
@@ -378,7 +360,7 @@ withTinyproxy('through tinyproxy 1.11 (HTTP/1.0)', () => {
       stdio: ['ignore', 'ignore', 'ignore']
     });
     started.push(child);
-    await waitForPort(port, child, `${base}.log`);
+    await waitForPort(port, 10_000, () => exited(child, `${base}.log`));
     return `127.0.0.1:${port}`;
   }
 
