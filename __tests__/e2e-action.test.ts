@@ -806,6 +806,18 @@ const ERROR_CASES: ErrorCase[] = [
     }
   },
   {
+    name: 'a 200 whose access_token is a word is refused, and the word is never a mask',
+    message: ['KlearStack answered HTTP 200 with an access_token that is not a token'],
+    arrange: standIn => {
+      standIn.faultAlways({ status: 200, body: '{"access_token": "ok", "release_version": "7"}' });
+      return { inputs: refreshInputs(standIn) };
+    },
+    verify: result => {
+      expect(result.masks).not.toContain('ok');
+      expect(result.rawLines).not.toContain('::add-mask::ok');
+    }
+  },
+  {
     name: 'an oversized chunked answer is abandoned',
     message: ["KlearStack's answer was larger than 1024 KiB"],
     arrange: standIn => {
