@@ -7,14 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { selfSignedCertificate, type Certificate } from '../dev/certificate.ts';
 import { startProxy, type Proxy } from '../dev/proxy.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
 import { ENDPOINTS } from '../src/endpoints.ts';
 import { ActionError } from '../src/errors.ts';
 import { postForm } from '../src/transport.ts';
-import { trustedAuthorities } from '../src/trust.ts';
+import { trustContext } from '../src/trust.ts';
 import { USER_AGENT } from '../src/version.ts';
 
 const PROXY_VARIABLES = [
@@ -143,15 +142,12 @@ async function rawServer(answer: string): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-async function failureOf(root: string, ca?: string[]): Promise<ActionError> {
+async function failureOf(root: string): Promise<ActionError> {
   const failure = await postForm(
     new URL(root + ENDPOINTS.refresh),
     'a=b',
     {},
-    {
-      timeoutMs: 5000,
-      ca
-    }
+    { timeoutMs: 5000 }
   ).catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(ActionError);
   return failure as ActionError;
@@ -211,10 +207,11 @@ describe('the ca-certificate input', () => {
     return started;
   }
 
-  it('trusts a private CA given as PEM text, in addition to the defaults', async () => {
+  // That it trusts the defaults too is shown through the bundle: __tests__/proxies.test.ts trusts
+  // the proxy's CA by this input and the API's by NODE_EXTRA_CA_CERTS in one step.
+  it('trusts a private CA given as PEM text, comments between certificates ignored', async () => {
     const klear = await tlsStandIn();
-    const ca = await trustedAuthorities(`# our CA\n${certificate.cert}`);
-    expect(ca?.length).toBe(tls.getCACertificates('default').length + 1);
+    const secureContext = await trustContext(`# our CA\n${certificate.cert}`);
     const answer = await postForm(
       new URL(klear.url + ENDPOINTS.refresh),
       new URLSearchParams({
@@ -222,7 +219,7 @@ describe('the ca-certificate input', () => {
         company_name: klear.companyName
       }).toString(),
       { 'content-type': 'application/x-www-form-urlencoded' },
-      { timeoutMs: 5000, ca }
+      { timeoutMs: 5000, secureContext }
     );
     expect(answer.status).toBe(200);
   });
@@ -234,7 +231,7 @@ describe('the ca-certificate input', () => {
   });
 
   it('is empty by default: Node keeps its own trust', async () => {
-    expect(await trustedAuthorities('')).toBeUndefined();
+    expect(await trustContext('')).toBeUndefined();
   });
 
   it.each([
@@ -251,7 +248,7 @@ describe('the ca-certificate input', () => {
       /holds a private key/
     ]
   ])('refuses %s before any request, without repeating it', async (_case, value, why) => {
-    const failure = await trustedAuthorities(value).catch((error: unknown) => error);
+    const failure = await trustContext(value).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ActionError);
     const { message } = failure as ActionError;
     expect(message).toMatch(/^Input 'ca-certificate' cannot be used: /);

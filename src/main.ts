@@ -11,7 +11,7 @@ import { publish, type Toolkit } from './publish.ts';
 import { readClock, type Clock } from './run/refresher.ts';
 import { DEFAULT_POLICY, realSleep } from './retry.ts';
 import { renderSummary } from './summary.ts';
-import { trustedAuthorities } from './trust.ts';
+import { trustContext } from './trust.ts';
 import { skewWarning, tokenTime } from './run/token-time.ts';
 
 export interface MainDeps {
@@ -36,9 +36,9 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   const { kit } = deps;
   const stop = new AbortController();
   const warned = new Set<string>();
-  const ca = await trustedAuthorities(inputs.caCertificate);
+  const secureContext = await trustContext(inputs.caCertificate);
   const client = new KlearClient({
-    ca,
+    secureContext,
     apiRoot: inputs.apiRoot,
     timeoutMs: inputs.timeoutMs,
     mask: value => kit.setSecret(value),

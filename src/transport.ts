@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import type { SecureContext } from 'node:tls';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ActionError } from './errors.ts';
@@ -18,8 +19,8 @@ export interface PostOptions {
   debug?(message: string): void;
   /** A warning, for a proxy variable that cannot be read. */
   warning?(message: string): void;
-  /** Certificate authorities to trust instead of Node's defaults (trust.ts adds to those). */
-  ca?: string[];
+  /** What TLS trusts instead of Node's defaults, to the API and an https proxy (trust.ts). */
+  secureContext?: SecureContext;
 }
 
 export interface Answer {
@@ -61,7 +62,7 @@ export async function postForm(
       url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     // Through a proxy, the tunnel is opened under the same deadline as the rest of the exchange.
     const tunnel = choice.proxy
-      ? await openTunnel(url, choice.proxy, signal, options.ca)
+      ? await openTunnel(url, choice.proxy, signal, options.secureContext)
       : undefined;
     const message = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(
@@ -76,7 +77,7 @@ export async function postForm(
           // A connection of its own, closed after the answer: the tunnel, or (agent false) a new
           // one. Node honours createConnection only when no agent is given at all.
           ...(tunnel ? { createConnection: () => tunnel as Socket } : { agent: false }),
-          ...(options.ca ? { ca: options.ca } : {}),
+          ...(options.secureContext ? { secureContext: options.secureContext } : {}),
           signal
         },
         resolve
@@ -121,7 +122,7 @@ async function openTunnel(
   url: URL,
   proxy: ProxyTarget,
   signal: AbortSignal,
-  ca: string[] | undefined
+  secureContext: SecureContext | undefined
 ): Promise<Duplex> {
   const { request } = await import('node:http');
   const tls =
@@ -150,7 +151,7 @@ async function openTunnel(
         host: proxy.host,
         port: proxy.port,
         servername: isIP(proxy.host) ? '' : proxy.host,
-        ...(ca ? { ca } : {})
+        ...(secureContext ? { secureContext } : {})
       });
   }
   const socket = await new Promise<Socket>((resolve, reject) => {
@@ -183,7 +184,7 @@ async function openTunnel(
       socket,
       host,
       ...(isIP(host) ? {} : { servername: host }),
-      ...(ca ? { ca } : {})
+      ...(secureContext ? { secureContext } : {})
     });
     const abort = () => secure.destroy(signal.reason as Error);
     signal.addEventListener('abort', abort, { once: true });
