@@ -17,6 +17,7 @@ import { ENDPOINTS } from '../src/endpoints.ts';
 import { USER_AGENT } from '../src/version.ts';
 import { selfSignedCertificate } from './certificate.ts';
 import type { Certificate } from './certificate.ts';
+import { canCompareProxies, compareProxies, proxyTable } from './compare-proxies.ts';
 import { measureRelay, relayTable } from './bench-relay.ts';
 import { measureRunModeDays, runModeTable } from './bench-run-mode.ts';
 import { actionInputs } from './runner.ts';
@@ -329,6 +330,8 @@ async function main() {
       warmup: { type: 'string', default: '3' },
       'memory-rounds': { type: 'string', default: '10' },
       'relay-megabytes': { type: 'string', default: '100' },
+      // Rounds of the proxy comparison; 0 leaves it out.
+      'proxy-rounds': { type: 'string', default: '15' },
       bundle: { type: 'string', default: join(ROOT, 'dist', 'index.js') },
       compare: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: join(ROOT, 'bench-results.json') }
@@ -462,6 +465,10 @@ async function main() {
       await measureRelay(bundle, relayMegabytes, 8192),
       await measureRelay(bundle, relayMegabytes, 0)
     ];
+    // The proxy path's choice, against a real squid, where one is installed.
+    const proxyRounds = Number(values['proxy-rounds']);
+    const proxies =
+      proxyRounds > 0 && canCompareProxies() ? await compareProxies(proxyRounds) : undefined;
     const results = {
       date: new Date().toISOString(),
       machine: {
@@ -488,6 +495,7 @@ async function main() {
       bundleBytes,
       runMode,
       relay,
+      proxies,
       targets: TARGETS,
       met: {
         time: wallRatio.action.median <= TARGETS.timeRatio,
@@ -533,6 +541,11 @@ async function main() {
     console.log(lines.join('\n'));
     console.log(`\n${runModeTable(runMode)}`);
     console.log(`\n${relayTable(relay)}`);
+    console.log(
+      proxies
+        ? `\n${proxyTable(proxies)}`
+        : '\nThe proxy comparison (dev/compare-proxies.ts) was not run: --proxy-rounds 0, or squid or htpasswd not found.'
+    );
     console.log(
       `\n${roundCount} interleaved rounds after ${warmup} warm-ups; CPU and RSS from ${memoryRounds} more. Over https, ÷ floor is ÷ the floor over https. ${results.machine.cpu}, ${cores} cores, Node ${process.version}, load ${results.machine.loadAverageBefore} → ${results.machine.loadAverageAfter}.`
     );
