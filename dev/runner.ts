@@ -96,6 +96,24 @@ export interface RunningAction {
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * `promise`, or 'waited' after `ms`, whichever comes first. The timer is cleared either way: a
+ * pending one kept jest running for seconds after the last test.
+ */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'waited'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<'waited'>(done => {
+        timer = setTimeout(() => done('waited'), ms);
+      })
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Node's own warnings ("(node:1234) [DEP0005] DeprecationWarning: …"): noise in a user's step log. */
 const NODE_NOISE = /\(node:\d+\) /;
 const nodeNoise: string[] = [];
@@ -263,7 +281,7 @@ function launch(
       clearTimeout(timer);
       // ProcessInvoker waits at most 5 s for the pipes to close after the process exits; what
       // comes later is lost.
-      await Promise.race([rawLines.done, new Promise(done => setTimeout(done, 5000))]);
+      await within(rawLines.done, 5000);
       child.stdout?.destroy();
       child.stderr?.destroy();
       const durationMs = performance.now() - started;
@@ -332,10 +350,10 @@ function launch(
       [2500, 'SIGKILL']
     ];
     for (const [ms, signal] of steps) {
-      const end = await Promise.race([
+      const end = await within(
         exited.then(() => 'exited'),
-        new Promise(done => setTimeout(() => done('waited'), ms))
-      ]);
+        ms
+      );
       if (end === 'exited' || !alive()) return;
       child.kill(signal);
     }
