@@ -378,6 +378,17 @@ withTinyproxy('through tinyproxy 1.11 (HTTP/1.0)', () => {
     expectNoProxySecret(result);
   });
 
+  it('tunnels through one that asks no login, sending none', async () => {
+    const host = await startTinyproxy('tiny-free', false);
+    const before = standIn.requests.length;
+    const result = await act(`http://${host}`, {
+      'base-url': `https://[::ffff:127.0.0.1]:${apiPort()}`
+    });
+    expect(result.exitCode).toBe(0);
+    expect(standIn.requests.length - before).toBe(1);
+    expectNoProxySecret(result);
+  });
+
   it('tunnels with the right login: its HTTP/1.0 answer to the CONNECT is read as one', async () => {
     const host = await startTinyproxy('tiny-open', true);
     const before = standIn.requests.length;
