@@ -3,8 +3,8 @@ import { ActionError } from './errors.ts';
 import { parseRetryAfter } from './retry.ts';
 
 /**
- * Tells a page from something in front of KlearStack (a reverse proxy, load balancer, API gateway,
- * WAF) from KlearStack's own answer. KlearStack is Django REST framework: every error it gives is a
+ * Tells the pages of whatever stands in front of KlearStack (a reverse proxy, load balancer, API
+ * gateway, WAF) apart from KlearStack's own answers. KlearStack is Django REST framework: every error it gives is a
  * JSON object, and its 401 challenges with `Bearer`. A failure status whose body is not a JSON
  * object, or a 401 that asks for a login of another kind, came from something else, and KlearStack's
  * advice (check the refresh token, company-name) would send the user the wrong way.
