@@ -74,7 +74,7 @@ withMount('RUNNER_TEMP on a disk that cannot take the token file', () => {
     expect(result.exitCode).toBe(1);
     expect(standIn.requests).toEqual([]);
     expect(result.errors).toEqual([
-      `The runner's temporary directory RUNNER_TEMP ('${runnerTemp}') is on a disk with no room left (ENOSPC), so run mode has nowhere to keep the token file; nothing was minted. Check the runner's disk and RUNNER_TEMP (a self-hosted runner's work folder must be writable by its user).`
+      `The runner's temporary directory RUNNER_TEMP ('${runnerTemp}') cannot be used: the runner's disk is full (ENOSPC), so run mode has nowhere to keep the token file; nothing was minted. Check the runner's disk and RUNNER_TEMP (a self-hosted runner's work folder must be writable by its user).`
     ]);
   });
 
@@ -85,7 +85,9 @@ withMount('RUNNER_TEMP on a disk that cannot take the token file', () => {
     expect(result.exitCode).toBe(1);
     expect(standIn.requests).toEqual([]);
     expect(result.errors).toEqual([
-      expect.stringMatching(/RUNNER_TEMP \('.*'\) cannot be written to \(EROFS\), so run mode/)
+      expect.stringMatching(
+        /RUNNER_TEMP \('.*'\) cannot be used: the disk is read-only \(EROFS\), so run mode/
+      )
     ]);
   });
 

@@ -64,13 +64,8 @@ export function checkTempDir(dir: string): void {
       }
     }
   } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unknown';
-    problem =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'ENOSPC' || code === 'EDQUOT'
-          ? `is on a disk with no room left (${code})`
-          : `cannot be written to (${code})`;
+    const code = codeOf(error);
+    problem = code === 'ENOENT' ? 'does not exist' : `cannot be used: ${diskTrouble(code)}`;
   }
   if (problem) {
     throw new ActionError(
@@ -84,7 +79,18 @@ export function checkTempDir(dir: string): void {
  * a long-lived self-hosted runner) clears once space is freed, so it counts as passing.
  */
 function diskError(error: unknown, tempDir: string): ActionError {
-  const code = (error as { code?: string } | undefined)?.code ?? 'unknown';
+  const code = codeOf(error);
+  return new ActionError(
+    `Could not write run mode's token file under RUNNER_TEMP ('${tempDir}'): ${diskTrouble(code)}. Free space on the runner's disk, or give the runner a RUNNER_TEMP with room.`,
+    { retryable: code === 'ENOSPC' || code === 'EDQUOT' }
+  );
+}
+
+const codeOf = (error: unknown): string =>
+  (error as { code?: string } | undefined)?.code ?? 'unknown';
+
+/** What a failed write under RUNNER_TEMP says about the runner's disk, with the error's code. */
+function diskTrouble(code: string): string {
   const why =
     code === 'ENOSPC'
       ? "the runner's disk is full"
@@ -92,11 +98,8 @@ function diskError(error: unknown, tempDir: string): ActionError {
         ? "the runner user's disk quota is used up"
         : code === 'EROFS'
           ? 'the disk is read-only'
-          : 'the write failed';
-  return new ActionError(
-    `Could not write run mode's token file under RUNNER_TEMP ('${tempDir}'): ${why} (${code}). Free space on the runner's disk, or give the runner a RUNNER_TEMP with room.`,
-    { retryable: code === 'ENOSPC' || code === 'EDQUOT' }
-  );
+          : 'it cannot be written to';
+  return `${why} (${code})`;
 }
 
 /**
