@@ -106,11 +106,14 @@ beforeAll(async () => {
   const closed = await freePort();
   const silent = await silentUpstream();
   writeFileSync(join(dir, 'nginx.conf'), config(Number(new URL(standIn.url).port), closed, silent));
-  const checked = spawnSync(NGINX, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], {
+  // -e: the log nginx writes before it reads the config, here rather than under /var/log, which a
+  // runner that is not root (GitHub's) cannot write.
+  const options = ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')];
+  const checked = spawnSync(NGINX, ['-t', ...options], {
     encoding: 'utf8'
   });
   if (checked.status !== 0) throw new Error(`nginx refused the config: ${checked.stderr}`);
-  nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+  nginx = spawn(NGINX, [...options, '-g', 'daemon off;'], {
     stdio: 'ignore'
   });
   await waitForPort(port.plain, 10_000, () =>
