@@ -34,6 +34,11 @@ export class ActionError extends Error {
   }
 }
 
+/** A Node error's code (ENOSPC, ECONNRESET, HPE_…), or '' when it has none. */
+export function codeOf(error: unknown): string {
+  return String((error as { code?: unknown } | undefined)?.code ?? '');
+}
+
 /** The message to show for anything thrown, without stack traces or nested causes. */
 export function messageOf(error: unknown): string {
   if (error instanceof ActionError) return error.message;

@@ -18,13 +18,13 @@ export function gatewayError(
   body: string,
   json: unknown
 ): ActionError | undefined {
-  const scheme = ownLoginScheme(headers['www-authenticate']);
+  const challenges = challengesOf(headers);
+  const scheme = /\b(Basic|Negotiate|NTLM|Digest)\b/i.exec(challenges)?.[1];
   if (status === 401 && scheme) return ownLogin(url, scheme);
   const isKlearStackJson = typeof json === 'object' && json !== null && !Array.isArray(json);
   if (isKlearStackJson) return undefined;
   // A bare 401 that challenges for a bearer is KlearStack's even without a body.
-  if (status === 401 && /^\s*Bearer\b/i.test(String(headers['www-authenticate'] ?? '')))
-    return undefined;
+  if (status === 401 && /^\s*Bearer\b/i.test(challenges)) return undefined;
   const [why, retryable] = explain(status, url, body);
   // A wrong path gets a page from whatever serves it: a gateway, another site, or Django's own
   // 404 outside KlearStack's API. The other statuses are a gateway's own.
@@ -40,10 +40,10 @@ export function gatewayError(
   });
 }
 
-/** The first challenge that is not KlearStack's Bearer: a login the action cannot give. */
-function ownLoginScheme(header: string | string[] | undefined): string | undefined {
-  const challenges = Array.isArray(header) ? header.join(', ') : (header ?? '');
-  return /\b(Basic|Negotiate|NTLM|Digest)\b/i.exec(challenges)?.[1];
+/** Every WWW-Authenticate challenge, in one line: a login the action cannot give is named there. */
+function challengesOf(headers: IncomingHttpHeaders): string {
+  const header = headers['www-authenticate'];
+  return Array.isArray(header) ? header.join(', ') : (header ?? '');
 }
 
 function ownLogin(url: URL, scheme: string): ActionError {

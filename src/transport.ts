@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:
 import type { SecureContext } from 'node:tls';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ActionError } from './errors.ts';
+import { ActionError, codeOf } from './errors.ts';
 import { proxyFor, type ProxyTarget } from './proxy.ts';
 import { USER_AGENT } from './version.ts';
 
@@ -229,7 +229,15 @@ async function readLimited(message: IncomingMessage, limit: number): Promise<str
 class CutShort extends Error {}
 
 function isCutShort(error: unknown): boolean {
-  return (error as { message?: unknown } | undefined)?.message === 'aborted';
+  return textOf(error) === 'aborted';
+}
+
+/**
+ * An error's message, read by shape: `instanceof Error` fails for errors from another realm (a
+ * test's VM context), and what is thrown need not be an Error at all.
+ */
+function textOf(error: unknown): string {
+  return String((error as { message?: unknown } | undefined)?.message ?? '');
 }
 
 function tooLarge(limit: number): ActionError {
@@ -282,8 +290,8 @@ function transportError(
       { retryable: true }
     );
   }
-  const code = String((error as { code?: unknown } | undefined)?.code ?? '');
-  const detail = String((error as { message?: unknown } | undefined)?.message ?? '');
+  const code = codeOf(error);
+  const detail = textOf(error);
   if (code.startsWith('HPE_')) return notHttp(url, code);
   if (url.protocol === 'https:' && PLAIN_HTTP_ANSWER.test(detail)) {
     return new ActionError(
@@ -355,8 +363,8 @@ function proxyError(
       { status, retryable: status >= 500 }
     );
   }
-  const code = String((problem.problem as { code?: unknown } | undefined)?.code ?? '');
-  const detail = String((problem.problem as { message?: unknown } | undefined)?.message ?? '');
+  const code = codeOf(problem.problem);
+  const detail = textOf(problem.problem);
   if (code.startsWith('HPE_')) {
     return new ActionError(
       `The proxy ${label} (${variable}) answered the CONNECT with something that is not HTTP (${code}). Check the host and port in ${variable}: they should name an HTTP proxy.`

@@ -1,7 +1,7 @@
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ActionError } from '../errors.ts';
+import { ActionError, codeOf } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import type { Toolkit } from '../publish.ts';
 import { Refresher, type Clock, type RefreshFacts } from './refresher.ts';
@@ -64,7 +64,7 @@ export function checkTempDir(dir: string): void {
       }
     }
   } catch (error) {
-    const code = codeOf(error);
+    const code = codeOf(error) || 'unknown';
     problem = code === 'ENOENT' ? 'does not exist' : `cannot be used: ${diskTrouble(code)}`;
   }
   if (problem) {
@@ -79,15 +79,12 @@ export function checkTempDir(dir: string): void {
  * a long-lived self-hosted runner) clears once space is freed, so it counts as passing.
  */
 function diskError(error: unknown, tempDir: string): ActionError {
-  const code = codeOf(error);
+  const code = codeOf(error) || 'unknown';
   return new ActionError(
     `Could not write run mode's token file under RUNNER_TEMP ('${tempDir}'): ${diskTrouble(code)}. Free space on the runner's disk, or give the runner a RUNNER_TEMP with room.`,
     { retryable: code === 'ENOSPC' || code === 'EDQUOT' }
   );
 }
-
-const codeOf = (error: unknown): string =>
-  (error as { code?: string } | undefined)?.code ?? 'unknown';
 
 /** What a failed write under RUNNER_TEMP says about the runner's disk, with the error's code. */
 function diskTrouble(code: string): string {
