@@ -1,8 +1,11 @@
 /**
  * What run mode's output relay costs (src/run/relay.ts): a command writes `megabytes` of mixed whole
  * and unfinished lines, once straight into a pipe the bench reads (as the runner reads a step), and
- * once through the bundled action in run mode. Reported: the wall-time ratio, the action's CPU time,
- * and its peak RSS for a tenth of the output and for all of it (a relay that held output would grow).
+ * once through the bundled action in run mode. Reported: the wall-time ratio, the action's CPU time
+ * (and how much of it a command with no output takes: start-up, minting, the shell), and its peak
+ * RSS for a tenth of the output and for all of it (a relay that held output would grow). For scale,
+ * the same command is also timed through `cat` and through a Node program that only copies: what any
+ * process in between costs, and what Node's reading and writing cost, with no relaying at all.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -43,14 +46,34 @@ function more() {
 more();
 `;
 
+// A Node program that only copies its stdin to its stdout, reading the way run mode does
+// (src/run/command.ts): one reused buffer, latin1 text, the stream's backpressure.
+const COPIER = `
+const { Socket } = require('node:net');
+const buffer = Buffer.allocUnsafe(64 * 1024);
+const input = new Socket({ fd: 0, readable: true, writable: false, onread: { buffer, callback: bytes => {
+  if (!process.stdout.write(buffer.toString('latin1', 0, bytes), 'latin1')) {
+    input.pause();
+    process.stdout.once('drain', () => input.resume());
+  }
+  return true;
+} } });
+`;
+
 export interface RelayFigures {
   megabytes: number;
   /** The command's write size: 0 for a write per piece. */
   blockBytes: number;
   directMs: number;
+  /** Through `cat`: a process in between that only copies. */
+  throughCatMs: number;
+  /** Through a Node program that only copies, reading as run mode reads. */
+  throughCopierMs: number;
   throughActionMs: number;
   ratio: number;
   actionCpuMs: number;
+  /** The action's CPU time for the same command writing nothing. */
+  actionCpuMsWithoutOutput: number;
   peakRssMiBAtTenth: number;
   peakRssMiB: number;
 }
@@ -136,14 +159,30 @@ export async function measureRelay(
         ...(JSON.parse(await readFile(report, 'utf8')) as Pick<Run, 'cpuMs' | 'rssKiB'>)
       };
     };
+    const copier = join(dir, 'copy.cjs');
+    await writeFile(copier, COPIER);
+    const through = (program: string) => (mb: number) =>
+      timed(
+        dir,
+        'sh',
+        ['-c', `"${process.execPath}" "${generator}" ${mb} ${blockBytes} | ${program}`],
+        { PATH: process.env.PATH }
+      );
+    const throughCat = through('cat');
+    const throughCopier = through(`"${process.execPath}" "${copier}"`);
     // Interleaved, three of each; the medians are reported.
     const directRuns: Run[] = [];
+    const catRuns: Run[] = [];
+    const copierRuns: Run[] = [];
     const actionRuns: Run[] = [];
     for (let i = 0; i < 3; i++) {
       directRuns.push(await direct(megabytes));
+      catRuns.push(await throughCat(megabytes));
+      copierRuns.push(await throughCopier(megabytes));
       actionRuns.push(await throughAction(megabytes));
     }
     const tenth = await throughAction(Math.max(1, Math.round(megabytes / 10)));
+    const silent = await throughAction(0);
     const median = (values: number[]) =>
       values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const directMs = median(directRuns.map(run => run.ms));
@@ -152,9 +191,12 @@ export async function measureRelay(
       megabytes,
       blockBytes,
       directMs: Math.round(directMs),
+      throughCatMs: Math.round(median(catRuns.map(run => run.ms))),
+      throughCopierMs: Math.round(median(copierRuns.map(run => run.ms))),
       throughActionMs: Math.round(throughActionMs),
       ratio: Number((throughActionMs / directMs).toFixed(2)),
       actionCpuMs: Math.round(median(actionRuns.map(run => run.cpuMs ?? NaN))),
+      actionCpuMsWithoutOutput: Math.round(silent.cpuMs ?? NaN),
       peakRssMiBAtTenth: Number(((tenth.rssKiB ?? NaN) / 1024).toFixed(1)),
       peakRssMiB: Number((median(actionRuns.map(run => run.rssKiB ?? NaN)) / 1024).toFixed(1))
     };
@@ -168,11 +210,11 @@ export function relayTable(runs: RelayFigures[]): string {
   const writes = (figures: RelayFigures) =>
     figures.blockBytes ? `${figures.blockBytes / 1024} KiB writes` : 'a write per piece';
   return [
-    `| Run mode relay, ${runs[0].megabytes} MB of mixed lines | Straight into a pipe | Through the action | Ratio (target ≤ 1.25×) | Action CPU | Action peak RSS, ${Math.max(1, Math.round(runs[0].megabytes / 10))} / ${runs[0].megabytes} MB |`,
-    '| --- | --- | --- | --- | --- | --- |',
-    ...runs.map(
-      figures =>
-        `| ${writes(figures)} | ${figures.directMs} ms | ${figures.throughActionMs} ms | ${figures.ratio}× | ${figures.actionCpuMs} ms | ${figures.peakRssMiBAtTenth} / ${figures.peakRssMiB} MiB |`
-    )
+    `| Run mode relay, ${runs[0].megabytes} MB of mixed lines | Straight into a pipe | Through \`cat\` | Through a Node copier | Through the action | Ratio (target ≤ 1.25×) | Action CPU (without output) | Action peak RSS, ${Math.max(1, Math.round(runs[0].megabytes / 10))} / ${runs[0].megabytes} MB |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...runs.map(figures => {
+      const times = (ms: number) => `${ms} ms (${(ms / figures.directMs).toFixed(2)}×)`;
+      return `| ${writes(figures)} | ${figures.directMs} ms | ${times(figures.throughCatMs)} | ${times(figures.throughCopierMs)} | ${figures.throughActionMs} ms | ${figures.ratio}× | ${figures.actionCpuMs} ms (${figures.actionCpuMsWithoutOutput} ms) | ${figures.peakRssMiBAtTenth} / ${figures.peakRssMiB} MiB |`;
+    })
   ].join('\n');
 }

@@ -109,7 +109,9 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
 
   const pipes = windows
     ? undefined
-    : (['stdout', 'stderr'] as const).map(name => fifo(options.dir, name));
+    : (['stdout', 'stderr'] as const).map(name =>
+        fifo(options.dir, name, text => relay.push(name, text))
+      );
   const child = spawn(options.program, options.args, {
     cwd: options.cwd,
     stdio: ['inherit', pipes?.[0].writeFd ?? 'pipe', pipes?.[1].writeFd ?? 'pipe'],
@@ -125,7 +127,7 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
     : [child.stdout as Readable, child.stderr as Readable];
   const streams = (['stdout', 'stderr'] as const).map((source, i) => {
     const stream = outputs[i];
-    stream.on('data', (chunk: Buffer) => relay.push(source, chunk.toString('latin1')));
+    if (!pipes) stream.on('data', (chunk: Buffer) => relay.push(source, chunk.toString('latin1')));
     // 'end' is the end of the output: a socket over a FIFO does not always go on to 'close'.
     return new Promise<void>(done => {
       const ended = () => {
@@ -204,13 +206,23 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
   }
 }
 
+/** The size of a pipe's buffer on Linux: a read never returns more. */
+const READ_BYTES = 64 * 1024;
+
 /**
  * A real pipe (a FIFO) for one of the command's streams. Node's own stdio pipes are socket pairs, and
  * a program that writes fast to a socket stdout can fail with EINVAL (a Node program does, measured);
  * the runner gives a run: step's script real pipes, so run mode does too. The read end is opened
- * first, non-blocking, so opening the write end does not wait.
+ * first, non-blocking, so opening the write end does not wait. Reads go into one buffer, reused
+ * (`onread`), and come out as latin1 text: a fresh buffer per read, the stream's way, costs a page
+ * fault for every 4 KiB relayed (measured: the action's CPU time for 100 MB went from about 670 ms
+ * to 540 ms, docs/PERFORMANCE.md).
  */
-function fifo(dir: string, name: string): { reader: Socket; writeFd: number } {
+function fifo(
+  dir: string,
+  name: string,
+  onText: (text: string) => void
+): { reader: Socket; writeFd: number } {
   const path = join(dir, name);
   const made = spawnSync('mkfifo', ['-m', '600', path]);
   if (made.status !== 0) {
@@ -218,7 +230,20 @@ function fifo(dir: string, name: string): { reader: Socket; writeFd: number } {
   }
   const readFd = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK);
   const writeFd = openSync(path, fs.O_WRONLY);
-  return { reader: new Socket({ fd: readFd, readable: true, writable: false }), writeFd };
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  const reader = new Socket({
+    fd: readFd,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer,
+      callback: (bytes: number) => {
+        onText(buffer.toString('latin1', 0, bytes));
+        return true;
+      }
+    }
+  });
+  return { reader, writeFd };
 }
 
 /** Resolves once no live process of the command's group is left, or at `deadline` (epoch ms). */
