@@ -7,8 +7,10 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
+  symlinkSync,
   writeFileSync
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -796,6 +798,28 @@ describe('run mode', () => {
 
     expect(result.exitCode).toBe(3);
     expect(result.log.split('\n')).toContain('python read the token');
+  });
+
+  it("refuses to start run mode before anything is minted when mkfifo is not on the runner's PATH", async () => {
+    const { standIn } = await klear();
+    // A PATH with bash on it and nothing else: the shell is found, the pipe maker is not.
+    const bin = tempDir();
+    symlinkSync(
+      execFileSync('bash', ['-c', 'command -v bash'], { encoding: 'utf8' }).trim(),
+      join(bin, 'bash')
+    );
+    const result = await run(
+      standIn,
+      { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo never' },
+      { env: { PATH: bin } }
+    );
+
+    expect(result.exitCode).toBe(1);
+    expect(standIn.requests).toEqual([]);
+    expect(result.errors).toEqual([
+      expect.stringMatching(/^Run mode needs mkfifo \(from coreutils\) on the runner's PATH/)
+    ]);
+    expect(result.log).not.toContain('never');
   });
 
   it.each([

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
+import { checkPipes } from './run/command.ts';
 import { checkTempDir, keepFresh } from './run/keep-fresh.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
@@ -75,7 +76,10 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     warning: message => kit.warning(message),
     now
   };
-  if (inputs.run) checkTempDir(deps.tempDir);
+  if (inputs.run) {
+    checkTempDir(deps.tempDir);
+    checkPipes(process.env);
+  }
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 

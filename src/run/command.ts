@@ -15,7 +15,9 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { constants } from 'node:os';
-import { OutputRelay } from './relay.ts';
+import { ActionError } from '../errors.ts';
+import { OutputRelay, type Source } from './relay.ts';
+import { findProgram } from './shell.ts';
 
 /** After SIGINT: the group's SIGTERM, then SIGKILL; the action is done well before the runner's 7.5 s. */
 export const TERM_AFTER_MS = 2500;
@@ -51,6 +53,17 @@ export interface CommandEnd {
   exitCode: number;
   /** The signal the action received, when the step was cancelled. */
   cancelledBy?: NodeJS.Signals;
+}
+
+/**
+ * Off Windows the command's output comes through FIFOs that mkfifo (coreutils) makes: its absence
+ * is said before any token is minted, not after.
+ */
+export function checkPipes(env: NodeJS.ProcessEnv): void {
+  if (windows || findProgram('mkfifo', env)) return;
+  throw new ActionError(
+    "Run mode needs mkfifo (from coreutils) on the runner's PATH, to give the command real pipes for its output, and it is not there. Install coreutils in an earlier step, or put the folder that holds mkfifo on PATH."
+  );
 }
 
 /** Runs the command to its end, or until the step is cancelled and the command ended. */
@@ -109,9 +122,7 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
 
   const pipes = windows
     ? undefined
-    : (['stdout', 'stderr'] as const).map(name =>
-        fifo(options.dir, name, text => relay.push(name, text))
-      );
+    : fifos(options.dir, (source, text) => relay.push(source, text));
   const child = spawn(options.program, options.args, {
     cwd: options.cwd,
     stdio: ['inherit', pipes?.[0].writeFd ?? 'pipe', pipes?.[1].writeFd ?? 'pipe'],
@@ -210,40 +221,44 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
 const READ_BYTES = 64 * 1024;
 
 /**
- * A real pipe (a FIFO) for one of the command's streams. Node's own stdio pipes are socket pairs, and
- * a program that writes fast to a socket stdout can fail with EINVAL (a Node program does, measured);
- * the runner gives a run: step's script real pipes, so run mode does too. The read end is opened
- * first, non-blocking, so opening the write end does not wait. Reads go into one buffer, reused
- * (`onread`), and come out as latin1 text: a fresh buffer per read, the stream's way, costs a page
- * fault for every 4 KiB relayed (measured: the action's CPU time for 100 MB went from about 670 ms
- * to 540 ms, docs/PERFORMANCE.md).
+ * Real pipes (FIFOs) for the command's stdout and stderr. Node's own stdio pipes are socket pairs,
+ * and a program that writes fast to a socket stdout can fail with EINVAL (a Node program does,
+ * measured); the runner gives a run: step's script real pipes, so run mode does too. One mkfifo
+ * makes both (each call costs about 10 ms). Each read end is opened first, non-blocking, so opening
+ * the write end does not wait. Reads go into one buffer per pipe, reused (`onread`), and come out
+ * as latin1 text: a fresh buffer per read, the stream's way, costs a page fault for every 4 KiB
+ * relayed (measured: the action's CPU time for 100 MB went from about 670 ms to 540 ms,
+ * docs/PERFORMANCE.md).
  */
-function fifo(
+function fifos(
   dir: string,
-  name: string,
-  onText: (text: string) => void
-): { reader: Socket; writeFd: number } {
-  const path = join(dir, name);
-  const made = spawnSync('mkfifo', ['-m', '600', path]);
+  onText: (source: Source, text: string) => void
+): { reader: Socket; writeFd: number }[] {
+  const sources = ['stdout', 'stderr'] as const;
+  const paths = sources.map(source => join(dir, source));
+  const made = spawnSync('mkfifo', ['-m', '600', ...paths]);
   if (made.status !== 0) {
-    throw new Error(`mkfifo could not make a pipe for the command's ${name}: ${made.stderr}`);
+    const why = made.error?.message ?? String(made.stderr).trim();
+    throw new Error(`mkfifo could not make pipes for the command's output: ${why}`);
   }
-  const readFd = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK);
-  const writeFd = openSync(path, fs.O_WRONLY);
-  const buffer = Buffer.allocUnsafe(READ_BYTES);
-  const reader = new Socket({
-    fd: readFd,
-    readable: true,
-    writable: false,
-    onread: {
-      buffer,
-      callback: (bytes: number) => {
-        onText(buffer.toString('latin1', 0, bytes));
-        return true;
+  return sources.map((source, i) => {
+    const readFd = openSync(paths[i], fs.O_RDONLY | fs.O_NONBLOCK);
+    const writeFd = openSync(paths[i], fs.O_WRONLY);
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
+    const reader = new Socket({
+      fd: readFd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer,
+        callback: (bytes: number) => {
+          onText(source, buffer.toString('latin1', 0, bytes));
+          return true;
+        }
       }
-    }
+    });
+    return { reader, writeFd };
   });
-  return { reader, writeFd };
 }
 
 /** Resolves once no live process of the command's group is left, or at `deadline` (epoch ms). */

@@ -110,7 +110,11 @@ export function shellArguments(template: string, scriptPath: string): string[] {
 }
 
 /** The runner's WhichUtil: a path as given, else the first executable match on PATH (PATHEXT on Windows). */
-function findProgram(name: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
+export function findProgram(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform
+): string {
   const windows = platform === 'win32';
   const extensions =
     windows && !extname(name)
