@@ -15,9 +15,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { constants } from 'node:os';
-import { ActionError } from '../errors.ts';
 import { OutputRelay, type Source } from './relay.ts';
-import { findProgram } from './shell.ts';
 
 /** After SIGINT: the group's SIGTERM, then SIGKILL; the action is done well before the runner's 7.5 s. */
 export const TERM_AFTER_MS = 2500;
@@ -53,17 +51,6 @@ export interface CommandEnd {
   exitCode: number;
   /** The signal the action received, when the step was cancelled. */
   cancelledBy?: NodeJS.Signals;
-}
-
-/**
- * Off Windows the command's output comes through FIFOs that mkfifo (coreutils) makes: its absence
- * is said before any token is minted, not after.
- */
-export function checkPipes(env: NodeJS.ProcessEnv): void {
-  if (windows || findProgram('mkfifo', env)) return;
-  throw new ActionError(
-    "Run mode needs mkfifo (from coreutils) on the runner's PATH, to give the command real pipes for its output, and it is not there. Install coreutils in an earlier step, or put the folder that holds mkfifo on PATH."
-  );
 }
 
 /** Runs the command to its end, or until the step is cancelled and the command ended. */

@@ -5,7 +5,7 @@ import { ActionError, codeOf } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import type { Toolkit } from '../publish.ts';
 import { Refresher, type Clock, type RefreshFacts } from './refresher.ts';
-import { scriptContents, shellArguments, type Shell } from './shell.ts';
+import { findProgram, scriptContents, shellArguments, type Shell } from './shell.ts';
 import type { ClockReading } from './token-time.ts';
 
 export interface KeepFreshOptions {
@@ -44,6 +44,17 @@ export interface RunOutcome extends RefreshFacts {
 
 /** A page: what the token file takes on any file system, so a probe this size finds a full disk. */
 const PROBE_BYTES = 4096;
+
+/**
+ * Off Windows the command's output comes through FIFOs that mkfifo (coreutils) makes
+ * (command.ts): its absence is said before any token is minted, not after.
+ */
+export function checkPipes(env: NodeJS.ProcessEnv): void {
+  if (process.platform === 'win32' || findProgram('mkfifo', env)) return;
+  throw new ActionError(
+    "Run mode needs mkfifo (from coreutils) on the runner's PATH, to give the command real pipes for its output, and it is not there. Install coreutils in an earlier step, or put the folder that holds mkfifo on PATH."
+  );
+}
 
 /**
  * Checks, before any token is minted, that run mode can keep its token file in `dir` (RUNNER_TEMP):
