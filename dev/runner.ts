@@ -45,6 +45,21 @@ export interface RunOptions {
   actionDir?: string;
   timeoutMs?: number;
   cwd?: string;
+  /** The step is one of a whole job (dev/job.ts), which gives it what outlives a step. */
+  job?: StepOfJob;
+}
+
+/** What a job hands each of its steps; dev/job.ts cites the runner's files for each. */
+export interface StepOfJob {
+  /** RUNNER_TEMP, the job's: emptied when the job starts and ends, not between steps. */
+  runnerTemp: string;
+  workspace: string;
+  /** The job's RUNNER_TRACKING_ID: the sweep for what outlives the step runs at the job's end. */
+  trackingId: string;
+  /** Values masked by earlier steps: the worker has one SecretMasker for the whole job. */
+  masks: string[];
+  /** A `run:` step's program and arguments, started in place of node and the action's entry. */
+  command?: string[];
 }
 
 // `line` is 1-based: rawLines[line - 1]. `secret` and `text` never contain a secret in full.
@@ -81,6 +96,8 @@ export interface RunResult {
   conclusion: 'success' | 'failure';
   /** Processes the end-of-job sweep found by RUNNER_TRACKING_ID (and killed), as `pid command`. */
   survivors: string[];
+  /** Folders the step added to GITHUB_PATH, in the order written. */
+  paths: string[];
 }
 
 export interface RunningAction {
@@ -167,12 +184,13 @@ export function runAction(options: RunOptions = {}): Promise<RunResult> {
 
 export function startAction(options: RunOptions = {}): RunningAction {
   const actionDir = options.actionDir ?? repoRoot;
-  const main = readManifest(actionDir).runs?.main;
+  const script = options.job?.command;
+  const main = script ? '' : readManifest(actionDir).runs?.main;
   const entry = options.entry ?? join(actionDir, String(main ?? 'dist/index.js'));
-  if (!existsSync(entry)) {
+  if (!script && !existsSync(entry)) {
     throw new Error(`The action entry ${entry} does not exist. Build it first (npm run bundle).`);
   }
-  const declared = actionInputs(actionDir);
+  const declared = script ? {} : actionInputs(actionDir);
   const root = mkdtempSync(join(tmpdir(), 'klear-runner-'));
   try {
     return launch(entry, declared, root, options);
@@ -189,10 +207,11 @@ function launch(
   root: string,
   options: RunOptions
 ): RunningAction {
-  const runnerTemp = join(root, 'temp');
-  const trackingId = `github_${randomUUID()}`;
-  const workspace = options.cwd ?? join(root, 'workspace');
-  mkdirSync(runnerTemp);
+  const { job } = options;
+  const runnerTemp = job?.runnerTemp ?? join(root, 'temp');
+  const trackingId = job?.trackingId ?? `github_${randomUUID()}`;
+  const workspace = options.cwd ?? job?.workspace ?? join(root, 'workspace');
+  mkdirSync(runnerTemp, { recursive: true });
   mkdirSync(workspace, { recursive: true });
   const files = {
     GITHUB_OUTPUT: join(root, 'set_output'),
@@ -234,10 +253,12 @@ function launch(
       // Every process of the job carries it; the end-of-job sweep kills what still does.
       RUNNER_TRACKING_ID: trackingId,
       // Given to node actions only, never to run: steps (NodeScriptActionHandler.cs).
-      ACTIONS_RUNTIME_URL: 'https://pipelines.actions.invalid/',
-      ACTIONS_RUNTIME_TOKEN: RUNTIME_TOKEN,
-      ACTIONS_CACHE_URL: 'https://cache.actions.invalid/',
-      ACTIONS_RESULTS_URL: 'https://results.actions.invalid/'
+      ...(!job?.command && {
+        ACTIONS_RUNTIME_URL: 'https://pipelines.actions.invalid/',
+        ACTIONS_RUNTIME_TOKEN: RUNTIME_TOKEN,
+        ACTIONS_CACHE_URL: 'https://cache.actions.invalid/',
+        ACTIONS_RESULTS_URL: 'https://results.actions.invalid/'
+      })
     },
     files,
     options.env
@@ -246,7 +267,8 @@ function launch(
   const started = performance.now();
   // Detached only so that a test's timeout can kill all the action started; the real runner does
   // not give the action a group of its own, and finds what outlives it by RUNNER_TRACKING_ID.
-  const child = spawn(process.execPath, [entry], {
+  const [program, ...args] = job?.command ?? [process.execPath, entry];
+  const child = spawn(program, args, {
     cwd: workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -286,8 +308,9 @@ function launch(
       child.stderr?.destroy();
       const durationMs = performance.now() - started;
       // The end-of-job sweep (JobExtension.cs, ProcessExtensions.cs): every process whose
-      // environment holds this job's RUNNER_TRACKING_ID is killed.
-      const survivors = sweep(trackingId);
+      // environment holds this job's RUNNER_TRACKING_ID is killed. A step of a whole job leaves
+      // it to the job's end.
+      const survivors = job ? [] : sweep(trackingId);
       for (const survivor of survivors) {
         try {
           process.kill(survivor.pid, 'SIGKILL');
@@ -308,6 +331,7 @@ function launch(
           })),
         preamble,
         orphans: survivors.length > 0,
+        masks: job?.masks ?? [],
         showDebug: options.env?.RUNNER_DEBUG === '1',
         secrets: [
           ...(options.secrets ?? [])
@@ -333,7 +357,11 @@ function launch(
         durationMs,
         ...interpreted,
         conclusion: exitCode === 0 && !interpreted.failed ? 'success' : 'failure',
-        survivors: survivors.map(survivor => `${survivor.pid} ${survivor.command}`)
+        survivors: survivors.map(survivor => `${survivor.pid} ${survivor.command}`),
+        // AddPathFileCommand (FileCommandManager.cs): one folder a line, empty lines skipped.
+        paths: fileText('GITHUB_PATH')
+          .split('\n')
+          .filter(line => line !== '')
       };
     } finally {
       clearTimeout(timer);
@@ -408,7 +436,7 @@ function readBatches(
 }
 
 /** Processes whose environment holds RUNNER_TRACKING_ID=`id` (/proc/<pid>/environ, as on Linux). */
-function sweep(id: string): { pid: number; command: string }[] {
+export function sweep(id: string): { pid: number; command: string }[] {
   const found: { pid: number; command: string }[] = [];
   let entries: string[];
   try {
@@ -442,6 +470,8 @@ interface Transcript {
   withValues: { name: string; value: string; secret: boolean }[];
   preamble: string[];
   orphans: boolean;
+  /** Masks registered before the step, by earlier steps of its job. */
+  masks: string[];
   showDebug: boolean;
   secrets: Secret[];
   files: { output: string; env: string; state: string; summary: string };
@@ -449,7 +479,7 @@ interface Transcript {
 
 type Interpreted = Omit<
   RunResult,
-  'exitCode' | 'signal' | 'timedOut' | 'durationMs' | 'conclusion' | 'survivors'
+  'exitCode' | 'signal' | 'timedOut' | 'durationMs' | 'conclusion' | 'survivors' | 'paths'
 > & {
   /** A file command or a stop-commands token failed the step. */
   failed: boolean;
@@ -461,6 +491,7 @@ const MAX_SUMMARY_BYTES = 1024 * 1024;
 function interpret(transcript: Transcript): Interpreted {
   const log: string[] = [];
   const masker = new Set<string>();
+  for (const value of transcript.masks) addMask(masker, value);
   const out: Interpreted = {
     rawLines: transcript.rawLines,
     log: '',
@@ -523,8 +554,9 @@ function interpret(transcript: Transcript): Interpreted {
   ].filter(secret => isLongEnough(secret.value));
   const watched = watchList([...transcript.secrets, ...produced]);
 
-  // The runner's masks at this point are the job's secrets (`secrets.*`), nothing of the action's.
-  const jobSecrets = new Set<string>();
+  // The runner's masks at this point are the job's secrets (`secrets.*`) and what earlier steps
+  // masked, nothing of this step's.
+  const jobSecrets = new Set(masker);
   for (const input of transcript.withValues) if (input.secret) addMask(jobSecrets, input.value);
   out.details = [
     '##[group]Run ./',
