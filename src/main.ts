@@ -2,17 +2,15 @@ import * as core from '@actions/core';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
 import { checkPipes, checkTempDir, keepFresh } from './run/keep-fresh.ts';
-import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
+import { connect, expiryWarnings, mint, type Credentials, type Minted } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
-import { readClock, type Clock } from './run/refresher.ts';
-import { DEFAULT_POLICY, realSleep } from './retry.ts';
+import { readClock, SYSTEM_CLOCK, type Clock } from './run/refresher.ts';
+import { realSleep } from './retry.ts';
 import { renderSummary } from './summary.ts';
-import { trustContext } from './trust.ts';
-import { skewWarning, tokenTime } from './run/token-time.ts';
+import { skewWarning, tokenTime, type ClockReading } from './run/token-time.ts';
 
 export interface MainDeps {
   kit: Toolkit;
@@ -26,6 +24,20 @@ export interface MainDeps {
   tempDir: string;
   /** Where `run` runs when working-directory is empty, and what a relative one is relative to. */
   workspace: string;
+  /** The step's environment, which run mode's command gets its own from. */
+  env: NodeJS.ProcessEnv;
+  /** For keep-fresh: job: what `klear-token` runs, and how the step leaves it to later steps. */
+  job: JobHooks;
+}
+
+export interface JobHooks {
+  /** The absolute paths of the node running this step and of the bundle. */
+  node: string;
+  bundle: string;
+  /** Hands a value to this action's post step (GITHUB_STATE). */
+  saveState(name: string, value: string): void;
+  /** Puts a folder on later steps' PATH (GITHUB_PATH). */
+  addPath(dir: string): void;
 }
 
 /** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
@@ -35,22 +47,8 @@ const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
 export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   const { kit } = deps;
   const stop = new AbortController();
-  const warned = new Set<string>();
-  const secureContext = await trustContext(inputs.caCertificate);
-  const client = new KlearClient({
-    secureContext,
-    apiRoot: inputs.apiRoot,
-    timeoutMs: inputs.timeoutMs,
-    mask: value => kit.setSecret(value),
-    debug: message => kit.debug(message),
-    // Said once per step, however many requests meet it (an unreadable proxy variable).
-    warning: message => {
-      if (warned.has(message)) return;
-      warned.add(message);
-      kit.warning(message);
-    },
-    signal: stop.signal
-  });
+  const now = () => deps.clock.wall();
+  const mintDeps = await connect(inputs, { ...deps, now, signal: stop.signal });
   const credentials: Credentials = {
     refreshToken: inputs.refreshToken,
     accessToken: inputs.accessToken,
@@ -58,27 +56,9 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     username: inputs.username,
     password: inputs.password
   };
-  const now = () => deps.clock.wall();
   for (const warning of expiryWarnings(credentials, now())) kit.warning(warning);
-  const mintDeps: MintDeps = {
-    client,
-    policy: { ...DEFAULT_POLICY, maxAttempts: inputs.maxAttempts },
-    retry: {
-      sleep: ms => deps.sleep(ms, stop.signal),
-      random: deps.random,
-      onRetry: ({ attempt, delayMs, error }) =>
-        kit.warning(
-          `Attempt ${attempt} failed: ${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s.`
-        )
-    },
-    info: message => kit.info(message),
-    warning: message => kit.warning(message),
-    now
-  };
-  if (inputs.run) {
-    checkTempDir(deps.tempDir);
-    checkPipes(process.env);
-  }
+  if (inputs.run || inputs.keepFresh) checkTempDir(deps.tempDir);
+  if (inputs.run) checkPipes(deps.env);
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 
@@ -89,6 +69,8 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
+    if (inputs.keepFresh)
+      await leaveJobFolder(inputs, { minted: first, sent: firstSent, mints: 1 }, deps);
     deps.summary(renderSummary(first));
     return 0;
   }
@@ -99,9 +81,9 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   );
   const outcome = await keepFresh(
     {
-      command: inputs.run,
-      shell: inputs.shell,
+      command: { script: inputs.run, shell: inputs.shell },
       cwd: resolve(deps.workspace, inputs.workingDirectory),
+      env: deps.env,
       envName,
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
@@ -133,6 +115,12 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
+  if (inputs.keepFresh) {
+    // When the newest token's request went out is not kept; the first one's is earlier, so its
+    // life counted from there ends early, never late: at worst klear-token mints once too soon.
+    const record = { minted: outcome.latest, sent: firstSent, mints: 1 + outcome.refreshes };
+    await leaveJobFolder(inputs, record, deps);
+  }
   deps.summary(renderSummary(outcome.latest, outcome));
   if (outcome.cancelledBy) {
     kit.error(
@@ -144,7 +132,50 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   return outcome.exitCode;
 }
 
+/**
+ * keep-fresh: job: the job folder with what later mints need and the newest token, `klear-token`
+ * on later steps' PATH, and the folder's path for the post step, which removes it.
+ */
+async function leaveJobFolder(
+  inputs: Inputs,
+  record: { minted: Minted; sent: ClockReading; mints: number },
+  deps: MainDeps
+): Promise<void> {
+  const { JobFolder } = await import(/* webpackMode: "eager" */ './job/folder.ts');
+  const folder = JobFolder.create(deps.tempDir);
+  // First, so that the post step removes the folder whatever fails from here on.
+  deps.job.saveState(JOB_FOLDER_STATE, folder.dir);
+  folder.writeSettings({
+    apiRoot: inputs.apiRoot,
+    timeoutMs: inputs.timeoutMs,
+    maxAttempts: inputs.maxAttempts,
+    caCertificate: inputs.caCertificate,
+    envName: inputs.envName,
+    refreshIntervalMs: inputs.refreshIntervalMs,
+    credentials: {
+      refreshToken: inputs.refreshToken,
+      accessToken: '',
+      companyName: inputs.companyName,
+      username: inputs.username,
+      password: inputs.password
+    }
+  });
+  folder.writeToken(record);
+  folder.writeLaunchers(deps.job.node, deps.job.bundle);
+  deps.job.addPath(folder.binDir);
+  deps.kit.info(
+    'Later steps of this job can run klear-token for a fresh token (klear-token env, klear-token exec -- COMMAND); the post step removes its folder.'
+  );
+}
+
+/** The name of the state every main step leaves, by which the post step knows it is the post step. */
+export const POST_STATE = 'isPost';
+/** The state naming the job folder, for the post step to remove. */
+const JOB_FOLDER_STATE = 'job-folder';
+
 export async function run(): Promise<void> {
+  // Before anything can fail: without it, the post step would take itself for the main step.
+  core.saveState(POST_STATE, 'true');
   try {
     const inputs = readInputs({
       get: name => core.getInput(name),
@@ -156,14 +187,34 @@ export async function run(): Promise<void> {
       summary: appendSummary,
       sleep: realSleep,
       random: Math.random,
-      clock: { wall: Date.now, monotonic: () => performance.now() },
+      clock: SYSTEM_CLOCK,
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
-      workspace: process.env.GITHUB_WORKSPACE || process.cwd()
+      workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+      env: process.env,
+      job: {
+        node: process.execPath,
+        bundle: resolve(process.argv[1]),
+        saveState: core.saveState,
+        addPath: core.addPath
+      }
     });
     if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {
     core.setFailed(messageOf(error));
+  }
+}
+
+/** The post step: only a main step with keep-fresh: job left it anything to do. */
+export async function runPost(): Promise<void> {
+  const dir = process.env[`STATE_${JOB_FOLDER_STATE}`] ?? '';
+  if (!dir) return;
+  try {
+    const { post } = await import(/* webpackMode: "eager" */ './job/post.ts');
+    post(dir, core, appendSummary);
+  } catch (error) {
+    // A folder left behind is emptied with RUNNER_TEMP at the job's end: not worth failing the job.
+    core.warning(`Could not remove the klear-token job folder: ${messageOf(error)}`);
   }
 }
 

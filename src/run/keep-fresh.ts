@@ -9,9 +9,14 @@ import { findProgram, scriptContents, shellArguments, type Shell } from './shell
 import type { ClockReading } from './token-time.ts';
 
 export interface KeepFreshOptions {
-  command: string;
-  shell: Shell;
+  /**
+   * The `run` input's script, run with its shell as a `run:` step runs; or, for `klear-token exec`,
+   * a program and its arguments, run as given.
+   */
+  command: { script: string; shell: Shell } | { argv: string[] };
   cwd: string;
+  /** The step's environment, which the command's is made from. */
+  env: NodeJS.ProcessEnv;
   /** The variable the command gets the first token in; `<name>_FILE` names the file with the newest. */
   envName: string;
   /** Where the token file lives (RUNNER_TEMP: per job, removed by the runner afterwards too). */
@@ -162,21 +167,15 @@ export async function keepFresh(
 
   try {
     await writeToken(options.first.accessToken);
-    // As the runner runs a run: step: the script in a file of its own, run through the template.
-    const script = join(dir, `script${options.shell.extension}`);
-    await writeFile(script, scriptContents(options.shell, options.command), { mode: 0o700 }).catch(
-      (error: unknown) => {
-        throw diskError(error, options.tempDir);
-      }
-    );
+    const [program, ...args] = await commandLine(options.command, dir, options.tempDir);
     refresher.start();
     const end = await runCommand({
       dir,
-      program: options.shell.program,
-      args: shellArguments(options.shell.template, script),
+      program,
+      args,
       cwd: options.cwd,
       env: {
-        ...commandEnvironment(process.env),
+        ...commandEnvironment(options.env),
         [options.envName]: options.first.accessToken,
         [`${options.envName}_FILE`]: file
       },
@@ -184,7 +183,9 @@ export async function keepFresh(
       onCancel: () => refresher.stop(),
       onStartError: message =>
         kit.error(
-          `Could not start ${options.shell.program} to run the command: ${message}. Check the 'shell' input and that the program runs on this runner.`
+          'shell' in options.command
+            ? `Could not start ${program} to run the command: ${message}. Check the 'shell' input and that the program runs on this runner.`
+            : `Could not start ${program}: ${message}. Check the command's name and that it runs on this runner.`
         )
     });
     return { ...end, ...refresher.facts };
@@ -193,6 +194,23 @@ export async function keepFresh(
     deps.stop.abort();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The program and arguments to start; a script is written to a file of its own first. */
+async function commandLine(
+  command: KeepFreshOptions['command'],
+  dir: string,
+  tempDir: string
+): Promise<string[]> {
+  if ('argv' in command) return command.argv;
+  // As the runner runs a run: step: the script in a file of its own, run through the template.
+  const script = join(dir, `script${command.shell.extension}`);
+  await writeFile(script, scriptContents(command.shell, command.script), { mode: 0o700 }).catch(
+    (error: unknown) => {
+      throw diskError(error, tempDir);
+    }
+  );
+  return [command.shell.program, ...shellArguments(command.shell.template, script)];
 }
 
 /**
