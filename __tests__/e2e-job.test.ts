@@ -1,0 +1,167 @@
+// keep-fresh: job end to end: the bundled action and its `klear-token` command in a whole job
+// (dev/job.ts) against the KlearStack stand-in, whose tokens live 20 seconds, in a job longer
+// than a minute. The stand-in's API answers 200 only to a living token: each step checks with curl.
+import { describe, expect, it } from '@jest/globals';
+import { runJob, type JobResult, type StepRecord } from '../dev/job.ts';
+import { API_PATH, startStandIn } from '../dev/stand-in.ts';
+
+const LIFE_SECONDS = 20;
+
+/** Fails the step unless the token in $1 is alive by the stand-in's API. */
+const alive = (variable: string) =>
+  `curl -fsS -o /dev/null -H "Authorization: Bearer $${variable}" "$KLEAR_BASE_URL${API_PATH}"`;
+
+function step(job: JobResult, name: string): StepRecord {
+  const found = job.steps.find(record => record.name === name);
+  if (!found?.result) throw new Error(`No step ${name} ran.`);
+  return found;
+}
+
+function logOf(job: JobResult, name: string): string[] {
+  return (step(job, name).result?.log ?? '').split('\n');
+}
+
+describe('keep-fresh: job', () => {
+  it('keeps a token fresh for every later step, through klear-token, env and exec, and leaves nothing behind', async () => {
+    const issued: string[] = [];
+    const klear = await startStandIn({
+      accessTtlSeconds: LIFE_SECONDS,
+      onRequest: request => {
+        for (const token of [request.issuedAccessToken, request.issuedRefreshToken]) {
+          if (token) issued.push(token);
+        }
+      }
+    });
+    const mintsIn: Record<string, number> = {};
+    const tokenRequests = () => klear.requests.filter(request => request.endpoint !== 'api');
+    try {
+      let before = 0;
+      const job = await runJob({
+        env: { KLEAR_BASE_URL: klear.url },
+        watch: issued,
+        onStep: record => {
+          mintsIn[record.name] = tokenRequests().length - before;
+          before = tokenRequests().length;
+          // The next step's first mint hangs, so that it can be killed while holding the lock.
+          if (record.name === 'parallel') klear.fault({ kind: 'hang' });
+        },
+        steps: [
+          {
+            name: 'mint',
+            uses: 'action',
+            with: {
+              'base-url': klear.url,
+              'company-name': klear.companyName,
+              'refresh-token': klear.mintRefreshToken({ expiresIn: 2 * 86400 }),
+              'keep-fresh': 'job',
+              'timeout-seconds': '30',
+              'max-attempts': '1'
+            }
+          },
+          {
+            name: 'after the first died',
+            timeoutMs: 40_000,
+            run: `sleep ${LIFE_SECONDS + 1}
+first=$(klear-token)
+second=$(klear-token)
+test "$first" = "$second"
+${alive('first')}
+echo "token: $first"`
+          },
+          {
+            name: 'exec',
+            timeoutMs: 40_000,
+            // The token is refreshed within three quarters of its life: the file changes.
+            run: `klear-token exec -- sh -c 'echo "exec got $KLEAR_ACCESS_TOKEN"; sleep 17; test "$(cat "$KLEAR_ACCESS_TOKEN_FILE")" != "$KLEAR_ACCESS_TOKEN" && echo refreshed'`
+          },
+          { name: 'env', run: 'klear-token env' },
+          {
+            name: 'from env',
+            run: `${alive('KLEAR_ACCESS_TOKEN')}\necho "env: $KLEAR_ACCESS_TOKEN"`
+          },
+          {
+            name: 'parallel',
+            timeoutMs: 40_000,
+            run: `sleep 16
+for i in 1 2 3 4 5 6 7 8; do klear-token >"$RUNNER_TEMP/parallel-$i" & done
+wait
+test "$(cat "$RUNNER_TEMP"/parallel-* | sort -u | wc -l)" = 1
+token=$(cat "$RUNNER_TEMP/parallel-1")
+${alive('token')}
+rm "$RUNNER_TEMP"/parallel-*`
+          },
+          {
+            name: 'killed holder',
+            timeoutMs: 40_000,
+            run: `sleep 16
+klear-token >/dev/null &
+holder=$!
+until ls "$RUNNER_TEMP"/klear-token-job-*/lock-* >/dev/null 2>&1; do sleep 0.05; done
+# Its request (which the stand-in holds unanswered) is on its way once the lock is taken.
+sleep 2
+kill -9 "$holder"
+token=$(klear-token)
+${alive('token')}
+echo "after the killed holder: ok"`
+          },
+          {
+            name: 'sh',
+            shell: 'sh',
+            run: `token=$(klear-token)\n${alive('token')}\necho "sh: ok"`
+          },
+          {
+            name: 'python',
+            shell: 'python',
+            run: [
+              'import subprocess',
+              "token = subprocess.run(['klear-token'], stdout=subprocess.PIPE, text=True, check=True).stdout.strip()",
+              "print('python: ok' if token.count('.') == 2 else 'python: no token')"
+            ].join('\n')
+          }
+        ]
+      });
+
+      expect(job.steps.map(record => `${record.stage} ${record.name}`)).toEqual([
+        'main mint',
+        'run after the first died',
+        'run exec',
+        'run env',
+        'run from env',
+        'run parallel',
+        'run killed holder',
+        'run sh',
+        'run python',
+        'post Post mint'
+      ]);
+      expect(job.steps.map(record => record.result?.conclusion)).toEqual(Array(10).fill('success'));
+
+      // Step 2: two calls, one mint, masked before it was printed.
+      expect(mintsIn['after the first died']).toBe(1);
+      const second = step(job, 'after the first died').result;
+      const minted = issued.find(token => second?.rawLines.some(line => line.includes(token)));
+      expect(minted).toBeDefined();
+      const first = second?.rawLines.findIndex(line => line.includes(minted as string));
+      expect(second?.rawLines[first as number]).toBe(`::add-mask::${minted}`);
+      expect(logOf(job, 'after the first died')).toContain('token: ***');
+
+      expect(logOf(job, 'exec')).toEqual(expect.arrayContaining(['exec got ***', 'refreshed']));
+      expect(logOf(job, 'from env')).toContain('env: ***');
+      expect(mintsIn.parallel).toBe(1);
+      // The killed holder's request, and the next call's.
+      expect(mintsIn['killed holder']).toBe(2);
+      expect(logOf(job, 'killed holder')).toContain('after the killed holder: ok');
+      expect(logOf(job, 'sh')).toContain('sh: ok');
+      expect(logOf(job, 'python')).toContain('python: ok');
+
+      const mintedInAll = tokenRequests().filter(request => request.status === 200).length;
+      expect(logOf(job, 'Post mint')).toContain(
+        `Removed the klear-token job folder. This job minted ${mintedInAll} KlearStack access tokens.`
+      );
+      expect(job.tempLeft.filter(name => name.startsWith('klear-token'))).toEqual([]);
+      expect(job.leaks).toEqual([]);
+      for (const token of issued) expect(job.log).not.toContain(token);
+    } finally {
+      await klear.close();
+    }
+  }, 180_000);
+});
