@@ -3,7 +3,7 @@
 // than a minute. The stand-in's API answers 200 only to a living token: each step checks with curl.
 import { describe, expect, it } from '@jest/globals';
 import { runJob, type JobResult, type StepRecord } from '../dev/job.ts';
-import { API_PATH, startStandIn } from '../dev/stand-in.ts';
+import { API_PATH, startStandIn, type StandIn } from '../dev/stand-in.ts';
 
 const LIFE_SECONDS = 20;
 
@@ -164,4 +164,103 @@ echo "after the killed holder: ok"`
       await klear.close();
     }
   }, 180_000);
+
+  it('without it, the post step does nothing and prints nothing, and no klear-token is on the PATH', async () => {
+    const klear = await startStandIn();
+    try {
+      const job = await runJob({
+        steps: [
+          { name: 'mint', uses: 'action', with: inputs(klear, {}) },
+          { name: 'look', run: 'command -v klear-token || echo "no klear-token"' }
+        ]
+      });
+      expect(job.conclusion).toBe('success');
+      expect(logOf(job, 'look')).toEqual(['no klear-token']);
+      expect(step(job, 'Post mint').result?.rawLines).toEqual([]);
+    } finally {
+      await klear.close();
+    }
+  });
+
+  it('after a main step that failed early, the post step adds no error of its own', async () => {
+    const job = await runJob({
+      steps: [
+        {
+          name: 'mint',
+          uses: 'action',
+          with: { 'base-url': 'http://127.0.0.1:9', 'company-name': 'acme', 'keep-fresh': 'job' }
+        }
+      ]
+    });
+    expect(step(job, 'mint').result?.errors).toEqual([expect.stringMatching(/^No credentials/)]);
+    expect(step(job, 'Post mint').result?.rawLines).toEqual([]);
+  });
+
+  it('fails in one sentence, exit code 1 and no secret: KlearStack refusing, and a damaged folder', async () => {
+    const issued: string[] = [];
+    // 12-second tokens: after 9 s the newest has less than a quarter of its life left, and lives.
+    const klear = await startStandIn({
+      accessTtlSeconds: 12,
+      onRequest: request => {
+        if (request.issuedAccessToken) issued.push(request.issuedAccessToken);
+      }
+    });
+    try {
+      const job = await runJob({
+        watch: issued,
+        onStep: record => {
+          if (record.name === 'mint') klear.faultAlways({ status: 503 });
+          if (record.name === 'outage, token alive') klear.faultAlways({ status: 401 });
+        },
+        steps: [
+          { name: 'mint', uses: 'action', with: inputs(klear, { 'keep-fresh': 'job' }) },
+          {
+            name: 'outage, token alive',
+            run: 'sleep 9\ntoken=$(klear-token)\necho "got ${#token} characters"'
+          },
+          {
+            name: 'refused, token dead',
+            // Past the 10 s in which the failure above answers for KlearStack.
+            run: 'sleep 11\nif klear-token; then echo "no failure"; else echo "exit $?"; fi'
+          },
+          {
+            // What remains when something deletes the folder's files but not the command itself.
+            name: 'folder damaged',
+            run: 'rm "$RUNNER_TEMP"/klear-token-job-*/*.json\nklear-token env || echo "exit $?"'
+          }
+        ]
+      });
+
+      const outage = step(job, 'outage, token alive').result;
+      expect(outage?.warnings).toEqual([
+        expect.stringMatching(
+          /^klear-token: Could not get a new KlearStack access token: .*503.* Gave the current one, which has \d+ s left; the next call tries again\.$/
+        )
+      ]);
+      expect(outage?.log).toMatch(/^got \d{3} characters$/m);
+      const refused = step(job, 'refused, token dead').result;
+      expect(refused?.errors).toEqual([expect.stringMatching(/^klear-token: .*401/)]);
+      expect(refused?.log).toMatch(/^exit 1$/m);
+      const damaged = step(job, 'folder damaged').result;
+      expect(damaged?.errors).toEqual([
+        expect.stringMatching(
+          /^klear-token: The job folder of the KlearStack step \('.*'\) has no readable settings\.json \(ENOENT\): the folder is damaged or was changed\. Run the KlearStack step again with keep-fresh: job\.$/
+        )
+      ]);
+      expect(damaged?.log).toMatch(/^exit 1$/m);
+      expect(job.leaks).toEqual([]);
+    } finally {
+      await klear.close();
+    }
+  }, 60_000);
 });
+
+function inputs(klear: StandIn, extra: Record<string, string>): Record<string, string> {
+  return {
+    'base-url': klear.url,
+    'company-name': klear.companyName,
+    'refresh-token': klear.mintRefreshToken({ expiresIn: 2 * 86400 }),
+    'max-attempts': '1',
+    ...extra
+  };
+}

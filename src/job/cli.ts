@@ -63,6 +63,12 @@ export async function klearToken(argv: string[]): Promise<number> {
       }
       case 'env': {
         if (rest.length) throw new ActionError(`klear-token env takes no arguments. ${USAGE}`);
+        // Without the file, @actions/core would print the token as a set-env command instead.
+        if (!process.env.GITHUB_ENV) {
+          throw new ActionError(
+            'klear-token env writes to the file named by GITHUB_ENV, and this process has none: run it in a step of the job, not in a program that cleared the environment.'
+          );
+        }
         const { record } = await fresh(folder, settings, kit);
         const name = settings.envName || DEFAULT_ENV_NAME;
         kit.setSecret(record.minted.accessToken);
