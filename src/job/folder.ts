@@ -69,6 +69,8 @@ const LOCK = /^lock-(\d+)-(\d+)$/;
 // Not on Windows; 0 there leaves the flags as they are.
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const posix = process.platform !== 'win32';
+const WINDOWS_RENAME_TRIES = 50;
+const BUSY = new Set(['EPERM', 'EBUSY', 'EACCES']);
 
 export class JobFolder {
   readonly dir: string;
@@ -244,11 +246,20 @@ export class JobFolder {
 
   #write(name: string, text: string, mode = 0o600): void {
     const draft = this.#draft(text, mode);
-    try {
-      renameSync(draft, join(this.dir, name));
-    } catch (error) {
-      rmSync(draft, { force: true });
-      throw diskError(error, this.dir);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        renameSync(draft, join(this.dir, name));
+        return;
+      } catch (error) {
+        // Windows refuses to replace a file another process has open (a klear-token reading
+        // it): that passes within milliseconds.
+        if (!posix && attempt < WINDOWS_RENAME_TRIES && BUSY.has(codeOf(error))) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          continue;
+        }
+        rmSync(draft, { force: true });
+        throw diskError(error, this.dir);
+      }
     }
   }
 }
