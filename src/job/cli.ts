@@ -19,7 +19,6 @@ import { ActionError, messageOf } from '../errors.ts';
 import { connect, mint, type MintDeps } from '../mint.ts';
 import type { Toolkit } from '../publish.ts';
 import { realSleep } from '../retry.ts';
-import { checkPipes, checkTempDir, keepFresh } from '../run/keep-fresh.ts';
 import { readClock, SYSTEM_CLOCK } from '../run/refresher.ts';
 import { JobFolder, type Settings } from './folder.ts';
 import { freshToken, type Fresh } from './fresh.ts';
@@ -118,6 +117,10 @@ async function fresh(folder: JobFolder, settings: Settings, kit: Kit): Promise<F
 /** Run mode for one command; its refreshes are its own, each new token also left in the folder. */
 async function exec(folder: JobFolder, settings: Settings, argv: string[]): Promise<number> {
   if (argv.length === 0) throw new ActionError(`klear-token exec needs a command. ${USAGE}`);
+  // Only exec runs a command: a plain call does not load run mode.
+  const { checkPipes, checkTempDir, keepFresh } = await import(
+    /* webpackMode: "eager" */ '../run/keep-fresh.ts'
+  );
   const tempDir = process.env.RUNNER_TEMP || tmpdir();
   checkTempDir(tempDir);
   checkPipes(process.env);
