@@ -1,6 +1,6 @@
 // Tests that need something besides Node — a program (a real proxy, gateway, ...) or a power of
 // the machine (mounting a tmpfs) — are skipped where it is missing, and the reason is written
-// where dev/closing-line-reporter.js reads it, so that `npm test` ends by naming what it did not
+// where dev/closing-line-reporter.ts reads it, so that `npm test` ends by naming what it did not
 // run, why, and the one command that installs what was missing. Under CI (CI=true) a missing
 // program fails the file instead: .ci/run installs every one, so a skip there would hide a broken
 // install.
