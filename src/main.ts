@@ -65,12 +65,14 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   if (!inputs.run) {
     const skew = skewWarning(tokenTime(first.accessToken, firstSent));
     if (skew) kit.warning(skew);
+    // Before anything is published: a step that cannot leave the folder fails having set nothing.
+    if (inputs.keepFresh) {
+      await leaveJobFolder(inputs, { minted: first, sent: firstSent, mints: 1 }, deps);
+    }
     publish(kit, first, inputs.envName);
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
-    if (inputs.keepFresh)
-      await leaveJobFolder(inputs, { minted: first, sent: firstSent, mints: 1 }, deps);
     deps.summary(renderSummary(first));
     return 0;
   }
@@ -113,14 +115,14 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
       stop
     }
   );
-  // Later steps get the newest token, not the first one, which may be close to expiring by now.
-  publish(kit, outcome.latest, inputs.envName);
   if (inputs.keepFresh) {
     // When the newest token's request went out is not kept; the first one's is earlier, so its
     // life counted from there ends early, never late: at worst klear-token mints once too soon.
     const record = { minted: outcome.latest, sent: firstSent, mints: 1 + outcome.refreshes };
     await leaveJobFolder(inputs, record, deps);
   }
+  // Later steps get the newest token, not the first one, which may be close to expiring by now.
+  publish(kit, outcome.latest, inputs.envName);
   deps.summary(renderSummary(outcome.latest, outcome));
   if (outcome.cancelledBy) {
     kit.error(

@@ -202,7 +202,17 @@ export class JobFolder {
   }
 
   #locks(generation: number): { name: string; attempt: number }[] {
-    return readdirSync(this.dir)
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      // Removed while a call waited: said as the folder being gone.
+      JobFolder.open(this.dir);
+      throw new ActionError(
+        `The job folder of the KlearStack step ('${this.dir}') cannot be read. Run the KlearStack step again with keep-fresh: job.`
+      );
+    }
+    return names
       .map(name => ({ name, match: LOCK.exec(name) }))
       .filter(({ match }) => match && Number(match[1]) === generation)
       .map(({ name, match }) => ({ name, attempt: Number(match?.[2]) }))

@@ -32,5 +32,7 @@ export function post(
       ? 'an unknown number of KlearStack access tokens (the folder was damaged)'
       : `${mints} KlearStack access ${mints === 1 ? 'token' : 'tokens'}`;
   kit.info(`Removed the klear-token job folder. This job minted ${count}.`);
-  summary(`### KlearStack access token\n\nThis job minted ${count} (keep-fresh: job).\n`);
+  summary(
+    `### KlearStack access tokens of this job\n\nThis job minted ${count} (keep-fresh: job).\n`
+  );
 }
