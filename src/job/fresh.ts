@@ -9,7 +9,7 @@ import { ActionError, messageOf } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import { DEFAULT_POLICY } from '../retry.ts';
 import { readClock, type Clock } from '../run/refresher.ts';
-import { guaranteedUntil, isDead, tokenTime } from '../run/token-time.ts';
+import { guaranteedUntil, isDead, tokenTime, type TokenTime } from '../run/token-time.ts';
 import type { JobFolder, Settings, TokenRecord } from './folder.ts';
 
 /** How long a failed mint answers for the callers after it, instead of a request of their own. */
@@ -35,8 +35,13 @@ export interface Fresh {
 
 /** Whether the record's token still has the life run mode guarantees, or `intervalMs` has not passed. */
 export function isFresh(record: TokenRecord, now: number, intervalMs: number): boolean {
-  const time = tokenTime(record.minted.accessToken, record.sent);
+  const time = timeOf(record);
   return now < Math.min(time.obtainedAt + intervalMs, guaranteedUntil(time) ?? Infinity);
+}
+
+/** The record's token by KlearStack's clock, counted on the machine's monotonic clock. */
+function timeOf(record: TokenRecord): TokenTime {
+  return tokenTime(record.minted.accessToken, record.sent);
 }
 
 /**
@@ -76,7 +81,7 @@ export async function freshToken(deps: FreshDeps): Promise<Fresh> {
 async function mintAfter(record: TokenRecord, deps: FreshDeps): Promise<TokenRecord> {
   const current = record.minted;
   const sent = readClock(deps.clock);
-  const alive = !isDead(tokenTime(current.accessToken, record.sent), sent.monotonic);
+  const alive = !isDead(timeOf(record), sent.monotonic);
   const known = deps.settings.credentials;
   const minted = await deps.mint({
     ...known,
@@ -94,7 +99,7 @@ async function mintAfter(record: TokenRecord, deps: FreshDeps): Promise<TokenRec
 
 /** The current token while it lives, said with a warning; else the failure. */
 function fallBack(record: TokenRecord, error: unknown, deps: FreshDeps): Fresh {
-  const time = tokenTime(record.minted.accessToken, record.sent);
+  const time = timeOf(record);
   const now = deps.clock.monotonic();
   if (isDead(time, now)) throw error;
   const left =
