@@ -101,15 +101,16 @@ function connectFor(settings: Settings, kit: Kit): Promise<MintDeps> {
   );
 }
 
-async function fresh(folder: JobFolder, settings: Settings, kit: Kit): Promise<Fresh> {
-  const mintDeps = await connectFor(settings, kit);
+function fresh(folder: JobFolder, settings: Settings, kit: Kit): Promise<Fresh> {
   return freshToken({
     folder,
     settings,
     clock: SYSTEM_CLOCK,
     sleep: ms => realSleep(ms),
-    // Tokens of this job came from KlearStack: it alone judges them (as in run mode's refreshes).
-    mint: credentials => mint(credentials, { ...mintDeps, klearStackJudges: true }),
+    // Connected only to mint: a CA in the settings costs its parsing only then. Tokens of this job
+    // came from KlearStack, so it alone judges them (as in run mode's refreshes).
+    mint: async credentials =>
+      mint(credentials, { ...(await connectFor(settings, kit)), klearStackJudges: true }),
     warning: message => kit.warning(message)
   });
 }
