@@ -15,7 +15,7 @@ for (let i = 0; i < ${calls}; i++) {
   const start = performance.now();
   const ran = spawnSync("klear-token", { stdio: ["ignore", "pipe", "pipe"] });
   times.push(performance.now() - start);
-  if (ran.status !== 0) { console.log("klear-token failed: " + ran.stderr); process.exit(1); }
+  if (ran.status !== 0) { console.log("klear-token failed: " + (ran.error ?? ran.stderr)); process.exit(1); }
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${gapMs});
 }
 const floor = [];
