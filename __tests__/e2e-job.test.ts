@@ -49,14 +49,7 @@ describe('keep-fresh: job', () => {
           {
             name: 'mint',
             uses: 'action',
-            with: {
-              'base-url': klear.url,
-              'company-name': klear.companyName,
-              'refresh-token': klear.mintRefreshToken({ expiresIn: 2 * 86400 }),
-              'keep-fresh': 'job',
-              'timeout-seconds': '30',
-              'max-attempts': '1'
-            }
+            with: inputs(klear, { 'keep-fresh': 'job', 'timeout-seconds': '30' })
           },
           {
             name: 'after the first died',
