@@ -21,7 +21,7 @@ import type { Toolkit } from '../publish.ts';
 import { realSleep } from '../retry.ts';
 import { readClock, SYSTEM_CLOCK } from '../run/refresher.ts';
 import { JobFolder, type Settings } from './folder.ts';
-import { freshToken, type Fresh } from './fresh.ts';
+import { freshToken, successor, type Fresh } from './fresh.ts';
 
 /** The variable `env` and `exec` use when the step's env-name was '' (as run mode does). */
 const DEFAULT_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
@@ -86,8 +86,12 @@ export async function klearToken(argv: string[]): Promise<number> {
   }
 }
 
-/** The client and retry policy for the folder's settings. */
-function connectFor(settings: Settings, kit: Kit): Promise<MintDeps> {
+/** The client and retry policy for the folder's settings; `signal` aborts its requests. */
+function connectFor(
+  settings: Settings,
+  kit: Kit,
+  signal = new AbortController().signal
+): Promise<MintDeps> {
   const { apiRoot, timeoutMs, maxAttempts, caCertificate } = settings;
   return connect(
     { apiRoot, timeoutMs, maxAttempts, caCertificate },
@@ -96,7 +100,7 @@ function connectFor(settings: Settings, kit: Kit): Promise<MintDeps> {
       sleep: realSleep,
       random: Math.random,
       now: SYSTEM_CLOCK.wall,
-      signal: new AbortController().signal
+      signal
     }
   );
 }
@@ -128,7 +132,9 @@ async function exec(folder: JobFolder, settings: Settings, argv: string[]): Prom
   const { record } = await fresh(folder, settings, core);
   // Masked again: a mint in an earlier, captured call may have had its mask swallowed.
   core.setSecret(record.minted.accessToken);
-  const mintDeps = await connectFor(settings, core);
+  // Aborted when the command ends: a refresh still on its way must not hold the process.
+  const stop = new AbortController();
+  const mintDeps = await connectFor(settings, core, stop.signal);
   const { credentials } = settings;
   const outcome = await keepFresh(
     {
@@ -161,13 +167,13 @@ async function exec(folder: JobFolder, settings: Settings, argv: string[]): Prom
           policy: { ...mintDeps.policy, maxAttempts: 1 },
           klearStackJudges: true
         });
-        folder.writeToken({ minted, sent, mints: folder.readToken().mints + 1 });
+        folder.writeToken(successor(folder.readToken(), minted, sent));
         return minted;
       },
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       clock: SYSTEM_CLOCK,
       random: Math.random,
-      stop: new AbortController()
+      stop
     }
   );
   return outcome.exitCode;

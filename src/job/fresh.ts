@@ -9,7 +9,13 @@ import { ActionError, messageOf } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import { DEFAULT_POLICY } from '../retry.ts';
 import { readClock, type Clock } from '../run/refresher.ts';
-import { guaranteedUntil, isDead, tokenTime, type TokenTime } from '../run/token-time.ts';
+import {
+  guaranteedUntil,
+  isDead,
+  tokenTime,
+  type ClockReading,
+  type TokenTime
+} from '../run/token-time.ts';
 import type { JobFolder, Settings, TokenRecord } from './folder.ts';
 
 /** How long a failed mint answers for the callers after it, instead of a request of their own. */
@@ -88,12 +94,17 @@ async function mintAfter(record: TokenRecord, deps: FreshDeps): Promise<TokenRec
     refreshToken: current.refreshToken ?? known.refreshToken,
     accessToken: alive ? current.accessToken : ''
   });
+  return successor(record, minted, sent);
+}
+
+/** The record after `previous` for a token minted with its request sent at `sent`. */
+export function successor(previous: TokenRecord, minted: Minted, sent: ClockReading): TokenRecord {
   // A refresh returns no refresh token: the one a login gave earlier stays the one to use.
-  const refreshToken = minted.refreshToken ?? current.refreshToken;
+  const refreshToken = minted.refreshToken ?? previous.minted.refreshToken;
   return {
     minted: { ...minted, ...(refreshToken && { refreshToken }) },
     sent,
-    mints: record.mints + 1
+    mints: previous.mints + 1
   };
 }
 
