@@ -158,6 +158,41 @@ echo "after the killed holder: ok"`
     }
   }, 180_000);
 
+  it('exec runs its argv as given, without a shell, and the step gets its exit code; run mode and keep-fresh go together', async () => {
+    const klear = await startStandIn();
+    try {
+      const job = await runJob({
+        steps: [
+          {
+            name: 'mint in run mode',
+            uses: 'action',
+            with: inputs(klear, { 'keep-fresh': 'job', run: 'echo "run mode ran"' })
+          },
+          {
+            name: 'argv',
+            run: `klear-token exec -- printf '%s|' 'a b' '$HOME' "*"\necho`
+          },
+          {
+            name: 'exit code',
+            run: `set +e\nklear-token exec sh -c 'exit 7'\necho "exit $?"`
+          },
+          { name: 'no command', run: 'klear-token exec -- || echo "exit $?"' }
+        ]
+      });
+      expect(logOf(job, 'mint in run mode')).toContain('run mode ran');
+      expect(logOf(job, 'argv')).toContain('a b|$HOME|*|');
+      expect(logOf(job, 'exit code')).toContain('exit 7');
+      expect(step(job, 'no command').result?.errors).toEqual([
+        expect.stringMatching(/^klear-token: klear-token exec needs a command\./)
+      ]);
+      expect(logOf(job, 'no command')).toContain('exit 1');
+      // The step's token, then none: exec took the folder's, fresh.
+      expect(klear.requests.filter(request => request.endpoint !== 'api')).toHaveLength(1);
+    } finally {
+      await klear.close();
+    }
+  });
+
   it('without it, the post step does nothing and prints nothing, and no klear-token is on the PATH', async () => {
     const klear = await startStandIn();
     try {

@@ -42,7 +42,7 @@ function escapeData(text: string): string {
 const stderrKit: Kit = {
   info: message => writeSync(2, `klear-token: ${message}\n`),
   warning: message => writeSync(2, `::warning::klear-token: ${escapeData(message)}\n`),
-  error: message => writeSync(2, `::error::klear-token: ${escapeData(message)}\n`),
+  error: message => writeSync(2, `::error::${escapeData(message)}\n`),
   debug: message => writeSync(2, `::debug::${escapeData(message)}\n`),
   setSecret: value => writeSync(2, `::add-mask::${escapeData(value)}\n`)
 };
@@ -81,7 +81,7 @@ export async function klearToken(argv: string[]): Promise<number> {
         throw new ActionError(`'${command.slice(0, 32)}' is not a klear-token command. ${USAGE}`);
     }
   } catch (error) {
-    kit.error(messageOf(error));
+    kit.error(`klear-token: ${messageOf(error)}`);
     return 1;
   }
 }
