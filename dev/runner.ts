@@ -200,13 +200,12 @@ export function startAction(options: RunOptions = {}): RunningAction {
   }
 }
 
-// Everything under `root` is removed once the result is in.
-function launch(
-  entry: string,
-  declared: ReturnType<typeof actionInputs>,
-  root: string,
-  options: RunOptions
-): RunningAction {
+/**
+ * What the runner gives a step before it starts: RUNNER_TEMP and the workspace (the job's, when it
+ * is one of a job's steps), fresh file-command files, the inputs with their defaults, and an
+ * environment built from scratch.
+ */
+function stepContext(declared: ReturnType<typeof actionInputs>, root: string, options: RunOptions) {
   const { job } = options;
   const runnerTemp = job?.runnerTemp ?? join(root, 'temp');
   const trackingId = job?.trackingId ?? `github_${randomUUID()}`;
@@ -262,6 +261,23 @@ function launch(
     },
     files,
     options.env
+  );
+
+  return { workspace, trackingId, files, inputs, preamble, env };
+}
+
+// Everything under `root` is removed once the result is in.
+function launch(
+  entry: string,
+  declared: ReturnType<typeof actionInputs>,
+  root: string,
+  options: RunOptions
+): RunningAction {
+  const { job } = options;
+  const { workspace, trackingId, files, inputs, preamble, env } = stepContext(
+    declared,
+    root,
+    options
   );
 
   const started = performance.now();
