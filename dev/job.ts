@@ -186,13 +186,6 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     }
     const tempLeft = readdirSync(runnerTemp);
     const survivors = sweep(trackingId);
-    for (const survivor of survivors) {
-      try {
-        process.kill(survivor.pid, 'SIGKILL');
-      } catch {
-        // Gone meanwhile.
-      }
-    }
     return {
       steps: records,
       log: records

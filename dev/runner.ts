@@ -309,7 +309,7 @@ function launch(
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup();
-    for (const survivor of sweep(trackingId)) process.kill(survivor.pid, 'SIGKILL');
+    sweep(trackingId);
   }, options.timeoutMs ?? 60_000);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
@@ -327,13 +327,6 @@ function launch(
       // environment holds this job's RUNNER_TRACKING_ID is killed. A step of a whole job leaves
       // it to the job's end.
       const survivors = job ? [] : sweep(trackingId);
-      for (const survivor of survivors) {
-        try {
-          process.kill(survivor.pid, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
-      }
       for (const line of rawLines.lines) if (NODE_NOISE.test(line)) nodeNoise.push(line);
       const fileText = (name: keyof typeof files): string => readFileSync(files[name], 'utf8');
       const interpreted = interpret({
@@ -451,8 +444,23 @@ function readBatches(
   };
 }
 
-/** Processes whose environment holds RUNNER_TRACKING_ID=`id` (/proc/<pid>/environ, as on Linux). */
+/**
+ * The end-of-job sweep: kills every process whose environment holds RUNNER_TRACKING_ID=`id`
+ * (/proc/<pid>/environ, as on Linux), and returns them.
+ */
 export function sweep(id: string): { pid: number; command: string }[] {
+  const found = carrying(id);
+  for (const survivor of found) {
+    try {
+      process.kill(survivor.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+function carrying(id: string): { pid: number; command: string }[] {
   const found: { pid: number; command: string }[] = [];
   let entries: string[];
   try {
