@@ -1,10 +1,9 @@
-import * as core from '@actions/core';
+import * as toolkit from './toolkit.ts';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
-import { checkPipes, checkTempDir, keepFresh } from './run/keep-fresh.ts';
 import { connect, expiryWarnings, mint, type Credentials, type Minted } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, SYSTEM_CLOCK, type Clock } from './run/refresher.ts';
@@ -57,12 +56,19 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     password: inputs.password
   };
   for (const warning of expiryWarnings(credentials, now())) kit.warning(warning);
-  if (inputs.run || inputs.keepFresh) checkTempDir(deps.tempDir);
-  if (inputs.run) checkPipes(deps.env);
+  // Run mode's modules (fs/promises among them) load only when needed: a plain step, most steps,
+  // never needs them, and each module costs start-up time (npm run bench). keep-fresh: job checks
+  // RUNNER_TEMP with them before minting, as run mode does.
+  const runMode =
+    inputs.run || inputs.keepFresh
+      ? await import(/* webpackMode: "eager" */ './run/keep-fresh.ts')
+      : undefined;
+  runMode?.checkTempDir(deps.tempDir);
+  if (inputs.run) runMode?.checkPipes(deps.env);
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 
-  if (!inputs.run) {
+  if (!runMode || !inputs.run) {
     const skew = skewWarning(tokenTime(first.accessToken, firstSent));
     if (skew) kit.warning(skew);
     // Before anything is published: a step that cannot leave the folder fails having set nothing.
@@ -81,7 +87,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   kit.info(
     `Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`
   );
-  const outcome = await keepFresh(
+  const outcome = await runMode.keepFresh(
     {
       command: { script: inputs.run, shell: inputs.shell },
       cwd: resolve(deps.workspace, inputs.workingDirectory),
@@ -177,15 +183,15 @@ const JOB_FOLDER_STATE = 'job-folder';
 
 export async function run(): Promise<void> {
   // Before anything can fail: without it, the post step would take itself for the main step.
-  core.saveState(POST_STATE, 'true');
+  toolkit.saveState(POST_STATE, 'true');
   try {
     const inputs = readInputs({
-      get: name => core.getInput(name),
-      mask: value => core.setSecret(value),
-      warn: message => core.warning(message)
+      get: name => toolkit.getInput(name),
+      mask: value => toolkit.setSecret(value),
+      warn: message => toolkit.warning(message)
     });
     const exitCode = await main(inputs, {
-      kit: core,
+      kit: toolkit,
       summary: appendSummary,
       sleep: realSleep,
       random: Math.random,
@@ -197,13 +203,13 @@ export async function run(): Promise<void> {
       job: {
         node: process.execPath,
         bundle: resolve(process.argv[1]),
-        saveState: core.saveState,
-        addPath: core.addPath
+        saveState: toolkit.saveState,
+        addPath: toolkit.addPath
       }
     });
     if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {
-    core.setFailed(messageOf(error));
+    toolkit.setFailed(messageOf(error));
   }
 }
 
@@ -213,10 +219,10 @@ export async function runPost(): Promise<void> {
   if (!dir) return;
   try {
     const { post } = await import(/* webpackMode: "eager" */ './job/post.ts');
-    post(dir, core, appendSummary);
+    post(dir, toolkit, appendSummary);
   } catch (error) {
     // A folder left behind is emptied with RUNNER_TEMP at the job's end: not worth failing the job.
-    core.warning(`Could not remove the klear-token job folder: ${messageOf(error)}`);
+    toolkit.warning(`Could not remove the klear-token job folder: ${messageOf(error)}`);
   }
 }
 
@@ -231,6 +237,6 @@ function appendSummary(markdown: string): void {
   try {
     appendFileSync(path, markdown);
   } catch (error) {
-    core.warning(`Could not write the job summary: ${messageOf(error)}`);
+    toolkit.warning(`Could not write the job summary: ${messageOf(error)}`);
   }
 }

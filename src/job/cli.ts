@@ -12,7 +12,7 @@
  *
  * Failures are one sentence on stderr, as an error annotation, and exit code 1.
  */
-import * as core from '@actions/core';
+import * as toolkit from '../toolkit.ts';
 import { writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ActionError, messageOf } from '../errors.ts';
@@ -30,27 +30,22 @@ const USAGE =
 
 type Kit = Pick<Toolkit, 'info' | 'warning' | 'error' | 'debug' | 'setSecret'>;
 
-/** Workflow commands escape these (as @actions/core does), so that a message stays one line. */
-function escapeData(text: string): string {
-  return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
-}
-
 /**
  * Everything said on stderr, written at once (not queued): a mask must reach the runner's pipe
  * before the token is written to stdout.
  */
 const stderrKit: Kit = {
   info: message => writeSync(2, `klear-token: ${message}\n`),
-  warning: message => writeSync(2, `::warning::klear-token: ${escapeData(message)}\n`),
-  error: message => writeSync(2, `::error::${escapeData(message)}\n`),
-  debug: message => writeSync(2, `::debug::${escapeData(message)}\n`),
-  setSecret: value => writeSync(2, `::add-mask::${escapeData(value)}\n`)
+  warning: message => writeSync(2, `::warning::klear-token: ${toolkit.escapeData(message)}\n`),
+  error: message => writeSync(2, `::error::${toolkit.escapeData(message)}\n`),
+  debug: message => writeSync(2, `::debug::${toolkit.escapeData(message)}\n`),
+  setSecret: value => writeSync(2, `::add-mask::${toolkit.escapeData(value)}\n`)
 };
 
 /** argv after `klear-token`: the job folder, then what the user typed. Returns the exit code. */
 export async function klearToken(argv: string[]): Promise<number> {
   const [dir = '', command = '', ...rest] = argv;
-  const kit = command === 'exec' ? core : stderrKit;
+  const kit = command === 'exec' ? toolkit : stderrKit;
   try {
     const folder = JobFolder.open(dir);
     const settings = folder.readSettings();
@@ -62,7 +57,7 @@ export async function klearToken(argv: string[]): Promise<number> {
       }
       case 'env': {
         if (rest.length) throw new ActionError(`klear-token env takes no arguments. ${USAGE}`);
-        // Without the file, @actions/core would print the token as a set-env command instead.
+        // Without the file, the toolkit would print the token as a set-env command instead.
         if (!process.env.GITHUB_ENV) {
           throw new ActionError(
             'klear-token env writes to the file named by GITHUB_ENV, and this process has none: run it in a step of the job, not in a program that cleared the environment.'
@@ -71,7 +66,7 @@ export async function klearToken(argv: string[]): Promise<number> {
         const { record } = await fresh(folder, settings, kit);
         const name = settings.envName || DEFAULT_ENV_NAME;
         kit.setSecret(record.minted.accessToken);
-        core.exportVariable(name, record.minted.accessToken);
+        toolkit.exportVariable(name, record.minted.accessToken);
         kit.info(`the following steps have a fresh KlearStack access token in ${name}.`);
         return 0;
       }
@@ -129,12 +124,12 @@ async function exec(folder: JobFolder, settings: Settings, argv: string[]): Prom
   const tempDir = process.env.RUNNER_TEMP || tmpdir();
   checkTempDir(tempDir);
   checkPipes(process.env);
-  const { record } = await fresh(folder, settings, core);
+  const { record } = await fresh(folder, settings, toolkit);
   // Masked again: a mint in an earlier, captured call may have had its mask swallowed.
-  core.setSecret(record.minted.accessToken);
+  toolkit.setSecret(record.minted.accessToken);
   // Aborted when the command ends: a refresh still on its way must not hold the process.
   const stop = new AbortController();
-  const mintDeps = await connectFor(settings, core, stop.signal);
+  const mintDeps = await connectFor(settings, toolkit, stop.signal);
   const { credentials } = settings;
   const outcome = await keepFresh(
     {
@@ -158,7 +153,7 @@ async function exec(folder: JobFolder, settings: Settings, argv: string[]): Prom
       ]
     },
     {
-      kit: core,
+      kit: toolkit,
       // One request at a time, as the `run` input's refreshes; the folder gets each new token.
       mint: async current => {
         const sent = readClock(SYSTEM_CLOCK);

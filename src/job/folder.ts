@@ -14,7 +14,6 @@
  * user and closed to others, or it is not used. On Windows modes mean nothing: the ACLs of the
  * runner's temp folder apply (README, SECURITY.md).
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -244,7 +243,8 @@ export class JobFolder {
 
   /** A new file with `text`, under a name nobody else uses; returns its path. */
   #draft(text: string, mode: number): string {
-    const path = join(this.dir, `.draft-${process.pid}-${randomBytes(6).toString('hex')}`);
+    // Unique among live processes, and O_EXCL refuses anything already there (even a link).
+    const path = join(this.dir, `.draft-${process.pid}-${process.hrtime.bigint()}`);
     try {
       writeFileSync(path, text, { mode, flag: 'wx' });
     } catch (error) {
