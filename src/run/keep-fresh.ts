@@ -1,4 +1,4 @@
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ActionError, codeOf } from '../errors.ts';
@@ -60,18 +60,23 @@ export function checkPipes(env: NodeJS.ProcessEnv): void {
  * Checks, before any token is minted, that run mode can keep its token file in `dir` (RUNNER_TEMP):
  * a token minted only to fail writing it is thrown away, and each retry would mint another. A file
  * is written and removed rather than permissions read: only a write finds a full disk, a read-only
- * mount, or a quota, and root passes every permission check.
+ * mount, or a quota, and root passes every permission check. The file goes in a folder made for it
+ * (a fresh name, 0700), as the token file does: a name known in advance would let anyone who can
+ * write to RUNNER_TEMP plant a link there and have the probe overwrite what it points to.
  */
 export function checkTempDir(dir: string): void {
   let problem = '';
-  const probe = join(dir, `.klear-token-probe-${process.pid}`);
   try {
     if (!statSync(dir).isDirectory()) problem = 'is not a directory';
     else {
+      const folder = mkdtempSync(join(dir, '.klear-token-probe-'));
       try {
-        writeFileSync(probe, Buffer.alloc(PROBE_BYTES), { mode: 0o600 });
+        writeFileSync(join(folder, 'probe'), Buffer.alloc(PROBE_BYTES), {
+          mode: 0o600,
+          flag: 'wx'
+        });
       } finally {
-        rmSync(probe, { force: true });
+        rmSync(folder, { recursive: true, force: true });
       }
     }
   } catch (error) {
@@ -131,7 +136,8 @@ export async function keepFresh(
     // A rename within one folder is atomic, so a reader never sees half a token.
     const next = join(dir, `token.${++writes}`);
     try {
-      await writeFile(next, token, { mode: 0o600 });
+      // 'wx': never through a link, even in a folder no one else can write to.
+      await writeFile(next, token, { mode: 0o600, flag: 'wx' });
       await rename(next, file);
     } catch (error) {
       await rm(next, { force: true });
@@ -164,11 +170,10 @@ export async function keepFresh(
     await writeToken(options.first.accessToken);
     // As the runner runs a run: step: the script in a file of its own, run through the template.
     const script = join(dir, `script${options.shell.extension}`);
-    await writeFile(script, scriptContents(options.shell, options.command), { mode: 0o700 }).catch(
-      (error: unknown) => {
-        throw diskError(error, options.tempDir);
-      }
-    );
+    const contents = scriptContents(options.shell, options.command);
+    await writeFile(script, contents, { mode: 0o700, flag: 'wx' }).catch((error: unknown) => {
+      throw diskError(error, options.tempDir);
+    });
     refresher.start();
     const end = await runCommand({
       dir,
