@@ -5,6 +5,8 @@ import { resolve } from 'node:path';
 import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
+import { Cancellation, signalExitCode, type SignalSource } from './run/cancel.ts';
+import type { CommandEnd } from './run/command.ts';
 import { checkPipes, checkTempDir, keepFresh } from './run/keep-fresh.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
@@ -26,6 +28,8 @@ export interface MainDeps {
   tempDir: string;
   /** Where `run` runs when working-directory is empty, and what a relative one is relative to. */
   workspace: string;
+  /** The runner's cancel signals (`process`); run mode listens from its start. */
+  signals: SignalSource;
 }
 
 /** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
@@ -33,8 +37,28 @@ const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
 
 /** The whole step for validated inputs; knows nothing of process.env. Returns the exit code. */
 export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
-  const { kit } = deps;
   const stop = new AbortController();
+  if (!inputs.run) return step(inputs, deps, stop);
+  // From here to the process's exit a cancel cannot end the action outright: it stops the requests
+  // and waits, ends the command, and the step says so and exits as the signal would have it.
+  const cancellation = new Cancellation(deps.signals);
+  cancellation.onCancel(() => stop.abort());
+  try {
+    return await step(inputs, deps, stop, cancellation);
+  } catch (error) {
+    if (!cancellation.signal) throw error;
+    return cancelled(deps.kit, cancellation.signal);
+  }
+}
+
+/** Everything but the cancel: plain mode, or run mode with `cancellation` watching it. */
+async function step(
+  inputs: Inputs,
+  deps: MainDeps,
+  stop: AbortController,
+  cancellation?: Cancellation
+): Promise<number> {
+  const { kit } = deps;
   const warned = new Set<string>();
   const secureContext = await trustContext(inputs.caCertificate);
   const client = new KlearClient({
@@ -82,7 +106,8 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 
-  if (!inputs.run) {
+  // Plain mode: no command, so nothing to cancel.
+  if (!cancellation) {
     const skew = skewWarning(tokenTime(first.accessToken, firstSent));
     if (skew) kit.warning(skew);
     publish(kit, first, inputs.envName);
@@ -128,20 +153,38 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
       flushLog: deps.flushLog,
       clock: deps.clock,
       random: deps.random,
-      stop
+      stop,
+      cancellation
     }
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
   deps.summary(renderSummary(outcome.latest, outcome));
-  if (outcome.cancelledBy) {
-    kit.error(
-      `The step was cancelled (${outcome.cancelledBy}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
-    );
-  } else if (outcome.exitCode !== 0) {
-    kit.error(`The command exited with code ${outcome.exitCode}.`);
-  }
+  const signal = await cancellation.received();
+  if (signal) return cancelled(kit, signal, outcome);
+  if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
   return outcome.exitCode;
+}
+
+/**
+ * Says that run mode was cancelled, and how far it had got: `end` is the command's, when it was
+ * started. Returns the step's exit code, 128 + the signal, as if the signal had ended it.
+ */
+function cancelled(kit: Toolkit, signal: NodeJS.Signals, end?: CommandEnd): number {
+  if (!end) {
+    kit.error(
+      `The step was cancelled (${signal}) before the command started: it did not run, and no token file is left.`
+    );
+  } else if (end.cancelledBy) {
+    kit.error(
+      `The step was cancelled (${signal}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
+    );
+  } else {
+    kit.error(
+      `The step was cancelled (${signal}) after the command had ended (exit code ${end.exitCode}); the token file was removed.`
+    );
+  }
+  return signalExitCode(signal);
 }
 
 export async function run(): Promise<void> {
@@ -159,7 +202,8 @@ export async function run(): Promise<void> {
       clock: { wall: Date.now, monotonic: () => performance.now() },
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
-      workspace: process.env.GITHUB_WORKSPACE || process.cwd()
+      workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+      signals: process
     });
     if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {

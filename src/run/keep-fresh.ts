@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ActionError, codeOf } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import type { Toolkit } from '../publish.ts';
+import type { Cancellation } from './cancel.ts';
 import { Refresher, type Clock, type RefreshFacts } from './refresher.ts';
 import { findProgram, scriptContents, shellArguments, type Shell } from './shell.ts';
 import type { ClockReading } from './token-time.ts';
@@ -35,6 +36,8 @@ export interface KeepFreshDeps {
   random(): number;
   /** Aborted when the command has ended: pending refreshes and their waits stop at once. */
   stop: AbortController;
+  /** The runner's cancel: refreshing stops, and the command is not started or is ended. */
+  cancellation: Cancellation;
 }
 
 export interface RunOutcome extends RefreshFacts {
@@ -166,6 +169,7 @@ export async function keepFresh(
     }
   );
 
+  const stopRefreshing = deps.cancellation.onCancel(() => refresher.stop());
   try {
     await writeToken(options.first.accessToken);
     // As the runner runs a run: step: the script in a file of its own, run through the template.
@@ -186,18 +190,32 @@ export async function keepFresh(
         [`${options.envName}_FILE`]: file
       },
       secrets: options.secrets,
-      onCancel: () => refresher.stop(),
-      onStartError: message =>
-        kit.error(
-          `Could not start ${options.shell.program} to run the command: ${message}. Check the 'shell' input and that the program runs on this runner.`
-        )
+      cancellation: deps.cancellation,
+      notStarted: error => notStarted(options.shell.program, error)
     });
     return { ...end, ...refresher.facts };
   } finally {
+    stopRefreshing();
     refresher.stop();
     deps.stop.abort();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Why `program` could not be started, said for the person who set the inputs. E2BIG is Linux's
+ * limits on a process's start: 128 KiB for one variable or argument, and about a quarter of the
+ * stack limit (2 MiB by default) for all of them together.
+ */
+function notStarted(program: string, error: NodeJS.ErrnoException): ActionError {
+  if (error.code === 'E2BIG') {
+    return new ActionError(
+      `Could not start ${program} to run the command: its environment is too large for the operating system to start a program with (E2BIG), a variable of over 128 KiB or all of them together over the system's limit. Make the step's environment smaller (env:, and what earlier steps put in GITHUB_ENV), and pass large values in files.`
+    );
+  }
+  return new ActionError(
+    `Could not start ${program} to run the command: ${error.message}. Check the 'shell' input, that the program runs on this runner, and that working-directory still exists.`
+  );
 }
 
 /**
