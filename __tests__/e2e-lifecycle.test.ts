@@ -541,13 +541,17 @@ describe('run mode', () => {
     /** Everything the action left under RUNNER_TEMP. */
     const leftIn = (runnerTemp: string) => readdirSync(runnerTemp);
 
-    it('before the token file exists, while the first token is being minted', async () => {
+    it('before the token file exists, while the first token is being minted: no retry', async () => {
       const runnerTemp = tempDir();
       const { standIn } = await klear();
       standIn.faultAlways({ kind: 'hang' });
       const running = start(
         standIn,
-        { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+        {
+          'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+          'max-attempts': '3',
+          run: 'echo ran'
+        },
         { env: { RUNNER_TEMP: runnerTemp } }
       );
       while (standIn.requests.length < 1) await sleep(20);
@@ -561,6 +565,9 @@ describe('run mode', () => {
       expect(result.errors).toEqual([
         'The step was cancelled (SIGINT) before the command started: it did not run, and no token file is left.'
       ]);
+      // No retry after the cancel, nor a word of one.
+      expect(standIn.requests).toHaveLength(1);
+      expect(result.warnings).toEqual([]);
       expect(result.log).not.toContain('ran');
       expect(leftIn(runnerTemp)).toEqual([]);
     });

@@ -90,10 +90,13 @@ async function step(
     retry: {
       sleep: ms => deps.sleep(ms, stop.signal),
       random: deps.random,
-      onRetry: ({ attempt, delayMs, error }) =>
+      onRetry: ({ attempt, delayMs, error }) => {
+        // Cancelled: no retry, nor a word of one (the step says it was cancelled).
+        stop.signal.throwIfAborted();
         kit.warning(
           `Attempt ${attempt} failed: ${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s.`
-        )
+        );
+      }
     },
     info: message => kit.info(message),
     warning: message => kit.warning(message),
