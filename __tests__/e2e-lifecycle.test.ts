@@ -1099,6 +1099,30 @@ describe('run mode', () => {
     }
   );
 
+  it('checks the disk without writing through a link planted at .klear-token-probe-<its PID>', async () => {
+    const runnerTemp = tempDir();
+    const target = join(tempDir(), 'precious');
+    writeFileSync(target, 'precious');
+    const { standIn } = await klear();
+    const running = start(
+      standIn,
+      { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+      { env: { RUNNER_TEMP: runnerTemp } }
+    );
+    // Stopped microseconds after its start, tens of milliseconds before Node has loaded the action,
+    // while the link is planted under its PID.
+    process.kill(running.pid, 'SIGSTOP');
+    const link = join(runnerTemp, `.klear-token-probe-${running.pid}`);
+    symlinkSync(target, link);
+    process.kill(running.pid, 'SIGCONT');
+    const result = await running.result;
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log.split('\n')).toContain('ran');
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    expect(readdirSync(runnerTemp)).toEqual([`.klear-token-probe-${running.pid}`]);
+  });
+
   it('keeps the token file (0600) and the script in a folder of their own under RUNNER_TEMP (0700), removed afterwards', async () => {
     const runnerTemp = tempDir();
     const { standIn } = await klear();
