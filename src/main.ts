@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as toolkit from './toolkit.ts';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
@@ -7,7 +7,6 @@ import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
 import { Cancellation, signalExitCode, type SignalSource } from './run/cancel.ts';
 import type { CommandEnd } from './run/command.ts';
-import { checkPipes, checkTempDir, keepFresh } from './run/keep-fresh.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, type Clock } from './run/refresher.ts';
@@ -32,6 +31,12 @@ export interface MainDeps {
   signals: SignalSource;
 }
 
+/** Run mode's engine, and the cancel it heeds. */
+interface RunMode {
+  engine: typeof import('./run/keep-fresh.ts');
+  cancellation: Cancellation;
+}
+
 /** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
 const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
 
@@ -44,19 +49,22 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   const cancellation = new Cancellation(deps.signals);
   cancellation.onCancel(() => stop.abort());
   try {
-    return await step(inputs, deps, stop, cancellation);
+    // Run mode's modules (fs/promises among them) load only in run mode: a plain step, most steps,
+    // never needs them, and each module costs start-up time (npm run bench).
+    const engine = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
+    return await step(inputs, deps, stop, { engine, cancellation });
   } catch (error) {
     if (!cancellation.signal) throw error;
     return cancelled(deps.kit, cancellation.signal);
   }
 }
 
-/** Everything but the cancel: plain mode, or run mode with `cancellation` watching it. */
+/** Everything but the cancel: plain mode, or run mode with its cancellation watching. */
 async function step(
   inputs: Inputs,
   deps: MainDeps,
   stop: AbortController,
-  cancellation?: Cancellation
+  runMode?: RunMode
 ): Promise<number> {
   const { kit } = deps;
   const warned = new Set<string>();
@@ -102,15 +110,14 @@ async function step(
     warning: message => kit.warning(message),
     now
   };
-  if (inputs.run) {
-    checkTempDir(deps.tempDir);
-    checkPipes(process.env);
+  if (runMode) {
+    runMode.engine.checkTempDir(deps.tempDir);
+    runMode.engine.checkPipes(process.env);
   }
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 
-  // Plain mode: no command, so nothing to cancel.
-  if (!cancellation) {
+  if (!runMode) {
     const skew = skewWarning(tokenTime(first.accessToken, firstSent));
     if (skew) kit.warning(skew);
     publish(kit, first, inputs.envName);
@@ -125,7 +132,7 @@ async function step(
   kit.info(
     `Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`
   );
-  const outcome = await keepFresh(
+  const outcome = await runMode.engine.keepFresh(
     {
       command: inputs.run,
       shell: inputs.shell,
@@ -157,13 +164,13 @@ async function step(
       clock: deps.clock,
       random: deps.random,
       stop,
-      cancellation
+      cancellation: runMode.cancellation
     }
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
   deps.summary(renderSummary(outcome.latest, outcome));
-  const signal = await cancellation.received();
+  const signal = await runMode.cancellation.received();
   if (signal) return cancelled(kit, signal, outcome);
   if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
   return outcome.exitCode;
@@ -193,16 +200,16 @@ function cancelled(kit: Toolkit, signal: NodeJS.Signals, end?: CommandEnd): numb
 export async function run(): Promise<void> {
   try {
     const inputs = readInputs({
-      get: name => core.getInput(name),
-      mask: value => core.setSecret(value),
-      warn: message => core.warning(message)
+      get: name => toolkit.getInput(name),
+      mask: value => toolkit.setSecret(value),
+      warn: message => toolkit.warning(message)
     });
     const exitCode = await main(inputs, {
-      kit: core,
+      kit: toolkit,
       summary: appendSummary,
       sleep: realSleep,
       random: Math.random,
-      clock: { wall: Date.now, monotonic: () => performance.now() },
+      clock: { wall: Date.now, monotonic: monotonicMs },
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
       workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
@@ -210,8 +217,16 @@ export async function run(): Promise<void> {
     });
     if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {
-    core.setFailed(messageOf(error));
+    toolkit.setFailed(messageOf(error));
   }
+}
+
+/**
+ * Milliseconds on a clock that never jumps, from an arbitrary start: performance.now()'s clock,
+ * read without loading perf_hooks into every step (npm run bench).
+ */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /**
@@ -225,6 +240,6 @@ function appendSummary(markdown: string): void {
   try {
     appendFileSync(path, markdown);
   } catch (error) {
-    core.warning(`Could not write the job summary: ${messageOf(error)}`);
+    toolkit.warning(`Could not write the job summary: ${messageOf(error)}`);
   }
 }
