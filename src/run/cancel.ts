@@ -8,7 +8,8 @@
 import { constants } from 'node:os';
 import { ActionError } from '../errors.ts';
 
-export const CANCEL_SIGNALS: NodeJS.Signals[] =
+// SIGBREAK is Ctrl+Break, which the runner sends on Windows after Ctrl+C.
+const CANCEL_SIGNALS: NodeJS.Signals[] =
   process.platform === 'win32'
     ? ['SIGINT', 'SIGTERM', 'SIGBREAK']
     : ['SIGINT', 'SIGTERM', 'SIGHUP'];
