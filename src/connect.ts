@@ -50,10 +50,13 @@ export async function connect(connection: Connection, deps: ConnectDeps): Promis
     retry: {
       sleep: ms => deps.sleep(ms, deps.signal),
       random: deps.random,
-      onRetry: ({ attempt, delayMs, error }) =>
+      onRetry: ({ attempt, delayMs, error }) => {
+        // Cancelled: no retry, nor a word of one (the step says it was cancelled).
+        deps.signal.throwIfAborted();
         kit.warning(
           `Attempt ${attempt} failed: ${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s.`
-        )
+        );
+      }
     },
     info: message => kit.info(message),
     warning: message => kit.warning(message),

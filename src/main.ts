@@ -2,9 +2,11 @@ import * as toolkit from './toolkit.ts';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { connect } from './connect.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
-import { connect } from './connect.ts';
+import { Cancellation, signalExitCode, type SignalSource } from './run/cancel.ts';
+import type { CommandEnd } from './run/command.ts';
 import { expiryWarnings, mint, type Credentials, type Minted } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, SYSTEM_CLOCK, type Clock } from './run/refresher.ts';
@@ -24,6 +26,8 @@ export interface MainDeps {
   tempDir: string;
   /** Where `run` runs when working-directory is empty, and what a relative one is relative to. */
   workspace: string;
+  /** The runner's cancel signals (`process`); run mode listens from its start. */
+  signals: SignalSource;
   /** The step's environment, which run mode's command gets its own from. */
   env: NodeJS.ProcessEnv;
   /** For keep-fresh: job: what `klear-token` runs, and how the step leaves it to later steps. */
@@ -40,13 +44,42 @@ export interface JobHooks {
   addPath(dir: string): void;
 }
 
+/** Run mode's engine, and the cancel it heeds. */
+interface RunMode {
+  engine: typeof import('./run/keep-fresh.ts');
+  cancellation: Cancellation;
+}
+
 /** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
 const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
 
 /** The whole step for validated inputs; knows nothing of process.env. Returns the exit code. */
 export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
-  const { kit } = deps;
   const stop = new AbortController();
+  if (!inputs.run) return step(inputs, deps, stop);
+  // From here to the process's exit a cancel cannot end the action outright: it stops the requests
+  // and waits, ends the command, and the step says so and exits as the signal would have it.
+  const cancellation = new Cancellation(deps.signals);
+  cancellation.onCancel(() => stop.abort());
+  try {
+    // Run mode's modules (fs/promises among them) load only in run mode: a plain step, most steps,
+    // never needs them, and each module costs start-up time (npm run bench).
+    const engine = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
+    return await step(inputs, deps, stop, { engine, cancellation });
+  } catch (error) {
+    if (!cancellation.signal) throw error;
+    return cancelled(deps.kit, cancellation.signal);
+  }
+}
+
+/** Everything but the cancel: plain mode, or run mode with its cancellation watching. */
+async function step(
+  inputs: Inputs,
+  deps: MainDeps,
+  stop: AbortController,
+  runMode?: RunMode
+): Promise<number> {
+  const { kit } = deps;
   const now = () => deps.clock.wall();
   const mintDeps = await connect(inputs, { ...deps, now, signal: stop.signal });
   const credentials: Credentials = {
@@ -57,19 +90,18 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     password: inputs.password
   };
   for (const warning of expiryWarnings(credentials, now())) kit.warning(warning);
-  // Run mode's modules (fs/promises among them) load only when needed: a plain step, most steps,
-  // never needs them, and each module costs start-up time (npm run bench). keep-fresh: job checks
-  // RUNNER_TEMP with them before minting, as run mode does.
-  const runMode =
-    inputs.run || inputs.keepFresh
-      ? await import(/* webpackMode: "eager" */ './run/keep-fresh.ts')
-      : undefined;
-  runMode?.checkTempDir(deps.tempDir);
-  if (inputs.run) runMode?.checkPipes(deps.env);
+  if (runMode) {
+    runMode.engine.checkTempDir(deps.tempDir);
+    runMode.engine.checkPipes(deps.env);
+  } else if (inputs.keepFresh) {
+    // The job folder's disk, checked as run mode checks its own before minting.
+    const { checkTempDir } = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
+    checkTempDir(deps.tempDir);
+  }
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 
-  if (!runMode || !inputs.run) {
+  if (!runMode) {
     const skew = skewWarning(tokenTime(first.accessToken, firstSent));
     if (skew) kit.warning(skew);
     // Before anything is published: a step that cannot leave the folder fails having set nothing.
@@ -88,7 +120,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   kit.info(
     `Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`
   );
-  const outcome = await runMode.keepFresh(
+  const outcome = await runMode.engine.keepFresh(
     {
       command: { script: inputs.run, shell: inputs.shell },
       cwd: resolve(deps.workspace, inputs.workingDirectory),
@@ -119,7 +151,8 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
       flushLog: deps.flushLog,
       clock: deps.clock,
       random: deps.random,
-      stop
+      stop,
+      cancellation: runMode.cancellation
     }
   );
   if (inputs.keepFresh) {
@@ -131,14 +164,31 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
   deps.summary(renderSummary(outcome.latest, outcome));
-  if (outcome.cancelledBy) {
-    kit.error(
-      `The step was cancelled (${outcome.cancelledBy}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
-    );
-  } else if (outcome.exitCode !== 0) {
-    kit.error(`The command exited with code ${outcome.exitCode}.`);
-  }
+  const signal = await runMode.cancellation.received();
+  if (signal) return cancelled(kit, signal, outcome);
+  if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
   return outcome.exitCode;
+}
+
+/**
+ * Says that run mode was cancelled, and how far it had got: `end` is the command's, when it was
+ * started. Returns the step's exit code, 128 + the signal, as if the signal had ended it.
+ */
+function cancelled(kit: Toolkit, signal: NodeJS.Signals, end?: CommandEnd): number {
+  if (!end) {
+    kit.error(
+      `The step was cancelled (${signal}) before the command started: it did not run, and no token file is left.`
+    );
+  } else if (end.cancelledBy) {
+    kit.error(
+      `The step was cancelled (${signal}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
+    );
+  } else {
+    kit.error(
+      `The step was cancelled (${signal}) after the command had ended (exit code ${end.exitCode}); the token file was removed.`
+    );
+  }
+  return signalExitCode(signal);
 }
 
 /**
@@ -200,6 +250,7 @@ export async function run(): Promise<void> {
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
       workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+      signals: process,
       env: process.env,
       job: {
         node: process.execPath,

@@ -119,17 +119,21 @@ function fresh(folder: JobFolder, settings: Settings, kit: Kit): Promise<Fresh> 
 async function exec(folder: JobFolder, settings: Settings, argv: string[]): Promise<number> {
   if (argv.length === 0) throw new ActionError(`klear-token exec needs a command. ${USAGE}`);
   // Only exec runs a command: a plain call does not load run mode.
-  const { checkPipes, checkTempDir, keepFresh } = await import(
-    /* webpackMode: "eager" */ '../run/keep-fresh.ts'
-  );
+  const [{ checkPipes, checkTempDir, keepFresh }, { Cancellation }] = await Promise.all([
+    import(/* webpackMode: "eager" */ '../run/keep-fresh.ts'),
+    import(/* webpackMode: "eager" */ '../run/cancel.ts')
+  ]);
+  // From here a signal (Ctrl+C, a caller ending klear-token) ends the command as run mode does.
+  const cancellation = new Cancellation(process);
   const tempDir = process.env.RUNNER_TEMP || tmpdir();
   checkTempDir(tempDir);
   checkPipes(process.env);
   const { record } = await fresh(folder, settings, toolkit);
   // Masked again: a mint in an earlier, captured call may have had its mask swallowed.
   toolkit.setSecret(record.minted.accessToken);
-  // Aborted when the command ends: a refresh still on its way must not hold the process.
+  // Aborted when the command ends, or on a cancel: a refresh on its way must not hold the process.
   const stop = new AbortController();
+  cancellation.onCancel(() => stop.abort());
   const mintDeps = await connectFor(settings, toolkit, stop.signal);
   const { credentials } = settings;
   const outcome = await keepFresh(
@@ -169,7 +173,8 @@ async function exec(folder: JobFolder, settings: Settings, argv: string[]): Prom
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       clock: SYSTEM_CLOCK,
       random: Math.random,
-      stop
+      stop,
+      cancellation
     }
   );
   return outcome.exitCode;
