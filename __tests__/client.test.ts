@@ -445,6 +445,43 @@ describe('pages from something in front of KlearStack', () => {
   );
 });
 
+describe("Django's own pages: KlearStack's web framework, not a gateway", () => {
+  // Django 3.2's views/defaults.py, with DEBUG off and no template of the site's own: its
+  // ERROR_PAGE_TEMPLATE, sent as text/html.
+  const djangoPage = (title: string) =>
+    `\n<!doctype html>\n<html lang="en">\n<head>\n  <title>${title}</title>\n</head>\n<body>\n  <h1>${title}</h1><p></p>\n</body>\n</html>\n`;
+  const reply = (status: number, title: string) =>
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .reply(status, djangoPage(title), { 'Content-Type': 'text/html' });
+
+  it('400 "Bad Request (400)": names the host from base-url and ALLOWED_HOSTS, not retried', async () => {
+    reply(400, 'Bad Request (400)');
+    const error = await failureOf(refresh());
+    expect(error.message).toBe(
+      'KlearStack\'s web framework (Django) refused the request with its own "Bad Request (400)" page, most likely because klear.example.com, the host in base-url, is not in its ALLOWED_HOSTS setting. Use the host name KlearStack is served under in base-url, or ask KlearStack\'s administrators to add klear.example.com to ALLOWED_HOSTS.'
+    );
+    expect(error.retryable).toBe(false);
+    expect(error.fromGateway).toBe(false);
+  });
+
+  it('500 "Server Error (500)": KlearStack failed, retried, no gateway blamed', async () => {
+    reply(500, 'Server Error (500)');
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(
+      /^KlearStack failed with an unhandled error: its web framework \(Django\) answered with its own "Server Error \(500\)" page/
+    );
+    expect(error.message).not.toMatch(/gateway|proxy/);
+    expect(error.retryable).toBe(true);
+    expect(error.fromGateway).toBe(false);
+  });
+
+  it('the titles count only with their status: a 502 titled "Server Error (500)" is a gateway', async () => {
+    reply(502, 'Server Error (500)');
+    expect((await failureOf(refresh())).fromGateway).toBe(true);
+  });
+});
+
 describe('a 200 that is not a good token response', () => {
   const reply = (body: string | object) =>
     nock(ROOT).post('/access/klearstack/getaccesstokenfromrefreshtoken').reply(200, body);
