@@ -548,19 +548,22 @@ const ERROR_CASES: ErrorCase[] = [
     verify: noRequest
   },
   {
-    name: 'a 401 for an expired access-token says to leave it empty',
+    name: 'an expired access-token where the refresh endpoint needs a valid one: only a login recovers',
     message: [
-      'KlearStack rejected the request (HTTP 401): the access token given in access-token has expired',
-      'Leave access-token empty'
+      "The access token sent as the bearer has expired or is invalid, and KlearStack's refresh endpoint requires a valid one (HTTP 401 without it), so only a login can get a new token.",
+      'Give username and password (a service account)',
+      'or a living access token in access-token'
     ],
+    standIn: { requireBearer: true },
     arrange: standIn => {
       const inputs = { ...refreshInputs(standIn), 'access-token': standIn.mintAccessToken() };
       standIn.clock.advance(901);
       return { inputs };
     },
     verify: (_result, standIn) => {
-      expect(standIn.requests.map(request => request.status)).toEqual([401]);
-      expect(standIn.requests[0].bearer).toBeDefined();
+      // Refused with the bearer, then once more without it: DRF authenticates before the view.
+      expect(standIn.requests.map(request => request.status)).toEqual([401, 401]);
+      expect(standIn.requests.map(request => request.bearer !== undefined)).toEqual([true, false]);
     }
   },
   {
@@ -574,7 +577,7 @@ const ERROR_CASES: ErrorCase[] = [
   },
   {
     name: 'a refresh token KlearStack did not issue is rejected with 401',
-    message: ['KlearStack rejected the request (HTTP 401)'],
+    message: ['KlearStack rejected the refresh token as invalid or expired (HTTP 401)'],
     arrange: async (standIn, resources) => {
       const stranger = await resources.standIn();
       return {
@@ -593,11 +596,11 @@ const ERROR_CASES: ErrorCase[] = [
     verify: requests(1)
   },
   {
-    name: 'a 403 says access was refused',
+    name: 'a 403 to a refresh with a bearer says access was refused',
     message: ['KlearStack refused access (HTTP 403)'],
     arrange: standIn => {
       standIn.fault({ status: 403 });
-      return { inputs: refreshInputs(standIn) };
+      return { inputs: { ...refreshInputs(standIn), 'access-token': standIn.mintAccessToken() } };
     },
     verify: requests(1)
   },

@@ -184,7 +184,9 @@ describe('getting a token', () => {
       expect(result.exitCode).toBe(1);
       expect(endpoints(standIn)).toEqual(['refresh']);
       expect(result.errors).toHaveLength(1);
-      expect(result.errors[0]).toMatch(/^KlearStack rejected the request \(HTTP 401\): /);
+      expect(result.errors[0]).toMatch(
+        /^KlearStack rejected the refresh token as invalid or expired \(HTTP 401\)\. /
+      );
       expect(result.errors[0]).toMatch(/give username and password/);
       expect(result.outputs).toEqual({});
       expect(result.leaks).toEqual([]);
@@ -233,7 +235,9 @@ describe('getting a token', () => {
       ['refresh', 401]
     ]);
     expect(result.errors).toEqual([
-      expect.stringMatching(/^KlearStack rejected the request \(HTTP 401\)/)
+      expect.stringMatching(
+        /^KlearStack rejected the refresh token as invalid or expired \(HTTP 401\)/
+      )
     ]);
   });
 
@@ -258,7 +262,7 @@ describe('getting a token', () => {
     expectMaskedBeforeShown(result, [expired, ...issued]);
   });
 
-  it('warns how long a refresh token that expires within 24 hours has left, and still refreshes', async () => {
+  it('warns how long a refresh token that expires within the 6 hours a job can run has left, and still refreshes', async () => {
     const { standIn } = await klear();
     const refreshToken = standIn.mintRefreshToken({ expiresIn: 3 * 3600 });
     const result = await run(standIn, { 'refresh-token': refreshToken });
@@ -269,23 +273,29 @@ describe('getting a token', () => {
     expect(expiring).toHaveLength(1);
     expect(expiring[0]).toMatch(
       new RegExp(
-        `^The refresh token expires in (2 h 59 min|3 h) \\(at ${escape(isoExpiry(refreshToken))}\\)\\. `
+        `^The refresh token expires in (2 h 59 min|3 h) \\(at ${escape(isoExpiry(refreshToken))}\\), within the 6 hours a job can run: `
       )
     );
     expect(result.summary).toContain('| Obtained by | refresh token |');
+    expect(result.summary).toContain(`| Refresh token expires at | ${isoExpiry(refreshToken)} |`);
   });
 
-  it('does not warn about a refresh token that lives longer than 24 hours', async () => {
+  it('says the expiry of a refresh token that lives a day as information, in the log and the summary', async () => {
     const { standIn } = await klear();
-    const result = await run(standIn, {
-      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK })
-    });
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: 86400 });
+    const result = await run(standIn, { 'refresh-token': refreshToken });
 
     expect(result.exitCode).toBe(0);
     expect(result.warnings).toEqual([]);
+    expect(result.log).toMatch(
+      new RegExp(
+        `The refresh token expires in (23 h 59 min|24 h) \\(at ${escape(isoExpiry(refreshToken))}\\)\\.`
+      )
+    );
+    expect(result.summary).toContain(`| Refresh token expires at | ${isoExpiry(refreshToken)} |`);
   });
 
-  it('warns that an expired access-token input is sent anyway, then reports the 401 it gets', async () => {
+  it('warns that an expired access-token input is sent anyway, and refreshes without it once refused', async () => {
     const { standIn } = await klear();
     const accessToken = standIn.mintAccessToken({ expiresIn: -60 });
     const result = await run(standIn, {
@@ -293,19 +303,20 @@ describe('getting a token', () => {
       'access-token': accessToken
     });
 
-    expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(
-      new RegExp(
-        `^The access-token input expired at ${escape(isoExpiry(accessToken))}; trying anyway`
-      )
-    );
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^The access-token input expired at ${escape(isoExpiry(accessToken))}; trying anyway`
+        )
+      ),
+      'KlearStack rejected the access-token input as expired or invalid (HTTP 401); refreshing without it.'
+    ]);
     expect(standIn.requests.map(request => [request.endpoint, request.bearer])).toEqual([
-      ['refresh', accessToken]
+      ['refresh', accessToken],
+      ['refresh', undefined]
     ]);
-    expect(result.exitCode).toBe(1);
-    expect(result.errors).toEqual([
-      expect.stringMatching(/HTTP 401\): the access token given in access-token has expired/)
-    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.errors).toEqual([]);
   });
 });
 
@@ -379,7 +390,7 @@ describe('run mode', () => {
     // runner's: said once, the moment it passes a minute, and nothing else.
     expect(result.warnings).toEqual([
       expect.stringMatching(
-        /^The runner's clock is \d+ min behind KlearStack's \(from the token's iat\)\./
+        /^The runner's clock is \d+ min behind KlearStack's \(from the Date of KlearStack's answer\)\./
       )
     ]);
 
