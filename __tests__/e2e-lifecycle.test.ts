@@ -623,6 +623,83 @@ describe('run mode', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  // SimpleJWT before 5.5 copies the refresh token's iat into every access token: with one issued
+  // two hours ago, exp − iat says 2 h 20 s. The command calls the API every 2 s and must never get 401.
+  it('keeps 20-second tokens alive with a refresh token issued 2 h ago (copied iat): no 401, no skew warning', async () => {
+    const { standIn } = await klear({ accessTtlSeconds: 20 });
+    standIn.clock.advance(-7200);
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: 86400 });
+    standIn.clock.advance(7200);
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': refreshToken,
+        run: [
+          'for i in $(seq 12); do',
+          '  curl -s -o /dev/null -w "%{http_code}\\n" -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$API"',
+          '  sleep 2',
+          'done'
+        ].join('\n')
+      },
+      { env: { API: standIn.url + API_PATH }, timeoutMs: 45_000 }
+    );
+
+    expect(result.exitCode).toBe(0);
+    const statuses = standIn.requests.filter(r => r.endpoint === 'api').map(r => r.status);
+    expect(statuses).toHaveLength(12);
+    expect(statuses.filter(status => status !== 200)).toEqual([]);
+    // The tokens did carry the old iat: the case the action once read as 2 h of skew.
+    const first = standIn.requests[0].issuedAccessToken as string;
+    expect(decodeJwtPayload(first).iat).toBe(decodeJwtPayload(refreshToken).iat);
+    expect(result.warnings).toEqual([]);
+    // A refresh 15 s after each token (three quarters of its 19 s life, at least 15 s), with a living bearer.
+    const refreshes = standIn.requests.filter(r => r.endpoint === 'refresh').slice(1);
+    expect(refreshes.length).toBeGreaterThanOrEqual(1);
+    for (const request of refreshes) expect(request).toMatchObject({ status: 200 });
+    for (const request of refreshes) expect(request.bearer).toBeDefined();
+  }, 50_000);
+
+  it.each([
+    ['with a service account: the login recovers', true],
+    ['without one: says only a login can recover', false]
+  ])(
+    'a refresh endpoint that needs a valid bearer, after an outage that outlived the token, %s',
+    async (_case, withLogin) => {
+      const { standIn } = await klear({ accessTtlSeconds: 3, requireBearer: true });
+      standIn.fault({ kind: 'delay', ms: 0 });
+      standIn.faultAlways({ status: 503 });
+      const outage = setTimeout(() => standIn.faultAlways(undefined), 4500);
+      const result = await run(standIn, {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'access-token': standIn.mintAccessToken(),
+        'refresh-interval': '1s',
+        run: 'sleep 7',
+        ...(withLogin ? login(standIn) : {})
+      });
+      clearTimeout(outage);
+
+      expect(result.exitCode).toBe(0);
+      const after = standIn.requests.filter(r => r.status !== 503).slice(1);
+      // The dead bearer is not sent; KlearStack wants one (401 without it); then the login, or nothing.
+      expect(after[0]).toMatchObject({ endpoint: 'refresh', status: 401 });
+      expect(after[0].bearer).toBeUndefined();
+      if (withLogin) {
+        expect(after[1]).toMatchObject({ endpoint: 'login', status: 200 });
+        expect(result.warnings).toContain(
+          "KlearStack's refresh endpoint requires a valid access token and there is none (HTTP 401); logging in with the service account instead."
+        );
+      } else {
+        expect(after.every(r => r.endpoint === 'refresh' && r.status === 401)).toBe(true);
+        expect(result.errors).toContainEqual(
+          expect.stringMatching(
+            /^Could not refresh the KlearStack access token: The access token has expired, and KlearStack's refresh endpoint requires a valid one \(HTTP 401 without it\), so only a login can get a new token\. Give username and password/
+          )
+        );
+      }
+    },
+    30_000
+  );
+
   it("warns about failed refreshes without disturbing the command, and exits with the command's code", async () => {
     const { standIn } = await klear();
     // The step's own mint goes through; every refresh after it is refused.
