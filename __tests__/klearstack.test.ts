@@ -55,7 +55,10 @@ const eachShape = (shapes: Shape[]) =>
   it.concurrent.each(shapes.map(shape => [named(shape), shape] as const));
 
 const servers: KlearStack[] = [];
+const scenarios = new Map<string, Promise<RunOutcome>>();
 afterAll(async () => {
+  // A scenario whose test failed early may still be starting a server.
+  await Promise.allSettled(scenarios.values());
   await Promise.all(servers.splice(0).map(klear => klear.close()));
 });
 
@@ -102,7 +105,7 @@ function expectOneError(result: RunResult, options: RunOptions): string {
 }
 
 // ---- Run mode: 20-second tokens, a refresh token stored 2 h ago, the protected endpoint called
-// every 2 s. Each scenario takes about a minute, so all of them start together when the file does
+// every 2 s. Each scenario takes 45 to 55 s, so all of them start together when the file does
 // (the last describe block asserts on them) while the short cases run.
 const RUN_LIFETIME = 20;
 const RUN_SECONDS = 45;
@@ -113,9 +116,9 @@ const OUTAGE_MS = 22_000;
  * Within this of gunicorn's return the command's calls must succeed again: failed refreshes are
  * retried after 5, 10, 20 s… (README, run mode), so the retry after a 22-second outage comes within 20 s.
  */
-const RECOVERY_MS = 25_000;
-/** Then three calls at least, 2 s apart, that must all succeed. */
-const OUTAGE_RUN_SECONDS = (OUTAGE_AT_MS + OUTAGE_MS + RECOVERY_MS) / 1000 + 8;
+const RECOVERY_MS = 20_000;
+/** Then at least two calls, 2 s apart, that must all succeed. */
+const OUTAGE_RUN_SECONDS = (OUTAGE_AT_MS + OUTAGE_MS + RECOVERY_MS) / 1000 + 6;
 const PINGING = [
   'end=$(( $(date +%s) + RUN_FOR ))',
   'while [ "$(date +%s)" -lt "$end" ]; do',
@@ -142,7 +145,6 @@ interface RunOutcome {
 const RUN_SHAPES = ACCEPTING_SHAPES;
 /** The outage where it matters most: copied iat, with each way a dead bearer can be answered. */
 const OUTAGE_SHAPES = ALL_SHAPES.filter(shape => shape.iat === 'copied');
-const scenarios = new Map<string, Promise<RunOutcome>>();
 
 async function runMode(shape: Shape, outage: boolean): Promise<RunOutcome> {
   const klear = await serve({
@@ -473,7 +475,7 @@ withDjango('the reference KlearStack', () => {
         expect(before.length).toBeGreaterThanOrEqual(2);
         expect(before.filter(call => call.status !== '200')).toEqual([]);
         const settled = calls.filter(call => call.at > to + RECOVERY_MS);
-        expect(settled.length).toBeGreaterThanOrEqual(3);
+        expect(settled.length).toBeGreaterThanOrEqual(2);
         expect(settled.filter(call => call.status !== '200')).toEqual([]);
         const after = klear.requests().filter(request => request.at * 1000 > to);
         // Where the refresh needs a living bearer, only a login brings a new one after the outage.

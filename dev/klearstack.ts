@@ -34,7 +34,7 @@ const PACKAGES: Record<string, string> = {
 };
 export const INSTALL_COMMAND =
   'sudo apt-get install -y python3 python3-django python3-djangorestframework python3-djangorestframework-simplejwt gunicorn';
-const READY_MS = 20_000;
+const READY_MS = 30_000;
 const STOP_MS = 10_000;
 
 export interface KlearStackUser {
@@ -142,6 +142,24 @@ export function missingSentence(): string | undefined {
   return `The reference KlearStack needs Debian's ${missing.join(', ')} (run with ${PYTHON}); install with: ${INSTALL_COMMAND}`;
 }
 
+function gunicornOptions(port: number, workers = 1): string[] {
+  return [
+    '--bind',
+    `127.0.0.1:${port}`,
+    '--workers',
+    String(workers),
+    '--worker-class',
+    'sync',
+    // The app (its in-memory tables and users) is loaded once, in the master, before the port
+    // opens and before the workers fork.
+    '--preload',
+    // Workers that have not quit this long after a stop are killed.
+    '--graceful-timeout',
+    '1',
+    'klearstack.wsgi:application'
+  ];
+}
+
 export async function startKlearStack(
   config: KlearStackConfig = {},
   port?: number
@@ -163,37 +181,29 @@ export async function startKlearStack(
 
   async function start(): Promise<void> {
     const log = openSync(logPath, 'a');
+    let started: ChildProcess;
     try {
-      gunicorn = spawn(
-        PYTHON,
-        [
-          '-m',
-          'gunicorn',
-          '--bind',
-          `127.0.0.1:${listenOn}`,
-          '--workers',
-          String(config.workers ?? 1),
-          '--worker-class',
-          'sync',
-          // The app (tables, users) is loaded once, in the master, before the port opens.
-          '--preload',
-          '--graceful-timeout',
-          '2',
-          '--chdir',
-          PROJECT,
-          'klearstack.wsgi:application'
-        ],
-        { env, stdio: ['ignore', log, log] }
-      );
+      started = spawn(PYTHON, ['-m', 'gunicorn', ...gunicornOptions(listenOn, config.workers)], {
+        cwd: PROJECT,
+        env,
+        stdio: ['ignore', log, log],
+        // Its own process group, so that a master that will not stop is killed with its workers.
+        detached: true
+      });
     } finally {
       closeSync(log);
     }
-    const started = gunicorn;
-    await waitForPort(listenOn, READY_MS, () =>
-      started.exitCode === null && started.signalCode === null
-        ? undefined
-        : `gunicorn exited: ${readFileSync(logPath, 'utf8').slice(-2000)}`
-    );
+    gunicorn = started;
+    try {
+      await waitForPort(listenOn, READY_MS, () =>
+        started.exitCode === null && started.signalCode === null
+          ? undefined
+          : `gunicorn exited: ${readFileSync(logPath, 'utf8').slice(-2000)}`
+      );
+    } catch (error) {
+      await stop();
+      throw error;
+    }
   }
 
   async function stop(): Promise<void> {
@@ -201,14 +211,19 @@ export async function startKlearStack(
     gunicorn = undefined;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = once(running, 'exit');
-    // SIGINT: gunicorn's quick shutdown (SIGTERM would wait for the graceful timeout).
+    // SIGINT: gunicorn's quick shutdown (SIGTERM would wait for requests in flight).
     running.kill('SIGINT');
-    const timer = setTimeout(() => running.kill('SIGKILL'), STOP_MS);
+    const timer = setTimeout(() => process.kill(-(running.pid ?? 0), 'SIGKILL'), STOP_MS);
     await exited;
     clearTimeout(timer);
   }
 
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const root = (config.root ?? '').replace(/^\/+|\/+$/g, '');
   return {
     url: `http://127.0.0.1:${listenOn}${root ? `/${root}` : ''}`,

@@ -33,12 +33,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "klearstack.urls"
 WSGI_APPLICATION = "klearstack.wsgi.application"
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.path.join(CONFIG["dataDir"], "db.sqlite3"),
-    }
-}
+# In memory: the users are set up in gunicorn's master before it forks (klearstack/wsgi.py), and
+# each worker reads its copy; nothing is written while serving (no blacklist, no last_login). A file
+# would cost a migration's worth of fsyncs at every start. Django never closes an in-memory database.
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"

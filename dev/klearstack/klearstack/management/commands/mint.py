@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from klearstack.tokens import refresh_token_class
+from klearstack.users import set_up_users
 
 
 class Command(BaseCommand):
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("tokens", nargs="+", metavar="KIND:AGE")
 
     def handle(self, *args, user, tokens, **options):
+        set_up_users()
         account = get_user_model().objects.get(username=user)
         for spec in tokens:
             kind, _, age = spec.partition(":")
