@@ -6,7 +6,7 @@ import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
 import { checkPipes, checkTempDir, keepFresh } from './run/keep-fresh.ts';
-import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
+import { expiryNotes, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, type Clock } from './run/refresher.ts';
 import { DEFAULT_POLICY, realSleep } from './retry.ts';
@@ -59,7 +59,10 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     password: inputs.password
   };
   const now = () => deps.clock.wall();
-  for (const warning of expiryWarnings(credentials, now())) kit.warning(warning);
+  for (const note of expiryNotes(credentials, now())) {
+    if (note.warning) kit.warning(note.text);
+    else kit.info(note.text);
+  }
   const mintDeps: MintDeps = {
     client,
     policy: { ...DEFAULT_POLICY, maxAttempts: inputs.maxAttempts },
@@ -79,17 +82,17 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     checkTempDir(deps.tempDir);
     checkPipes(process.env);
   }
-  const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
+  const firstArrived = readClock(deps.clock);
 
   if (!inputs.run) {
-    const skew = skewWarning(tokenTime(first.accessToken, firstSent));
+    const skew = skewWarning(tokenTime(first.accessToken, firstArrived, first.serverDate));
     if (skew) kit.warning(skew);
     publish(kit, first, inputs.envName);
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
-    deps.summary(renderSummary(first));
+    deps.summary(renderSummary(first, undefined, first.refreshToken ?? inputs.refreshToken));
     return 0;
   }
 
@@ -106,7 +109,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
       first,
-      firstSent,
+      firstArrived,
       credentials,
       secrets: [
         first.accessToken,
@@ -133,7 +136,8 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
-  deps.summary(renderSummary(outcome.latest, outcome));
+  const refreshToken = outcome.latest.refreshToken ?? first.refreshToken ?? inputs.refreshToken;
+  deps.summary(renderSummary(outcome.latest, outcome, refreshToken));
   if (outcome.cancelledBy) {
     kit.error(
       `The step was cancelled (${outcome.cancelledBy}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
