@@ -14,10 +14,10 @@ import { runAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult } from '../dev/runner.ts';
 import { decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
 import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+import { expectSecretsKept } from './helpers/secrets.ts';
 
 const REFRESH_PATH = '/access/klearstack/getaccesstokenfromrefreshtoken';
 const LOGIN_PATH = '/access/klearstack/get_access_token';
-const CREDENTIAL_INPUTS = ['refresh-token', 'access-token', 'username', 'password'];
 const SECRETS_HINT = 'secrets are empty on pull requests from forks and on Dependabot runs';
 // What the stand-in's bad-token fault answers with: quotes, a space and a line break.
 const BAD_TOKEN = 'eyJhbGciOiJIUzI1NiJ9 "quoted"\nsecond-line';
@@ -70,37 +70,6 @@ function loginInputs(standIn: StandIn): Record<string, string> {
     username: standIn.username,
     password: standIn.password
   };
-}
-
-/**
- * What must hold for every run, passed or failed: each credential input is masked before the action
- * writes anything else, each token KlearStack issued (`minted`) is masked, no secret is printed at
- * all (not even masked) except to register its mask, the displayed log shows no JWT, and the
- * emulator saw no secret before its mask.
- */
-function expectSecretsKept(result: RunResult, options: RunOptions, minted: string[] = []): void {
-  const inputs = options.inputs ?? {};
-  const credentials = CREDENTIAL_INPUTS.map(name => (inputs[name] ?? '').trim()).filter(Boolean);
-  expect(result.rawLines.slice(0, credentials.length)).toEqual(
-    credentials.map(value => `::add-mask::${value}`)
-  );
-  for (const token of minted) {
-    expect(token).toMatch(/^eyJ/);
-    expect(result.masks).toContain(token);
-  }
-  for (const secret of [...credentials, ...(options.secrets ?? []), ...minted]) {
-    const printed = result.rawLines.filter(
-      line => line.includes(secret) && !line.startsWith('::add-mask::')
-    );
-    expect(printed).toEqual([]);
-  }
-  expect(result.log).not.toContain('eyJ');
-  // Nothing in the step's own log. Line 0 is the runner's echo of `with:` before the step, which
-  // the action cannot mask: only a secret put into an input that is no credential shows there.
-  expect(result.leaks.filter(leak => leak.line > 0)).toEqual([]);
-  for (const leak of result.leaks.filter(leak => leak.line === 0)) {
-    expect(leak.text).toMatch(/^ {2}base-url: /);
-  }
 }
 
 let certificate: Certificate | undefined;
