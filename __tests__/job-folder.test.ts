@@ -46,7 +46,7 @@ const settings: Settings = {
 
 const record: TokenRecord = {
   minted: { accessToken: 'a.b.c', releaseVersion: '7.8.9', method: 'refresh', attempts: 1 },
-  sent: { wall: 1_000, monotonic: 2_000 },
+  arrived: { wall: 1_000, monotonic: 2_000 },
   mints: 1
 };
 

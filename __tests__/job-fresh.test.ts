@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { fakeJwt } from './helpers/jwt.ts';
+import { decodeJwtPayload } from '../dev/stand-in.ts';
 import { ActionError } from '../src/errors.ts';
 import { JobFolder, type Settings, type TokenRecord } from '../src/job/folder.ts';
 import { freshToken, HOLD_FAILURE_MS, isFresh, type FreshDeps } from '../src/job/fresh.ts';
@@ -38,19 +39,21 @@ const settings: Settings = {
 };
 
 const token = (n: number, lifeS = LIFE_S) => fakeJwt({ iat: IAT + n, exp: IAT + n + lifeS, n });
+/** A token as minted: KlearStack's Date on its answer is the moment it issued the token. */
 const minted = (accessToken: string): Minted => ({
   accessToken,
   releaseVersion: '7.8.9',
   method: 'refresh',
-  attempts: 1
+  attempts: 1,
+  serverDate: (decodeJwtPayload(accessToken).iat as number) * 1000
 });
 
-/** A folder whose token was sent at monotonic 0, and deps on a clock the test moves. */
+/** A folder whose token arrived at monotonic 0, and deps on a clock the test moves. */
 function setUp(options: { mint?: (credentials: Credentials) => Promise<Minted> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'klear-fresh-'));
   temps.push(dir);
   const folder = JobFolder.create(dir);
-  folder.writeToken({ minted: minted(token(0)), sent: { wall: 0, monotonic: 0 }, mints: 1 });
+  folder.writeToken({ minted: minted(token(0)), arrived: { wall: 0, monotonic: 0 }, mints: 1 });
   let now = 0;
   const sent: Credentials[] = [];
   const warnings: string[] = [];
@@ -91,7 +94,7 @@ describe('klear-token’s token', () => {
     const got = await freshToken(deps);
     expect(got.minted).toBe(true);
     expect(got.record.mints).toBe(2);
-    expect(got.record.sent.monotonic).toBe(LIFE_S * 1000 - 60_000);
+    expect(got.record.arrived.monotonic).toBe(LIFE_S * 1000 - 60_000);
     expect(sent).toEqual([
       { ...settings.credentials, accessToken: token(0), refreshToken: 'refresh.from.input' }
     ]);
@@ -183,7 +186,7 @@ describe('klear-token’s token', () => {
         (lifeS, now) => {
           const record: TokenRecord = {
             minted: minted(token(0, lifeS)),
-            sent: { wall: 0, monotonic: 0 },
+            arrived: { wall: 0, monotonic: 0 },
             mints: 1
           };
           if (!isFresh(record, now, Infinity)) return;

@@ -7,7 +7,7 @@ import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
 import { Cancellation, signalExitCode, type SignalSource } from './run/cancel.ts';
 import type { CommandEnd } from './run/command.ts';
-import { expiryWarnings, mint, type Credentials, type Minted } from './mint.ts';
+import { expiryNotes, mint, type Credentials, type Minted } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, SYSTEM_CLOCK, type Clock } from './run/refresher.ts';
 import { realSleep } from './retry.ts';
@@ -89,7 +89,10 @@ async function step(
     username: inputs.username,
     password: inputs.password
   };
-  for (const warning of expiryWarnings(credentials, now())) kit.warning(warning);
+  for (const note of expiryNotes(credentials, now())) {
+    if (note.warning) kit.warning(note.text);
+    else kit.info(note.text);
+  }
   if (runMode) {
     runMode.engine.checkTempDir(deps.tempDir);
     runMode.engine.checkPipes(deps.env);
@@ -98,21 +101,21 @@ async function step(
     const { checkTempDir } = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
     checkTempDir(deps.tempDir);
   }
-  const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
+  const firstArrived = readClock(deps.clock);
 
   if (!runMode) {
-    const skew = skewWarning(tokenTime(first.accessToken, firstSent));
+    const skew = skewWarning(tokenTime(first.accessToken, firstArrived, first.serverDate));
     if (skew) kit.warning(skew);
     // Before anything is published: a step that cannot leave the folder fails having set nothing.
     if (inputs.keepFresh) {
-      await leaveJobFolder(inputs, { minted: first, sent: firstSent, mints: 1 }, deps);
+      await leaveJobFolder(inputs, { minted: first, arrived: firstArrived, mints: 1 }, deps);
     }
     publish(kit, first, inputs.envName);
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
-    deps.summary(renderSummary(first));
+    deps.summary(renderSummary(first, undefined, first.refreshToken ?? inputs.refreshToken));
     return 0;
   }
 
@@ -129,7 +132,7 @@ async function step(
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
       first,
-      firstSent,
+      firstArrived,
       credentials,
       secrets: [
         first.accessToken,
@@ -156,14 +159,15 @@ async function step(
     }
   );
   if (inputs.keepFresh) {
-    // When the newest token's request went out is not kept; the first one's is earlier, so its
+    // When the newest token's answer arrived is not kept; the first one's came earlier, so its
     // life counted from there ends early, never late: at worst klear-token mints once too soon.
-    const record = { minted: outcome.latest, sent: firstSent, mints: 1 + outcome.refreshes };
+    const record = { minted: outcome.latest, arrived: firstArrived, mints: 1 + outcome.refreshes };
     await leaveJobFolder(inputs, record, deps);
   }
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
-  deps.summary(renderSummary(outcome.latest, outcome));
+  const refreshToken = outcome.latest.refreshToken ?? first.refreshToken ?? inputs.refreshToken;
+  deps.summary(renderSummary(outcome.latest, outcome, refreshToken));
   const signal = await runMode.cancellation.received();
   if (signal) return cancelled(kit, signal, outcome);
   if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
@@ -197,7 +201,7 @@ function cancelled(kit: Toolkit, signal: NodeJS.Signals, end?: CommandEnd): numb
  */
 async function leaveJobFolder(
   inputs: Inputs,
-  record: { minted: Minted; sent: ClockReading; mints: number },
+  record: { minted: Minted; arrived: ClockReading; mints: number },
   deps: MainDeps
 ): Promise<void> {
   const { JobFolder } = await import(/* webpackMode: "eager" */ './job/folder.ts');

@@ -145,7 +145,7 @@ async function exec(folder: JobFolder, settings: Settings, argv: string[]): Prom
       tempDir,
       intervalMs: settings.refreshIntervalMs,
       first: record.minted,
-      firstSent: record.sent,
+      firstArrived: record.arrived,
       credentials: {
         ...credentials,
         refreshToken: record.minted.refreshToken ?? credentials.refreshToken
@@ -161,13 +161,12 @@ async function exec(folder: JobFolder, settings: Settings, argv: string[]): Prom
       kit: toolkit,
       // One request at a time, as the `run` input's refreshes; the folder gets each new token.
       mint: async current => {
-        const sent = readClock(SYSTEM_CLOCK);
         const minted = await mint(current, {
           ...mintDeps,
           policy: { ...mintDeps.policy, maxAttempts: 1 },
           klearStackJudges: true
         });
-        folder.writeToken(successor(folder.readToken(), minted, sent));
+        folder.writeToken(successor(folder.readToken(), minted, readClock(SYSTEM_CLOCK)));
         return minted;
       },
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),

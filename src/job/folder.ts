@@ -45,10 +45,14 @@ export interface Settings {
   credentials: Credentials;
 }
 
-/** The newest token, with the clock (the machine's monotonic clock) when its request went out. */
+/**
+ * The newest token (with KlearStack's Date when it answered, in `minted.serverDate`) and the
+ * runner's clocks when that answer arrived: its life is counted from there, on the machine's
+ * monotonic clock.
+ */
 export interface TokenRecord {
   minted: Minted;
-  sent: ClockReading;
+  arrived: ClockReading;
   /** Tokens the job has minted so far, this one included: its generation. */
   mints: number;
 }

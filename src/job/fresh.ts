@@ -47,7 +47,7 @@ export function isFresh(record: TokenRecord, now: number, intervalMs: number): b
 
 /** The record's token by KlearStack's clock, counted on the machine's monotonic clock. */
 function timeOf(record: TokenRecord): TokenTime {
-  return tokenTime(record.minted.accessToken, record.sent);
+  return tokenTime(record.minted.accessToken, record.arrived, record.minted.serverDate);
 }
 
 /**
@@ -86,24 +86,27 @@ export async function freshToken(deps: FreshDeps): Promise<Fresh> {
 /** A new token after `record`'s: its bearer while it lives, and the newest refresh token known. */
 async function mintAfter(record: TokenRecord, deps: FreshDeps): Promise<TokenRecord> {
   const current = record.minted;
-  const sent = readClock(deps.clock);
-  const alive = !isDead(timeOf(record), sent.monotonic);
+  const alive = !isDead(timeOf(record), deps.clock.monotonic());
   const known = deps.settings.credentials;
   const minted = await deps.mint({
     ...known,
     refreshToken: current.refreshToken ?? known.refreshToken,
     accessToken: alive ? current.accessToken : ''
   });
-  return successor(record, minted, sent);
+  return successor(record, minted, readClock(deps.clock));
 }
 
-/** The record after `previous` for a token minted with its request sent at `sent`. */
-export function successor(previous: TokenRecord, minted: Minted, sent: ClockReading): TokenRecord {
+/** The record after `previous` for a token whose answer arrived at `arrived`. */
+export function successor(
+  previous: TokenRecord,
+  minted: Minted,
+  arrived: ClockReading
+): TokenRecord {
   // A refresh returns no refresh token: the one a login gave earlier stays the one to use.
   const refreshToken = minted.refreshToken ?? previous.minted.refreshToken;
   return {
     minted: { ...minted, ...(refreshToken && { refreshToken }) },
-    sent,
+    arrived,
     mints: previous.mints + 1
   };
 }
