@@ -6,27 +6,17 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statSync,
   symlinkSync,
   writeFileSync
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
+import { tempDirs } from './helpers/temp-dirs.ts';
 import { JobFolder, type Settings, type TokenRecord } from '../src/job/folder.ts';
 import { ActionError } from '../src/errors.ts';
 
-const temps: string[] = [];
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'klear-folder-'));
-  temps.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('klear-folder-');
 
 const settings: Settings = {
   apiRoot: 'https://klear.example',

@@ -1,22 +1,17 @@
 // Which token klear-token gives (src/job/fresh.ts): the folder's while it has the life run mode
 // guarantees, else one new one for any number of callers at once, and the current one when a mint
 // fails while it lives. The clock is simulated; the folder and its locks are real.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { fakeJwt } from './helpers/jwt.ts';
+import { tempDirs } from './helpers/temp-dirs.ts';
 import { decodeJwtPayload } from '../dev/stand-in.ts';
 import { ActionError } from '../src/errors.ts';
 import { JobFolder, type Settings, type TokenRecord } from '../src/job/folder.ts';
 import { freshToken, HOLD_FAILURE_MS, isFresh, type FreshDeps } from '../src/job/fresh.ts';
 import type { Credentials, Minted } from '../src/mint.ts';
 
-const temps: string[] = [];
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('klear-fresh-');
 
 const IAT = 1_800_000_000;
 const LIFE_S = 900;
@@ -50,9 +45,7 @@ const minted = (accessToken: string): Minted => ({
 
 /** A folder whose token arrived at monotonic 0, and deps on a clock the test moves. */
 function setUp(options: { mint?: (credentials: Credentials) => Promise<Minted> } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'klear-fresh-'));
-  temps.push(dir);
-  const folder = JobFolder.create(dir);
+  const folder = JobFolder.create(tempDir());
   folder.writeToken({ minted: minted(token(0)), arrived: { wall: 0, monotonic: 0 }, mints: 1 });
   let now = 0;
   const sent: Credentials[] = [];
