@@ -117,8 +117,11 @@ const OUTAGE_MS = 22_000;
  * retried after 5, 10, 20 s… (README, run mode), so the retry after a 22-second outage comes within 20 s.
  */
 const RECOVERY_MS = 20_000;
-/** Then at least two calls, 2 s apart, that must all succeed. */
-const OUTAGE_RUN_SECONDS = (OUTAGE_AT_MS + OUTAGE_MS + RECOVERY_MS) / 1000 + 6;
+/**
+ * Then at least two calls, 2 s apart, that must all succeed; the outage's times are the test's, which
+ * start a few seconds before the command's (the step's own refresh, gunicorn's restart).
+ */
+const OUTAGE_RUN_SECONDS = (OUTAGE_AT_MS + OUTAGE_MS + RECOVERY_MS) / 1000 + 10;
 const PINGING = [
   'end=$(( $(date +%s) + RUN_FOR ))',
   'while [ "$(date +%s)" -lt "$end" ]; do',
@@ -422,10 +425,17 @@ withDjango('the reference KlearStack', () => {
       async () => {
         const klear = await serve({ allowedHosts: ['klearstack.example.com'] });
         const [stored] = await klear.mint([{ kind: 'refresh', ageSeconds: STORED_AGE }]);
-        const options = { inputs: { ...connection(klear), 'refresh-token': stored ?? '' } };
+        const options = {
+          inputs: {
+            ...connection(klear),
+            // A name rather than an address, so that the error must name what base-url says.
+            'base-url': klear.url.replace('127.0.0.1', 'localhost'),
+            'refresh-token': stored ?? ''
+          }
+        };
         const error = expectOneError(await runAction(options), options);
-        expect(error).toContain(`127.0.0.1:${klear.port}`);
-        expect(error).toContain('ALLOWED_HOSTS');
+        // Django matches ALLOWED_HOSTS against the host without its port (HttpRequest.get_host).
+        expect(error).toMatch(/\blocalhost\b.*ALLOWED_HOSTS/);
         expect(error).toMatch(/Django/);
         expect(error).not.toMatch(GATEWAY_BLAME);
         expect(klear.requests().map(request => request.status)).toEqual([400]);
@@ -440,7 +450,7 @@ withDjango('the reference KlearStack', () => {
       };
       const error = expectOneError(await runAction(options), options);
       expect(error).toMatch(/Django/);
-      expect(error).toMatch(/HTTP 500/);
+      expect(error).toMatch(/\b500\b/);
       expect(error).not.toMatch(GATEWAY_BLAME);
       expect(klear.requests().map(request => request.status)).toEqual([500]);
     });
