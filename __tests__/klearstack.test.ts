@@ -328,14 +328,19 @@ interface Seen {
   body: unknown;
 }
 
-/** A JWT by what must agree: its type, its claims' names, and its stated life in minutes. */
+/**
+ * A JWT by what must agree: its type, its claims' names, the minutes left of its life, and whether it
+ * says it was issued now or hours ago (a copied `iat`). Its value, id and exact times differ.
+ */
 function describeTokens(value: unknown): unknown {
   if (typeof value === 'string' && /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(value)) {
     const claims = decodeJwtPayload(value);
+    const now = Date.now() / 1000;
     return {
       jwt: claims.token_type,
       claims: Object.keys(claims).sort(),
-      lifeMinutes: Math.round((Number(claims.exp) - Number(claims.iat)) / 60)
+      minutesLeft: Math.round((Number(claims.exp) - now) / 60),
+      issued: Number(claims.iat) < now - 3600 ? 'hours ago' : 'now'
     };
   }
   if (Array.isArray(value)) return value.map(describeTokens);
@@ -458,14 +463,23 @@ withDjango('the reference KlearStack', () => {
     );
   }, 60_000);
   const server = (shape: Shape) => byShape.get(shape) as { klear: KlearStack; tokens: Tokens };
+  /** The step against `shape`'s reference, with these inputs besides base-url and company-name. */
+  async function step(
+    shape: Shape,
+    inputs: (tokens: Tokens, klear: KlearStack) => Record<string, string>
+  ) {
+    const { klear, tokens } = server(shape);
+    const options = { inputs: { ...connection(klear), ...inputs(tokens, klear) } };
+    return { klear, options, result: await runAction(options) };
+  }
 
   describe('plain steps, in each configuration', () => {
     eachShape(ALL_SHAPES)(
       '%s: a refresh token stored 2 h ago, no access-token: a token without a warning, or where a bearer is required, what to give',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = { inputs: { ...connection(klear), 'refresh-token': tokens.stored } };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, tokens => ({
+          'refresh-token': tokens.stored
+        }));
         if (!shape.refreshNeedsBearer) {
           await expectToken(klear, result, options);
           expect(result.warnings).toEqual([]);
@@ -483,15 +497,10 @@ withDjango('the reference KlearStack', () => {
     eachShape(ACCEPTING_SHAPES)(
       '%s: a living access-token as the bearer: a token without a warning',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            'refresh-token': tokens.stored,
-            'access-token': tokens.living
-          }
-        };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, tokens => ({
+          'refresh-token': tokens.stored,
+          'access-token': tokens.living
+        }));
         await expectToken(klear, result, options);
         expect(result.warnings).toEqual([]);
         expect(result.outputs['refresh-token']).toBe('');
@@ -501,9 +510,9 @@ withDjango('the reference KlearStack', () => {
     eachShape(ACCEPTING_SHAPES.filter(shape => !shape.refreshNeedsBearer))(
       '%s: the service account alone logs in without a warning',
       async (_name, shape) => {
-        const { klear } = server(shape);
-        const options = { inputs: { ...connection(klear), ...account(klear) } };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, (_tokens, klear) => ({
+          ...account(klear)
+        }));
         await expectToken(klear, result, options);
         expect(result.warnings).toEqual([]);
         expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
@@ -513,15 +522,10 @@ withDjango('the reference KlearStack', () => {
     eachShape(ALL_SHAPES)(
       '%s: an expired refresh token with a service account: logs in',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            ...account(klear),
-            'refresh-token': tokens.expiredRefresh
-          }
-        };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, (tokens, klear) => ({
+          ...account(klear),
+          'refresh-token': tokens.expiredRefresh
+        }));
         await expectToken(klear, result, options);
         expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
       }
@@ -530,15 +534,10 @@ withDjango('the reference KlearStack', () => {
     eachShape(ALL_SHAPES)(
       '%s: an expired access-token, no service account: refreshes without it, or says it expired and what to give',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            'refresh-token': tokens.stored,
-            'access-token': tokens.expiredAccess
-          }
-        };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, tokens => ({
+          'refresh-token': tokens.stored,
+          'access-token': tokens.expiredAccess
+        }));
         if (!shape.refreshNeedsBearer) {
           // DRF rejects the expired bearer even before an AllowAny view; without it the refresh passes.
           await expectToken(klear, result, options);
@@ -554,16 +553,11 @@ withDjango('the reference KlearStack', () => {
     eachShape(ALL_SHAPES)(
       '%s: an expired access-token with a service account: gets a token',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            ...account(klear),
-            'refresh-token': tokens.stored,
-            'access-token': tokens.expiredAccess
-          }
-        };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, (tokens, klear) => ({
+          ...account(klear),
+          'refresh-token': tokens.stored,
+          'access-token': tokens.expiredAccess
+        }));
         await expectToken(klear, result, options);
         // Where the refresh needs a living bearer, only a login could have done it.
         if (shape.refreshNeedsBearer) expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
@@ -574,16 +568,12 @@ withDjango('the reference KlearStack', () => {
     eachShape(ALL_SHAPES.filter(shape => shape.iat === 'copied'))(
       '%s: a company KlearStack refuses: one error naming company-name',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            'company-name': 'some-other-corp',
-            'refresh-token': tokens.stored,
-            'access-token': tokens.living
-          }
-        };
-        const error = expectOneError(await runAction(options), options);
+        const { options, result } = await step(shape, tokens => ({
+          'company-name': 'some-other-corp',
+          'refresh-token': tokens.stored,
+          'access-token': tokens.living
+        }));
+        const error = expectOneError(result, options);
         expect(error).toMatch(/company-name/);
       }
     );
