@@ -3,13 +3,12 @@
 // each configuration a KlearStack could have: a refreshed access token's `iat` copied from the
 // refresh token (SimpleJWT < 5.5) or its own (5.5+); the refresh endpoint AllowAny or IsAuthenticated;
 // SessionAuthentication listed before JWTAuthentication or not. Stored refresh tokens were issued two
-// hours before the run, as a secret's is. Where the Debian packages are missing, the cases are not
-// run and the install command is printed; under CI=true they run and fail with that sentence.
+// hours before the run, as a secret's is.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  missingSentence,
+  missingPackages,
   startKlearStack,
   type KlearStack,
   type KlearStackConfig,
@@ -17,12 +16,12 @@ import {
 } from '../dev/klearstack.ts';
 import { runAction, startAction, type RunOptions, type RunResult } from '../dev/runner.ts';
 import { API_PATH, decodeJwtPayload, startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { describeWithPackages } from './helpers/needs.ts';
 import { expectSecretsKept } from './helpers/secrets.ts';
 
-const MISSING = missingSentence();
-const IN_CI = process.env.CI === 'true';
-if (MISSING && !IN_CI) console.log(`klearstack.test: ${MISSING}. Its cases are not run here.`);
-const withDjango = MISSING && !IN_CI ? describe.skip : describe;
+// Skipped where a package is missing, and named at the end of `npm test` with the apt-get line;
+// under CI=true, a failure instead (__tests__/helpers/needs.ts).
+const withDjango = describeWithPackages(missingPackages());
 
 /** How long ago the stored refresh token was issued: SimpleJWT < 5.5 copies that into `iat`. */
 const STORED_AGE = 2 * 3600;
