@@ -459,7 +459,7 @@ describe("Django's own pages: KlearStack's web framework, not a gateway", () => 
     reply(400, 'Bad Request (400)');
     const error = await failureOf(refresh());
     expect(error.message).toBe(
-      'KlearStack\'s web framework (Django) refused the request with its own "Bad Request (400)" page, most likely because klear.example.com, the host in base-url, is not in its ALLOWED_HOSTS setting. Use the host name KlearStack is served under in base-url, or ask KlearStack\'s administrators to add klear.example.com to ALLOWED_HOSTS.'
+      'KlearStack\'s web framework (Django) refused the request with its own "Bad Request (400)" page (HTTP 400), most likely because the host it was sent, klear.example.com from base-url, is not in its ALLOWED_HOSTS setting. Use the host name KlearStack is served under in base-url, or ask KlearStack\'s administrators to add klear.example.com to ALLOWED_HOSTS.'
     );
     expect(error.retryable).toBe(false);
     expect(error.fromGateway).toBe(false);
@@ -469,7 +469,7 @@ describe("Django's own pages: KlearStack's web framework, not a gateway", () => 
     reply(500, 'Server Error (500)');
     const error = await failureOf(refresh());
     expect(error.message).toMatch(
-      /^KlearStack failed with an unhandled error: its web framework \(Django\) answered with its own "Server Error \(500\)" page/
+      /^KlearStack failed with an unhandled error: its web framework \(Django\) answered HTTP 500 with its own "Server Error \(500\)" page/
     );
     expect(error.message).not.toMatch(/gateway|proxy/);
     expect(error.retryable).toBe(true);

@@ -576,7 +576,7 @@ const ERROR_CASES: ErrorCase[] = [
   {
     name: "a Host not in Django's ALLOWED_HOSTS: its own 400 page, naming the host",
     message: [
-      'KlearStack\'s web framework (Django) refused the request with its own "Bad Request (400)" page, most likely because 127.0.0.1, the host in base-url, is not in its ALLOWED_HOSTS setting.'
+      'KlearStack\'s web framework (Django) refused the request with its own "Bad Request (400)" page (HTTP 400), most likely because the host it was sent, 127.0.0.1:'
     ],
     standIn: { allowedHosts: ['api.klearstack.example'] },
     arrange: standIn => ({ inputs: refreshInputs(standIn) }),
@@ -585,7 +585,7 @@ const ERROR_CASES: ErrorCase[] = [
   {
     name: "an unhandled error in KlearStack: Django's own 500 page, retried, no gateway blamed",
     message: [
-      'KlearStack failed with an unhandled error: its web framework (Django) answered with its own "Server Error (500)" page'
+      'KlearStack failed with an unhandled error: its web framework (Django) answered HTTP 500 with its own "Server Error (500)" page'
     ],
     arrange: standIn => {
       standIn.faultAlways({ kind: 'django-error' });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { selfSignedCertificate } from '../dev/certificate.ts';
 import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
-import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+import type { Fault, StandIn, StandInOptions } from '../dev/stand-in.ts';
 
 const REFRESH = 'getaccesstokenfromrefreshtoken';
 const LOGIN = 'get_access_token';
@@ -60,12 +60,45 @@ function loginFields(standIn: StandIn): Record<string, string> {
   };
 }
 
+// SimpleJWT's words for each problem: one sentence for all but the type before 5.4 (backends.py),
+// expiry told apart from 5.4 (tokens.py: ExpiredTokenError).
+const WORDS = {
+  '5.2': { invalid: 'Token is invalid or expired', expired: 'Token is invalid or expired' },
+  '5.4': { invalid: 'Token is invalid', expired: 'Token is expired' }
+} as const;
+
+type TokenOf = (a: StandIn, b: StandIn) => string;
+
+/** Each case in both versions' words: [case, version, message, token]. */
+function byVersion(
+  cases: [string, 'invalid' | 'expired' | 'wrong', TokenOf][]
+): [string, '5.2' | '5.4', string, TokenOf][] {
+  return cases.flatMap(([name, problem, tokenOf]) =>
+    (['5.2', '5.4'] as const).map(
+      version =>
+        [
+          name,
+          version,
+          problem === 'wrong' ? 'Token has wrong type' : WORDS[version][problem],
+          tokenOf
+        ] as [string, '5.2' | '5.4', string, TokenOf]
+    )
+  );
+}
+
 function tokenRejection(message: string) {
   return {
     detail: SIMPLEJWT_DETAIL,
     code: 'token_not_valid',
     messages: [{ token_class: 'AccessToken', token_type: 'access', message }]
   };
+}
+
+/** An HTML page of `status`, holding `marker`. */
+async function expectPage(response: Response, status: number, marker: string): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toBe('text/html');
+  expect(await response.text()).toContain(marker);
 }
 
 function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<boolean> {
@@ -149,8 +182,8 @@ describe('refresh endpoint', () => {
   );
 
   it.each([
-    ['5.2', 'Token is invalid or expired'],
-    ['5.4', 'Token is expired']
+    ['5.2', WORDS['5.2'].expired],
+    ['5.4', WORDS['5.4'].expired]
   ] as const)(
     'SimpleJWT %s: accepts a valid bearer, then rejects it with a 401 "%s" once the clock passes exp',
     async (simpleJwt, message) => {
@@ -168,34 +201,13 @@ describe('refresh endpoint', () => {
     }
   );
 
-  it.each([
-    [
-      'signed with another key',
-      '5.2',
-      'Token is invalid or expired',
-      (other: StandIn) => other.mintAccessToken()
-    ],
-    [
-      'signed with another key',
-      '5.4',
-      'Token is invalid',
-      (other: StandIn) => other.mintAccessToken()
-    ],
-    ['not a JWT at all', '5.2', 'Token is invalid or expired', () => 'not-a-jwt'],
-    ['not a JWT at all', '5.4', 'Token is invalid', () => 'not-a-jwt'],
-    [
-      'a refresh token',
-      '5.2',
-      'Token has wrong type',
-      (_: StandIn, own: StandIn) => own.mintRefreshToken()
-    ],
-    [
-      'a refresh token',
-      '5.4',
-      'Token has wrong type',
-      (_: StandIn, own: StandIn) => own.mintRefreshToken()
-    ]
-  ] as const)(
+  it.each(
+    byVersion([
+      ['signed with another key', 'invalid', (other: StandIn) => other.mintAccessToken()],
+      ['not a JWT at all', 'invalid', () => 'not-a-jwt'],
+      ['a refresh token', 'wrong', (_: StandIn, own: StandIn) => own.mintRefreshToken()]
+    ])
+  )(
     "rejects a bearer %s with SimpleJWT %s's 401 (%s)",
     async (_case, simpleJwt, message, bearerOf) => {
       const standIn = await start({ simpleJwt });
@@ -228,41 +240,19 @@ describe('refresh endpoint', () => {
     expect(strictWithBearer.status).toBe(200);
   });
 
-  it.each([
-    [
-      'expired',
-      '5.2',
-      'Token is invalid or expired',
-      (standIn: StandIn) => standIn.mintRefreshToken({ expiresIn: -1 })
-    ],
-    [
-      'expired',
-      '5.4',
-      'Token is expired',
-      (standIn: StandIn) => standIn.mintRefreshToken({ expiresIn: -1 })
-    ],
-    [
-      'signed with another key',
-      '5.2',
-      'Token is invalid or expired',
-      (_: StandIn, other: StandIn) => other.mintRefreshToken()
-    ],
-    [
-      'signed with another key',
-      '5.4',
-      'Token is invalid',
-      (_: StandIn, other: StandIn) => other.mintRefreshToken()
-    ],
-    [
-      'an access token',
-      '5.2',
-      'Token has wrong type',
-      (standIn: StandIn) => standIn.mintAccessToken()
-    ],
-    // SimpleJWT's view hands an empty token to RefreshToken, which PyJWT cannot decode.
-    ['empty', '5.2', 'Token is invalid or expired', () => ''],
-    ['empty', '5.4', 'Token is invalid', () => '']
-  ] as const)(
+  it.each(
+    byVersion([
+      ['expired', 'expired', (standIn: StandIn) => standIn.mintRefreshToken({ expiresIn: -1 })],
+      [
+        'signed with another key',
+        'invalid',
+        (_: StandIn, other: StandIn) => other.mintRefreshToken()
+      ],
+      ['an access token', 'wrong', (standIn: StandIn) => standIn.mintAccessToken()],
+      // SimpleJWT's view hands an empty token to RefreshToken, which PyJWT cannot decode.
+      ['empty', 'invalid', () => '']
+    ])
+  )(
     'rejects a refresh token that is %s with SimpleJWT %s\'s InvalidToken: 401 token_not_valid "%s", with the challenge',
     async (_case, simpleJwt, message, tokenOf) => {
       const standIn = await start({ simpleJwt });
@@ -415,23 +405,19 @@ describe('as SimpleJWT and Django REST framework answer', () => {
     expect(response.status).toBe(200);
   });
 
-  it("answers a Host not in allowedHosts with Django's own 400 page", async () => {
-    const standIn = await start({ allowedHosts: ['api.klearstack.example'] });
-    const response = await post(standIn, REFRESH, refreshFields(standIn));
-
-    expect(response.status).toBe(400);
-    expect(response.headers.get('content-type')).toBe('text/html');
-    expect(await response.text()).toContain('<title>Bad Request (400)</title>');
-  });
-
-  it("answers the django-error fault with Django's own 500 page", async () => {
-    const standIn = await start();
-    standIn.fault({ kind: 'django-error' });
-    const response = await post(standIn, REFRESH, refreshFields(standIn));
-
-    expect(response.status).toBe(500);
-    expect(response.headers.get('content-type')).toBe('text/html');
-    expect(await response.text()).toContain('<h1>Server Error (500)</h1>');
+  it.each<[string, StandInOptions, Fault | undefined, number, string]>([
+    [
+      'a Host not in allowedHosts',
+      { allowedHosts: ['api.klearstack.example'] },
+      undefined,
+      400,
+      '<title>Bad Request (400)</title>'
+    ],
+    ['the django-error fault', {}, { kind: 'django-error' }, 500, '<h1>Server Error (500)</h1>']
+  ])("answers %s with Django's own page", async (_case, options, fault, status, marker) => {
+    const standIn = await start(options);
+    if (fault) standIn.fault(fault);
+    await expectPage(await post(standIn, REFRESH, refreshFields(standIn)), status, marker);
   });
 });
 
@@ -601,9 +587,7 @@ describe('faults', () => {
 
     const response = await post(standIn, REFRESH, refreshFields(standIn));
 
-    expect(response.status).toBe(502);
-    expect(response.headers.get('content-type')).toBe('text/html');
-    expect(await response.text()).toContain('<center><h1>502 Bad Gateway</h1></center>');
+    await expectPage(response, 502, '<center><h1>502 Bad Gateway</h1></center>');
   });
 
   it('applies faultAlways to every request until it is cleared', async () => {

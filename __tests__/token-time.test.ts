@@ -88,7 +88,6 @@ describe('tokenTime is never later than the truth (properties)', () => {
   // The truth: KlearStack stamps exp and Date at one moment of its clock (Date truncated to the
   // second, as HTTP dates are), the answer then travels `transitMs` to the runner. Anything the
   // runner's clock says, and any iat, must not move the deadline past KlearStack's exp.
-  const TOLERANCE_MS = 2000;
   it('for any skew, any copied iat age, any life of a few seconds or more, any transit', () => {
     fc.assert(
       fc.property(
@@ -112,9 +111,10 @@ describe('tokenTime is never later than the truth (properties)', () => {
           // KlearStack takes it for dead once its clock reaches exp.
           const trulyDiesAt = monotonic + (exp * 1000 - klearAtStamp);
           expect(time.deadline).toBeDefined();
-          expect(time.deadline as number).toBeLessThanOrEqual(trulyDiesAt + TOLERANCE_MS);
-          // And not needlessly early: within a second and the transit.
-          expect(time.deadline as number).toBeGreaterThanOrEqual(trulyDiesAt - 2000);
+          // Late by the answer's transit at most: a few seconds on the slowest network.
+          expect(time.deadline as number).toBeLessThanOrEqual(trulyDiesAt + transitMs);
+          // And not needlessly early: a second at most.
+          expect(time.deadline as number).toBeGreaterThanOrEqual(trulyDiesAt - 1000);
           expect(time.skewMs as number).toBeGreaterThanOrEqual(skewMs - 1000 - transitMs);
           expect(time.skewMs as number).toBeLessThanOrEqual(skewMs);
         }

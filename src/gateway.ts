@@ -54,13 +54,13 @@ function djangoPage(status: number, url: URL, body: string): ActionError | undef
   const title = /<title>\s*(Bad Request \(400\)|Server Error \(500\))\s*<\/title>/.exec(body)?.[1];
   if (status === 400 && title === 'Bad Request (400)') {
     return new ActionError(
-      `KlearStack's web framework (Django) refused the request with its own "Bad Request (400)" page, most likely because ${url.hostname}, the host in base-url, is not in its ALLOWED_HOSTS setting. Use the host name KlearStack is served under in base-url, or ask KlearStack's administrators to add ${url.hostname} to ALLOWED_HOSTS.`,
+      `KlearStack's web framework (Django) refused the request with its own "Bad Request (400)" page (HTTP 400), most likely because the host it was sent, ${url.host} from base-url, is not in its ALLOWED_HOSTS setting. Use the host name KlearStack is served under in base-url, or ask KlearStack's administrators to add ${url.hostname} to ALLOWED_HOSTS.`,
       { status }
     );
   }
   if (status === 500 && title === 'Server Error (500)') {
     return new ActionError(
-      `KlearStack failed with an unhandled error: its web framework (Django) answered with its own "Server Error (500)" page, not the API's JSON. This may pass on a retry; if it persists, report it to KlearStack support with the time it happened.`,
+      `KlearStack failed with an unhandled error: its web framework (Django) answered HTTP 500 with its own "Server Error (500)" page, not the API's JSON. This may pass on a retry; if it persists, report it to KlearStack support with the time it happened.`,
       { status, retryable: true }
     );
   }

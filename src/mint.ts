@@ -27,9 +27,9 @@ export interface MintDeps {
   /**
    * Run mode's refreshes, whose tokens came from KlearStack during the run: KlearStack alone judges
    * them. The refresh token is sent whatever its exp says by the runner's clock (which may be
-   * skewed), and a refresh refused because its bearer has expired is sent once more at once
-   * without one. Plain mode judges its input tokens by the wall clock, with leeway, and reports a
-   * refused bearer.
+   * skewed), and a bearer it refuses is its own that died, not worth a warning. Plain mode judges
+   * its input tokens by the wall clock, with leeway, and warns when KlearStack refuses the
+   * access-token input.
    */
   klearStackJudges?: boolean;
 }
@@ -43,8 +43,9 @@ export const INPUT_EXPIRY_LEEWAY_MS = 5 * 60 * 1000;
 
 /**
  * Gets a fresh access token: by refresh when there is a usable refresh token, by login when there is
- * none, when it has expired (by its own `exp`; an expired one is never sent), or when KlearStack
- * rejects it with 401 and a service account was given.
+ * none, when it has expired (by its own `exp`; an expired one is never sent), or when a service
+ * account was given and KlearStack refuses the refresh (401, or a refusal it states on 403) or
+ * wants a valid bearer there is none of.
  */
 export async function mint(credentials: Credentials, deps: MintDeps): Promise<Minted> {
   const canLogin = Boolean(credentials.username && credentials.password);
