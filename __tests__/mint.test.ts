@@ -198,7 +198,7 @@ describe('expiry notes', () => {
   });
 
   it('only informs about a refresh token expiring soon when a service account can log in', () => {
-    const soon = fakeJwt({ token_type: 'refresh', exp: nowSeconds() + 3600 });
+    const soon = fakeJwt({ token_type: 'refresh', exp: nowSeconds() + 3600 + 30 });
     expect(noted({ refreshToken: soon, username: 'svc', password: 'pw' })).toEqual([
       { warning: false, text: expect.stringMatching(/^The refresh token expires in 1 h \(at/) }
     ]);

@@ -136,7 +136,7 @@ interface Sent {
  * since the epoch, or undefined when it is missing or not a believable date: a server without a
  * clock must not send one, and one that sends garbage is treated the same.
  */
-export function parseHttpDate(value: string | undefined): number | undefined {
+function parseHttpDate(value: string | undefined): number | undefined {
   if (!value) return undefined;
   const ms = Date.parse(value);
   return plausibleSeconds(ms / 1000) ? ms : undefined;
