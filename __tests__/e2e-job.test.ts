@@ -3,7 +3,9 @@
 // than a minute. The stand-in's API answers 200 only to a living token: each step checks with curl.
 import { describe, expect, it } from '@jest/globals';
 import { runJob, type JobResult, type StepRecord } from '../dev/job.ts';
+import { missingPackages, startKlearStack } from '../dev/klearstack.ts';
 import { API_PATH, startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { describeWithPackages } from './helpers/needs.ts';
 
 const LIFE_SECONDS = 20;
 
@@ -292,3 +294,95 @@ function inputs(klear: StandIn, extra: Record<string, string>): Record<string, s
     ...extra
   };
 }
+
+// The reference KlearStack (Django, DRF, SimpleJWT under gunicorn): skipped where its Debian
+// packages are missing, and named at the end of `npm test` (__tests__/helpers/needs.ts).
+describeWithPackages(missingPackages())('keep-fresh: job against the reference KlearStack', () => {
+  it('keeps a 20-second token fresh through klear-token, env and exec, minting once for eight callers', async () => {
+    const klear = await startKlearStack({ accessLifetime: LIFE_SECONDS });
+    const ping = '/api/v1/ping';
+    const refreshes = () =>
+      klear.requests().filter(request => request.path.endsWith('getaccesstokenfromrefreshtoken'));
+    try {
+      const [refreshToken] = await klear.mint([{ kind: 'refresh' }]);
+      const issued: string[] = [];
+      const mintsIn: Record<string, number> = {};
+      let before = 0;
+      const job = await runJob({
+        env: { KLEAR_BASE_URL: klear.url },
+        secrets: [refreshToken, klear.user.password],
+        watch: issued,
+        onStep: record => {
+          mintsIn[record.name] = refreshes().length - before;
+          before = refreshes().length;
+          // Every token a step printed to the runner is one the job's log must not show.
+          for (const line of record.result?.rawLines ?? []) {
+            const mask = /^::add-mask::(.+)$/.exec(line);
+            if (mask) issued.push(mask[1]);
+          }
+        },
+        steps: [
+          {
+            name: 'mint',
+            uses: 'action',
+            with: {
+              'base-url': klear.url,
+              'company-name': klear.user.company,
+              'refresh-token': refreshToken,
+              'keep-fresh': 'job'
+            }
+          },
+          {
+            name: 'after the first died',
+            timeoutMs: 40_000,
+            run: `sleep ${LIFE_SECONDS + 1}
+first=$(klear-token)
+second=$(klear-token)
+test "$first" = "$second"
+curl -fsS -o /dev/null -H "Authorization: Bearer $first" "$KLEAR_BASE_URL${ping}"
+echo "token: $first"`
+          },
+          {
+            name: 'exec',
+            run: `klear-token exec -- sh -c 'curl -fsS -o /dev/null -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$KLEAR_BASE_URL${ping}"; echo "exec got $KLEAR_ACCESS_TOKEN"'`
+          },
+          { name: 'env', run: 'klear-token env' },
+          {
+            name: 'from env',
+            run: `curl -fsS -o /dev/null -H "Authorization: Bearer $KLEAR_ACCESS_TOKEN" "$KLEAR_BASE_URL${ping}"`
+          },
+          {
+            name: 'parallel',
+            timeoutMs: 40_000,
+            run: `sleep 16
+for i in 1 2 3 4 5 6 7 8; do klear-token >"$RUNNER_TEMP/parallel-$i" & done
+wait
+test "$(cat "$RUNNER_TEMP"/parallel-* | sort -u | wc -l)" = 1
+curl -fsS -o /dev/null -H "Authorization: Bearer $(cat "$RUNNER_TEMP/parallel-1")" "$KLEAR_BASE_URL${ping}"
+rm "$RUNNER_TEMP"/parallel-*`
+          }
+        ]
+      });
+
+      expect(job.steps.map(record => `${record.name} ${record.result?.conclusion}`)).toEqual([
+        'mint success',
+        'after the first died success',
+        'exec success',
+        'env success',
+        'from env success',
+        'parallel success',
+        'Post mint success'
+      ]);
+      expect(mintsIn['after the first died']).toBe(1);
+      expect(logOf(job, 'after the first died')).toContain('token: ***');
+      expect(logOf(job, 'exec')).toContain('exec got ***');
+      expect(mintsIn.parallel).toBe(1);
+      expect(job.tempLeft.filter(name => name.startsWith('klear-token'))).toEqual([]);
+      expect(issued.length).toBeGreaterThanOrEqual(3);
+      expect(job.leaks).toEqual([]);
+      for (const token of issued) expect(job.log).not.toContain(token);
+    } finally {
+      await klear.close();
+    }
+  }, 120_000);
+});
