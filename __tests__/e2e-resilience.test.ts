@@ -10,6 +10,7 @@ import type { RunResult } from '../dev/runner.ts';
 import { startStandIn } from '../dev/stand-in.ts';
 import type { Fault, RecordedRequest, StandIn } from '../dev/stand-in.ts';
 import { DEFAULT_POLICY } from '../src/retry.ts';
+import { httpAnswer, startRawServer, type RawAnswer } from './helpers/raw-server.ts';
 
 // The bundled action as the runner runs it, against the stand-in's real sockets and real timing,
 // with short settings. Every run has RUNNER_DEBUG=1 and must show no secret before its mask.
@@ -305,6 +306,71 @@ describe('an answer that is slow, stalls or never comes', () => {
         /^No complete answer from 127\.0\.0\.1:\d+ within 1 s \(timeout-seconds\)\..*\(gave up after 2 attempts in [\d.]+ s; max-attempts is 2\)$/
       );
       expect(run.result.timedOut).toBe(false);
+      expect(run.result.durationMs).toBeLessThan(stepBound(2, 1));
+    }
+  );
+});
+
+describe('answers that never become an answer (raw bytes, through the bundle)', () => {
+  const UPGRADE =
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+
+  async function actAgainst(answers: RawAnswer[], inputs: Record<string, string> = {}) {
+    const server = await startRawServer(answers);
+    try {
+      const run = await act({ 'base-url': server.url, ...inputs });
+      return { run, connections: server.connections };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('a 101 with Upgrade, then a token: retried, and the token is exported', async () => {
+    const token = standIn.mintAccessToken();
+    const { run, connections } = await actAgainst([
+      { bytes: UPGRADE, then: 'hang' },
+      {
+        bytes: httpAnswer(
+          '200 OK',
+          { 'Content-Type': 'application/json' },
+          JSON.stringify({ access_token: token })
+        ),
+        then: 'end'
+      }
+    ]);
+    expect(connections).toBe(2);
+    expect(run.result.exitCode).toBe(0);
+    expect(run.result.outputs['access-token']).toBe(token);
+    expect(retryWarnings(run)[0]).toMatch(/answered HTTP 101 with an Upgrade/);
+  });
+
+  it.each<[string, RawAnswer, RegExp]>([
+    ['a 101 with Upgrade', { bytes: UPGRADE, then: 'hang' }, /answered HTTP 101 with an Upgrade/],
+    [
+      'a 101 with Upgrade and a close',
+      { bytes: UPGRADE, then: 'end' },
+      /answered HTTP 101 with an Upgrade/
+    ],
+    [
+      'a 1xx that never becomes a final answer',
+      { bytes: 'HTTP/1.1 102 Processing\r\n\r\n', then: 'hang' },
+      /^No complete answer from .* within 1 s/
+    ],
+    ['a close with no answer', { bytes: '', then: 'end' }, /^The connection to 127\.0\.0\.1:\d+ /],
+    [
+      'a reset in the status line',
+      { bytes: 'HTTP/1.1 2', then: 'reset' },
+      /^The connection to 127\.0\.0\.1:\d+ /
+    ]
+  ])(
+    '%s every time: exit 1 with one error after max-attempts, never exit 0 empty',
+    async (_name, answer, message) => {
+      const { run, connections } = await actAgainst([answer], { 'max-attempts': '2' });
+      expect(connections).toBe(2);
+      expectOneFailure(run, message);
+      expect(run.result.errors[0]).toMatch(
+        /\(gave up after 2 attempts in [\d.]+ s; max-attempts is 2\)$/
+      );
       expect(run.result.durationMs).toBeLessThan(stepBound(2, 1));
     }
   );
