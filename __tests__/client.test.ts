@@ -345,7 +345,7 @@ describe('a 200 that is not a good token response', () => {
     expect(masked).toEqual([bad]);
   });
 
-  it.each(['a', 'null', '...', 'ok', 'abc.def', 'short-opaque-15'])(
+  it.each(['a', 'null', '...', 'ok', 'abc.def', 'short-opaque-15', 'a.b.c', 'eyJh.eyJz.c2ln1'])(
     'the access_token %j is too short to be a token: refused, and never registered as a mask',
     async bad => {
       reply({ access_token: bad });
@@ -366,6 +366,43 @@ describe('a 200 that is not a good token response', () => {
     const masked: string[] = [];
     expect((await refresh(client(masked))).accessToken).toBe(good);
     expect(masked).toEqual([good]);
+  });
+
+  it.each([
+    ['too short to mask', 'a.b.c'],
+    ['over 16 KiB', 'A'.repeat(16 * 1024 + 1)]
+  ])(
+    'a login whose refresh_token is %s returns none: it is never exported unmasked',
+    async (_case, bad) => {
+      nock(ROOT)
+        .post('/access/klearstack/get_access_token')
+        .reply(200, { access_token: NEW_TOKEN, refresh_token: bad });
+      const masked: string[] = [];
+      const grant = await client(masked).login({
+        username: 'svc',
+        password: 'pw',
+        companyName: 'a'
+      });
+      expect(grant.refreshToken).toBeUndefined();
+      expect(masked).toEqual([NEW_TOKEN]);
+    }
+  );
+
+  it('an access_token over 16 KiB is refused unmasked, with its size, before anything is exported', async () => {
+    const huge = 'A'.repeat(16 * 1024 + 1);
+    reply({ access_token: huge });
+    const masked: string[] = [];
+    const error = await failureOf(refresh(client(masked)));
+    expect(error.message).toMatch(
+      /^KlearStack answered HTTP 200 with an access_token of 16385 characters, over the 16 KiB this action accepts/
+    );
+    expect(masked).toEqual([]);
+  });
+
+  it('an access_token of exactly 16 KiB is accepted', async () => {
+    const largest = 'A'.repeat(16 * 1024);
+    reply({ access_token: largest });
+    expect((await refresh()).accessToken).toBe(largest);
   });
 
   it('an access_token that is not a string', async () => {

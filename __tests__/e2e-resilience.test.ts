@@ -290,6 +290,36 @@ describe('answers that are never retried', () => {
   });
 });
 
+describe('tokens the action will not export, in both modes', () => {
+  const LONG = 'A'.repeat(20 * 1024);
+  it.each<[string, string, string, RegExp]>([
+    ['plain', 'a JWT-shaped token too short to mask', 'a.b.c', /access_token that is not a token/],
+    ['run', 'a JWT-shaped token too short to mask', 'a.b.c', /access_token that is not a token/],
+    [
+      'plain',
+      'a 20 KiB token',
+      LONG,
+      /access_token of 20480 characters, over the 16 KiB this action accepts/
+    ],
+    [
+      'run',
+      'a 20 KiB token',
+      LONG,
+      /access_token of 20480 characters, over the 16 KiB this action accepts/
+    ]
+  ])(
+    '%s mode, %s: refused with one error before anything is exported or run',
+    async (mode, _name, token, message) => {
+      standIn.faultAlways({ status: 200, body: JSON.stringify({ access_token: token }) });
+      const run = await act(mode === 'run' ? { run: 'echo the-command-ran' } : {});
+      expectOneFailure(run, message);
+      expect(run.result.masks).not.toContain(token);
+      expect(run.result.log).not.toContain('the-command-ran');
+      expect(run.result.durationMs).toBeLessThan(SLACK_MS);
+    }
+  );
+});
+
 describe('an answer that is slow, stalls or never comes', () => {
   it.each<[string, Fault]>([
     ['headers, then a body trickling a byte every 200 ms', { kind: 'trickle', intervalMs: 200 }],

@@ -21,10 +21,9 @@ const ENDPOINT = '/access/klearstack/getaccesstokenfromrefreshtoken';
 const LOGIN_ENDPOINT = '/access/klearstack/get_access_token';
 /** What the README promises a token looks like: base64url, base64 and the dots between. */
 const TOKEN_CHARSET = /^[A-Za-z0-9._~+/=-]+$/;
-/** What the README calls a token: a JWT's three base64url parts, or 16+ characters of the alphabet. */
+/** What the README calls a token: 16 to 16,384 characters of the alphabet (a JWT is such a value). */
 const isToken = (value: string) =>
-  /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value) ||
-  (value.length >= 16 && TOKEN_CHARSET.test(value));
+  value.length >= 16 && value.length <= 16 * 1024 && TOKEN_CHARSET.test(value);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Below this a "secret" is a word or two that fixed text contains by chance. */
 const MIN_WATCHED_LENGTH = 8;

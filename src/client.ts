@@ -1,4 +1,4 @@
-import { looksLikeToken, MIN_OPAQUE_TOKEN_LENGTH } from './claims.ts';
+import { looksLikeToken, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH, TOKEN_RULE } from './claims.ts';
 import { ENDPOINTS, type Endpoint } from './endpoints.ts';
 import { ActionError } from './errors.ts';
 import { gatewayError } from './gateway.ts';
@@ -86,10 +86,15 @@ export class KlearClient {
     const body = json as Record<string, unknown>;
     // Mask first: whatever these hold, they may be printed by a later message or the runner. A
     // malformed value as long as a token may still be one (with a stray quote or space); a shorter
-    // one is a word, and masking it would blank that word all over the log.
+    // one is a word, and masking it would blank that word all over the log. Neither is exported,
+    // and nor is one past the bound, which is refused unmasked rather than sent to the log whole.
     for (const field of ['access_token', 'refresh_token']) {
       const value = body[field];
-      if (typeof value === 'string' && value.trim().length >= MIN_OPAQUE_TOKEN_LENGTH)
+      if (
+        typeof value === 'string' &&
+        value.trim().length >= MIN_TOKEN_LENGTH &&
+        value.length <= MAX_TOKEN_LENGTH
+      )
         this.#config.mask(value);
     }
     const accessToken = body.access_token;
@@ -98,9 +103,14 @@ export class KlearClient {
         'KlearStack answered HTTP 200 without an access_token, so there is nothing to export. Check that base-url points at the KlearStack API and not at another service.'
       );
     }
+    if (typeof accessToken === 'string' && accessToken.length > MAX_TOKEN_LENGTH) {
+      throw new ActionError(
+        `KlearStack answered HTTP 200 with an access_token of ${accessToken.length} characters, over the ${MAX_TOKEN_LENGTH / 1024} KiB this action accepts (a KlearStack token is a few hundred): as an environment variable it would break later steps, so nothing was exported. Check that base-url points at the KlearStack API, and report this to KlearStack support if it persists.`
+      );
+    }
     if (!looksLikeToken(accessToken)) {
       throw new ActionError(
-        `KlearStack answered HTTP 200 with an access_token that is not a token (neither a JWT nor ${MIN_OPAQUE_TOKEN_LENGTH} or more characters of the token alphabet); nothing was exported. Check that base-url points at the KlearStack API, and report this to KlearStack support if it persists.`
+        `KlearStack answered HTTP 200 with an access_token that is not a token (not ${TOKEN_RULE}); nothing was exported. Check that base-url points at the KlearStack API, and report this to KlearStack support if it persists.`
       );
     }
     const grant: Grant = { accessToken, releaseVersion: releaseVersionOf(body.release_version) };

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { looksLikeToken, MIN_OPAQUE_TOKEN_LENGTH } from './claims.ts';
+import { looksLikeToken, TOKEN_RULE } from './claims.ts';
 import { ENDPOINTS } from './endpoints.ts';
 import { ActionError } from './errors.ts';
 import { parseShell, type Shell } from './run/shell.ts';
@@ -121,7 +121,7 @@ function missing(name: string, what: string): ActionError {
 function checkTokenShape(name: string, value: string): void {
   if (value && !looksLikeToken(value)) {
     throw new ActionError(
-      `Input '${name}' does not look like a token: it is neither a JWT nor ${MIN_OPAQUE_TOKEN_LENGTH} or more characters of the token alphabet (it has spaces, quotes, line breaks or other characters a token cannot have, or is too short). Store the bare token in the secret, without 'Bearer', quotes or the surrounding JSON.`
+      `Input '${name}' does not look like a token: a token is ${TOKEN_RULE}, and this one has spaces, quotes, line breaks or other characters a token cannot have, or is too short or too long. Store the bare token in the secret, without 'Bearer', quotes or the surrounding JSON.`
     );
   }
 }
