@@ -133,16 +133,31 @@ function releaseVersionOf(value: unknown): string {
 }
 
 function redirectError(status: number, url: URL, location: string | undefined): ActionError {
-  let target = 'an unnamed location';
-  try {
-    if (location) target = new URL(location, url).host;
-  } catch {
-    target = 'an unreadable location';
-  }
   return new ActionError(
-    `KlearStack answered with a redirect (HTTP ${status}) to ${target}; redirects are refused so that the refresh token is never re-sent to another address. Point base-url at the final API address (check for http vs https, a missing prefix or an old host name).`,
+    `KlearStack answered with a redirect (HTTP ${status}) ${redirectTarget(url, location)}; redirects are refused so that the refresh token is never re-sent to another address. Point base-url at the final API address (check for http vs https, a missing prefix or an old host name).`,
     { status }
   );
+}
+
+/**
+ * Where a redirect points, told by how it differs from the request, never by its text: a host is
+ * lowercased by the URL parser, so a secret echoed into one would show unmasked.
+ */
+function redirectTarget(url: URL, location: string | undefined): string {
+  if (!location) return 'without a location';
+  let target: URL;
+  try {
+    target = new URL(location, url);
+  } catch {
+    return 'to an unreadable location';
+  }
+  if (target.protocol !== url.protocol) {
+    const known = target.protocol === 'https:' || target.protocol === 'http:';
+    return known
+      ? `to ${target.protocol.slice(0, -1)} instead of ${url.protocol.slice(0, -1)}${target.host === url.host ? ' on the same host' : ' on another host or port'}`
+      : 'to another scheme';
+  }
+  return target.host === url.host ? 'to another path on the same host' : 'to another host or port';
 }
 
 function statusError(
