@@ -357,6 +357,41 @@ describe('pages from something in front of KlearStack', () => {
   );
 });
 
+describe('bodies nested deeper than any answer', () => {
+  const nested = (depth: number) => `{"detail": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
+  const reply = (body: string, headers?: Record<string, string>) =>
+    nock(ROOT).post('/access/klearstack/getaccesstokenfromrefreshtoken').reply(401, body, headers);
+
+  it("a 10,000-level 401 with KlearStack's Bearer challenge is its refusal, read as an unreadable body", async () => {
+    reply(nested(10_000), { 'WWW-Authenticate': 'Bearer realm="api"' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(
+      /^KlearStack rejected the request \(HTTP 401\): the refresh token/
+    );
+    expect(error.status).toBe(401);
+    expect(error.fromGateway).toBe(false);
+  });
+
+  it('a 10,000-level 401 without a challenge is a page we could not read, as any non-JSON 401', async () => {
+    reply(nested(10_000));
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/answered HTTP 401 with its own page/);
+    expect(error.fromGateway).toBe(true);
+  });
+
+  it('32 levels are read as JSON; 33 are not', async () => {
+    reply(`{"detail": "Token is expired", "x": ${'['.repeat(31)}${']'.repeat(31)}}`);
+    expect((await failureOf(refresh())).message).toMatch(/the token it was given has expired/);
+    reply(`{"detail": "Token is expired", "x": ${'['.repeat(32)}${']'.repeat(32)}}`);
+    expect((await failureOf(refresh())).message).toMatch(/answered HTTP 401 with its own page/);
+  });
+
+  it('brackets inside strings, escaped quotes included, do not count', async () => {
+    reply(JSON.stringify({ detail: 'Token is expired', x: `\\"${'['.repeat(100)}` }));
+    expect((await failureOf(refresh())).message).toMatch(/the token it was given has expired/);
+  });
+});
+
 describe('a 200 that is not a good token response', () => {
   const reply = (body: string | object) =>
     nock(ROOT).post('/access/klearstack/getaccesstokenfromrefreshtoken').reply(200, body);

@@ -328,6 +328,28 @@ describe('tokens the action will not export, in both modes', () => {
   );
 });
 
+describe('a 401 nested 10,000 levels deep', () => {
+  const body = `{"detail": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+
+  it("with KlearStack's Bearer challenge: an answer we could not read, and the login fallback still runs", async () => {
+    standIn.fault({ status: 401, body, headers: { 'WWW-Authenticate': 'Bearer realm="api"' } });
+    const run = await act({ username: standIn.username, password: standIn.password });
+    expect(run.attempts.map(r => `${r.endpoint} ${r.status}`)).toEqual([
+      'refresh 401',
+      'login 200'
+    ]);
+    expectSuccessFrom(run, run.attempts[1]);
+    expect(run.result.log).not.toMatch(/Maximum call stack|This is a bug/);
+  });
+
+  it('without a challenge: a page from something in front, so the password is not sent', async () => {
+    standIn.fault({ status: 401, body });
+    const run = await act({ username: standIn.username, password: standIn.password });
+    expect(run.attempts.map(r => r.endpoint)).toEqual(['refresh']);
+    expectOneFailure(run, /answered HTTP 401 with its own page/);
+  });
+});
+
 describe('an answer that is slow, stalls or never comes', () => {
   it.each<[string, Fault]>([
     ['headers, then a body trickling a byte every 200 ms', { kind: 'trickle', intervalMs: 200 }],

@@ -120,12 +120,37 @@ export class KlearClient {
   }
 }
 
+/**
+ * Deeper than any answer KlearStack gives (its errors nest two or three levels), and shallow enough
+ * that reading what was parsed (JSON.stringify, a recursive walk) never runs out of stack.
+ */
+const MAX_JSON_DEPTH = 32;
+
+/** The body as JSON, or undefined when it is not JSON or nests deeper than MAX_JSON_DEPTH. */
 function parseJson(text: string): unknown {
+  if (nestsDeeper(text, MAX_JSON_DEPTH)) return undefined;
   try {
     return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/** Whether brackets outside strings open more than `limit` levels; stops at the first such. */
+function nestsDeeper(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > limit) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
 }
 
 function releaseVersionOf(value: unknown): string {
