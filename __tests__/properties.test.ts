@@ -10,6 +10,7 @@ import { startStandIn } from '../dev/stand-in.ts';
 import type { RecordedRequest, StandIn } from '../dev/stand-in.ts';
 import { run } from '../src/main.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
+import { readmeReservedEnv } from './helpers/readme-env-names.ts';
 
 // Properties of the whole step over generated inputs: run() in this process, through the real
 // @actions/core, against one real stand-in on 127.0.0.1 (no nock here). Whatever the input, the
@@ -469,17 +470,8 @@ describe('base-url', () => {
 });
 
 describe('env-name', () => {
-  // Names later steps depend on, which the action refuses in any letter case: those README's
-  // Security section lists, and the rest of their kind.
-  const RESERVED = [
-    ...['PATH', 'HOME', 'SHELL', 'ENV', 'BASH_ENV', 'SHELLOPTS', 'BASHOPTS', 'IFS', 'PS4', 'CI'],
-    ...['PROMPT_COMMAND', 'TMPDIR', 'PYTHONPATH', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB'],
-    ...['RUBYOPT', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS']
-  ];
-  const RESERVED_PREFIXES = [
-    ...['GITHUB_', 'RUNNER_', 'ACTIONS_', 'INPUT_', 'STATE_', 'NODE_', 'LD_', 'DYLD_'],
-    'BASH_FUNC_'
-  ];
+  // Names the action refuses in any letter case: those README's Security section lists.
+  const { names: RESERVED, prefixes: RESERVED_PREFIXES } = readmeReservedEnv();
   const isReserved = (name: string): boolean => {
     const upper = name.toUpperCase();
     return RESERVED.includes(upper) || RESERVED_PREFIXES.some(prefix => upper.startsWith(prefix));
