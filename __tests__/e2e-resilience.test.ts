@@ -436,6 +436,36 @@ describe('answers that never become an answer (raw bytes, through the bundle)', 
   );
 });
 
+describe('the bound of a step that refreshes, then logs in', () => {
+  it('a refresh rejected after two stalls, then a login that stalls: the error counts all 6 requests', async () => {
+    standIn.fault(
+      { kind: 'hang' },
+      { kind: 'hang' },
+      { status: 401, body: '{"detail": "Token is invalid or expired"}' }
+    );
+    standIn.faultAlways({ kind: 'hang' });
+    const run = await act(
+      {
+        username: standIn.username,
+        password: standIn.password,
+        'max-attempts': '3',
+        'timeout-seconds': '1'
+      },
+      40_000
+    );
+    expect(run.attempts.map(r => r.endpoint)).toEqual([
+      ...['refresh', 'refresh', 'refresh'],
+      ...['login', 'login', 'login']
+    ]);
+    expectOneFailure(
+      run,
+      /\(gave up after 3 attempts in [\d.]+ s; max-attempts is 3\) With the refresh before it \(3 requests\), the step made 6 requests in [\d.]+ s \(max-attempts bounds the refresh and the login each\)\.$/
+    );
+    // What docs/RELIABILITY.md states: twice max-attempts × timeout-seconds, plus both backoffs.
+    expect(run.result.durationMs).toBeLessThan(2 * stepBound(3, 1) - SLACK_MS);
+  }, 60_000);
+});
+
 describe('an answer past the size limit', () => {
   it('a 5 MiB chunked body is abandoned with the size message, not retried', async () => {
     standIn.faultAlways({ kind: 'oversized', bytes: 5 * 1024 * 1024 });

@@ -1,7 +1,7 @@
 import { expiryIso, formatDuration, isExpired, readClaims } from './claims.ts';
 import type { Grant, KlearClient } from './client.ts';
 import { ActionError } from './errors.ts';
-import { withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
+import { annotate, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 export interface Credentials {
   refreshToken: string;
@@ -48,8 +48,11 @@ export const INPUT_EXPIRY_LEEWAY_MS = 5 * 60 * 1000;
  * rejects it with 401 and a service account was given.
  */
 export async function mint(credentials: Credentials, deps: MintDeps): Promise<Minted> {
+  const started = deps.now();
   const canLogin = Boolean(credentials.username && credentials.password);
   const { refreshToken } = credentials;
+  /** Requests the refresh made before a login took over: the login's error counts them too. */
+  let refreshRequests = 0;
   if (refreshToken) {
     if (!deps.klearStackJudges && isExpired(refreshToken, deps.now(), INPUT_EXPIRY_LEEWAY_MS)) {
       const exp = readClaims(refreshToken).exp as number;
@@ -66,7 +69,7 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
     } else {
       try {
         const refreshed = await withRetry(
-          () => refreshOnce(credentials, deps),
+          () => refreshOnce(credentials, deps, () => refreshRequests++),
           deps.policy,
           deps.retry
         );
@@ -81,30 +84,58 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
       }
     }
   }
-  const loggedIn = await withRetry(
-    () =>
-      deps.client.login({
-        username: credentials.username,
-        password: credentials.password,
-        companyName: credentials.companyName
-      }),
-    deps.policy,
-    deps.retry
-  );
-  return { ...loggedIn.value, method: 'login', attempts: loggedIn.attempts };
+  let loginRequests = 0;
+  try {
+    const loggedIn = await withRetry(
+      () => {
+        loginRequests++;
+        return deps.client.login({
+          username: credentials.username,
+          password: credentials.password,
+          companyName: credentials.companyName
+        });
+      },
+      deps.policy,
+      deps.retry
+    );
+    return { ...loggedIn.value, method: 'login', attempts: loggedIn.attempts };
+  } catch (error) {
+    if (!(error instanceof ActionError && refreshRequests)) throw error;
+    throw withTotal(error, refreshRequests, loginRequests, deps.now() - started);
+  }
 }
 
-async function refreshOnce(credentials: Credentials, deps: MintDeps) {
+/**
+ * max-attempts bounds the refresh and the login after it each, so a step can make up to twice as
+ * many requests; a login's failure says how many there were in all, not only its own.
+ */
+function withTotal(
+  error: ActionError,
+  refreshes: number,
+  logins: number,
+  elapsedMs: number
+): ActionError {
+  const requests = (n: number) => (n === 1 ? '1 request' : `${n} requests`);
+  return annotate(
+    error,
+    `With the refresh before it (${requests(refreshes)}), the step made ${requests(refreshes + logins)} in ${(elapsedMs / 1000).toFixed(1)} s (max-attempts bounds the refresh and the login each).`
+  );
+}
+
+/** `sent` is called before each request: a refresh refused for its bearer sends a second. */
+async function refreshOnce(credentials: Credentials, deps: MintDeps, sent: () => void) {
   const request = {
     refreshToken: credentials.refreshToken,
     companyName: credentials.companyName,
     accessToken: credentials.accessToken
   };
   try {
+    sent();
     return await deps.client.refresh(request);
   } catch (error) {
     if (!(deps.klearStackJudges && request.accessToken)) throw error;
     if (!(error instanceof ActionError && error.bearerExpired)) throw error;
+    sent();
     return deps.client.refresh({ ...request, accessToken: '' });
   }
 }
