@@ -404,6 +404,31 @@ describe('answers that never become an answer (raw bytes, through the bundle)', 
     expect(retryWarnings(run)[0]).toMatch(/answered HTTP 101 with an Upgrade/);
   });
 
+  it('run mode: a 101 to a refresh is a failed refresh like any other, warned and tried again', async () => {
+    const token = (n: number) => ({
+      bytes: httpAnswer(
+        '200 OK',
+        { 'Content-Type': 'application/json' },
+        JSON.stringify({ access_token: standIn.mintAccessToken(), n })
+      ),
+      then: 'end' as const
+    });
+    const { run, connections } = await actAgainst(
+      [token(1), { bytes: UPGRADE, then: 'hang' }, token(2)],
+      { run: 'sleep 3.5; echo "command done"', 'refresh-interval': '1s' }
+    );
+    expect(run.result.exitCode).toBe(0);
+    expect(run.result.log).toContain('command done');
+    expect(connections).toBeGreaterThanOrEqual(3);
+    expect(run.result.warnings).toEqual([
+      expect.stringMatching(
+        /^Could not refresh the KlearStack access token\. 127\.0\.0\.1:\d+ answered HTTP 101 with an Upgrade/
+      )
+    ]);
+    expect(run.result.summary).toContain('| Failed refreshes | 1 |');
+    expect(run.result.summary).toMatch(/\| Refreshes during `run` \| [1-9]\d* \|/);
+  });
+
   it.each<[string, RawAnswer, RegExp]>([
     ['a 101 with Upgrade', { bytes: UPGRADE, then: 'hang' }, /answered HTTP 101 with an Upgrade/],
     [

@@ -81,10 +81,10 @@ describe('minting a token', () => {
         throw new ActionError('No complete answer from the login.', { retryable: true });
       }
     };
-    const error = await mint(
+    const error = (await mint(
       creds({ refreshToken: valid, username: 'svc', password: 'pw' }),
       deps(client).d
-    ).catch((caught: unknown) => caught as ActionError);
+    ).catch((caught: unknown) => caught)) as ActionError;
     expect(error.message).toMatch(
       /^No complete answer from the login\. \(gave up after 3 attempts in [\d.]+ s; max-attempts is 3\) With the refresh before it \(3 requests\), the step made 6 requests in [\d.]+ s \(max-attempts bounds the refresh and the login each\)\.$/
     );
@@ -97,9 +97,9 @@ describe('minting a token', () => {
         throw new ActionError('No complete answer.', { retryable: true });
       }
     };
-    const error = await mint(creds({ username: 'svc', password: 'pw' }), deps(client).d).catch(
-      (caught: unknown) => caught as ActionError
-    );
+    const error = (await mint(creds({ username: 'svc', password: 'pw' }), deps(client).d).catch(
+      (caught: unknown) => caught
+    )) as ActionError;
     expect(error.message).not.toContain('the step made');
   });
 
