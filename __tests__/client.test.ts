@@ -446,19 +446,27 @@ describe('a 200 that is not a good token response', () => {
     ['too short to mask', 'a.b.c'],
     ['over 16 KiB', 'A'.repeat(16 * 1024 + 1)]
   ])(
-    'a login whose refresh_token is %s returns none: it is never exported unmasked',
+    'a login whose refresh_token is %s returns none, with a warning: it is never exported unmasked',
     async (_case, bad) => {
       nock(ROOT)
         .post('/access/klearstack/get_access_token')
         .reply(200, { access_token: NEW_TOKEN, refresh_token: bad });
       const masked: string[] = [];
-      const grant = await client(masked).login({
-        username: 'svc',
-        password: 'pw',
-        companyName: 'a'
-      });
+      const warnings: string[] = [];
+      const grant = await new KlearClient({
+        apiRoot: ROOT,
+        timeoutMs: 5000,
+        mask: value => masked.push(value),
+        warning: message => warnings.push(message)
+      }).login({ username: 'svc', password: 'pw', companyName: 'a' });
       expect(grant.refreshToken).toBeUndefined();
       expect(masked).toEqual([NEW_TOKEN]);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^KlearStack's login answer carried a refresh_token that is not a token/
+        )
+      ]);
+      expect(warnings[0]).not.toContain(bad.slice(0, 5));
     }
   );
 

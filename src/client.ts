@@ -116,6 +116,10 @@ export class KlearClient {
     const grant: Grant = { accessToken, releaseVersion: releaseVersionOf(body.release_version) };
     if (endpoint === 'login' && looksLikeToken(body.refresh_token))
       grant.refreshToken = body.refresh_token;
+    else if (endpoint === 'login' && body.refresh_token !== undefined)
+      this.#config.warning?.(
+        `KlearStack's login answer carried a refresh_token that is not a token (not ${TOKEN_RULE}), so the refresh-token output is empty; the access token is unaffected. Report this to KlearStack support if it persists.`
+      );
     return grant;
   }
 }
