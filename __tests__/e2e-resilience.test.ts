@@ -350,6 +350,21 @@ describe('a 401 nested 10,000 levels deep', () => {
   });
 });
 
+describe("KlearStack's values in the job summary", () => {
+  it('a release_version shaped like a host name is shown as code, never as a link', async () => {
+    standIn.faultAlways({
+      status: 200,
+      body: JSON.stringify({
+        access_token: standIn.mintAccessToken(),
+        release_version: 'www.example-relogin.com'
+      })
+    });
+    const run = await act();
+    expect(run.result.exitCode).toBe(0);
+    expect(run.result.summary).toContain('| KlearStack release | `www.example-relogin.com` |');
+  });
+});
+
 describe('an answer that is slow, stalls or never comes', () => {
   it.each<[string, Fault]>([
     ['headers, then a body trickling a byte every 200 ms', { kind: 'trickle', intervalMs: 200 }],
