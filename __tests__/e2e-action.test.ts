@@ -468,8 +468,11 @@ const ERROR_CASES: ErrorCase[] = [
     }),
     verify: noRequest
   },
-  ...['PATH', 'NODE_OPTIONS', 'GITHUB_X', 'Path'].map((name): ErrorCase => ({
-    name: `env-name ${name} is refused as a variable the runner owns`,
+  ...[
+    ...['PATH', 'NODE_OPTIONS', 'GITHUB_X', 'Path'],
+    ...['GIT_SSH_COMMAND', 'npm_config_script_shell', 'DOTNET_STARTUP_HOOKS', 'ComSpec']
+  ].map((name): ErrorCase => ({
+    name: `env-name ${name} is refused as a variable the runner owns or a tool runs or loads`,
     message: [`Input 'env-name' is '${name}', a variable the runner owns`],
     arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'env-name': name } }),
     verify: noRequest
