@@ -1,7 +1,8 @@
 // The bundled action (dist/index.js) run as the GitHub runner runs it, against the KlearStack
 // stand-in: what a workflow author sees in the log, the outputs and the environment, for the happy
-// paths and for every row of the README's "Errors and what to do" table, with and without debug
-// logging. Every case also proves that no secret reached the log, masked or not.
+// paths and for the errors docs/TROUBLESHOOTING.md lists (the README's first ones among them),
+// with and without debug logging. Every case also proves that no secret reached the log, masked
+// or not.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -380,7 +381,7 @@ interface Scenario {
 
 interface ErrorCase {
   name: string;
-  /** The README row's key sentence and anything else the error must say. */
+  /** The documented key sentence and anything else the error must say. */
   message: (string | RegExp)[];
   standIn?: StandInOptions;
   arrange(standIn: StandIn, resources: Resources): Promise<Scenario> | Scenario;

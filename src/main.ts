@@ -1,11 +1,10 @@
-import * as core from '@actions/core';
+import * as toolkit from './toolkit.ts';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
-import { checkPipes, checkTempDir, keepFresh } from './run/keep-fresh.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, type Clock } from './run/refresher.ts';
@@ -75,14 +74,19 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     warning: message => kit.warning(message),
     now
   };
-  if (inputs.run) {
-    checkTempDir(deps.tempDir);
-    checkPipes(process.env);
+  // Run mode's modules (fs/promises among them) load only in run mode: a plain step, most steps,
+  // never needs them, and each module costs start-up time (npm run bench).
+  const runMode = inputs.run
+    ? await import(/* webpackMode: "eager" */ './run/keep-fresh.ts')
+    : undefined;
+  if (runMode) {
+    runMode.checkTempDir(deps.tempDir);
+    runMode.checkPipes(process.env);
   }
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
 
-  if (!inputs.run) {
+  if (!runMode) {
     const skew = skewWarning(tokenTime(first.accessToken, firstSent));
     if (skew) kit.warning(skew);
     publish(kit, first, inputs.envName);
@@ -97,7 +101,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   kit.info(
     `Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`
   );
-  const outcome = await keepFresh(
+  const outcome = await runMode.keepFresh(
     {
       command: inputs.run,
       shell: inputs.shell,
@@ -169,24 +173,32 @@ export function run(): Promise<void> {
 async function step(): Promise<void> {
   try {
     const inputs = readInputs({
-      get: name => core.getInput(name),
-      mask: value => core.setSecret(value),
-      warn: message => core.warning(message)
+      get: name => toolkit.getInput(name),
+      mask: value => toolkit.setSecret(value),
+      warn: message => toolkit.warning(message)
     });
     const exitCode = await main(inputs, {
-      kit: core,
+      kit: toolkit,
       summary: appendSummary,
       sleep: realSleep,
       random: Math.random,
-      clock: { wall: Date.now, monotonic: () => performance.now() },
+      clock: { wall: Date.now, monotonic: monotonicMs },
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
       workspace: process.env.GITHUB_WORKSPACE || process.cwd()
     });
     if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {
-    core.setFailed(messageOf(error));
+    toolkit.setFailed(messageOf(error));
   }
+}
+
+/**
+ * Milliseconds on a clock that never jumps, from an arbitrary start: performance.now()'s clock,
+ * read without loading perf_hooks into every step (npm run bench).
+ */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /**
@@ -200,6 +212,6 @@ function appendSummary(markdown: string): void {
   try {
     appendFileSync(path, markdown);
   } catch (error) {
-    core.warning(`Could not write the job summary: ${messageOf(error)}`);
+    toolkit.warning(`Could not write the job summary: ${messageOf(error)}`);
   }
 }

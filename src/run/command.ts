@@ -96,7 +96,7 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
     },
     options.secrets
   );
-  // Everything the action itself writes from now on (@actions/core writes to process.stdout)
+  // Everything the action itself writes from now on (src/toolkit.ts writes to process.stdout)
   // starts a line of its own, and every value it masks is scrubbed from the command's output.
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
