@@ -157,7 +157,7 @@ export const UNSETTLED =
 
 /** Runs the step, failing it if the event loop empties before the step has settled. */
 export async function guarded(step: () => Promise<void>): Promise<void> {
-  const unsettled = () => core.setFailed(UNSETTLED);
+  const unsettled = () => toolkit.setFailed(UNSETTLED);
   process.once('beforeExit', unsettled);
   try {
     await step();
