@@ -108,6 +108,7 @@ describe('minting a token', () => {
     const { d, log } = deps(client);
     const minted = await mint(creds({ refreshToken: valid, username: 'svc', password: 'pw' }), d);
     expect(minted.method).toBe('login');
+    expect(minted.attempts).toBe(2);
     expect(calls).toEqual([`refresh:${valid.slice(-6)}`, 'login']);
     expect(log).toContain(
       'warning:KlearStack rejected the refresh (HTTP 401); logging in with the service account instead.'

@@ -13,6 +13,7 @@ export interface Credentials {
 
 export interface Minted extends Grant {
   method: 'refresh' | 'login';
+  /** Every request this took, the refresh's before a login included. */
   attempts: number;
 }
 
@@ -73,7 +74,7 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
           deps.policy,
           deps.retry
         );
-        return { ...refreshed.value, method: 'refresh', attempts: refreshed.attempts };
+        return { ...refreshed.value, method: 'refresh', attempts: refreshRequests };
       } catch (error) {
         // Only KlearStack's own 401: a gateway's login page must never be sent the password.
         if (!(canLogin && error instanceof ActionError && error.status === 401)) throw error;
@@ -98,7 +99,7 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
       deps.policy,
       deps.retry
     );
-    return { ...loggedIn.value, method: 'login', attempts: loggedIn.attempts };
+    return { ...loggedIn.value, method: 'login', attempts: refreshRequests + loginRequests };
   } catch (error) {
     if (!(error instanceof ActionError && refreshRequests)) throw error;
     throw withTotal(error, refreshRequests, loginRequests, deps.now() - started);

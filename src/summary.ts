@@ -14,7 +14,7 @@ export interface RunFacts extends Omit<RefreshFacts, 'latest'> {
 export function renderSummary(minted: Minted, run?: RunFacts): string {
   const rows: [string, string][] = [
     ['Obtained by', minted.method === 'login' ? 'login (service account)' : 'refresh token'],
-    ['Attempts', String(minted.attempts)],
+    ['Requests to KlearStack', String(minted.attempts)],
     [
       'KlearStack release',
       minted.releaseVersion ? codeSpan(minted.releaseVersion) : 'not reported'
