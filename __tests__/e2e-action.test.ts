@@ -974,6 +974,23 @@ describe('run mode', () => {
     })
   );
 
+  it.concurrent("takes refresh-interval '' as the default, in run mode and in plain mode", () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      for (const run of ['echo "command ran"', '']) {
+        const options = { inputs: { ...refreshInputs(standIn), 'refresh-interval': '', run } };
+        const result = await runAction(options);
+
+        expect(result.errors).toEqual([]);
+        expect(result.exitCode).toBe(0);
+        expect(result.log.includes('command ran')).toBe(run !== '');
+        expect(result.exportedEnv.KLEAR_ACCESS_TOKEN).toBe(
+          standIn.requests.at(-1)?.issuedAccessToken
+        );
+      }
+    })
+  );
+
   it.concurrent('masks the token the command prints, and gives it no credentials to print', () =>
     using(async resources => {
       const standIn = await resources.standIn();

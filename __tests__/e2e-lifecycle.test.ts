@@ -4,16 +4,19 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync
 } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { runAction, startAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult, RunningAction } from '../dev/runner.ts';
@@ -21,6 +24,7 @@ import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
 import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
 
 const WEEK = 7 * 86400;
+const AT_MKFIFO = fileURLToPath(new URL('fixtures/at-mkfifo', import.meta.url));
 
 const opened: StandIn[] = [];
 const temps: string[] = [];
@@ -418,24 +422,35 @@ describe('run mode', () => {
 
   // Cancellation as the runner does it (dev/runner.ts cancel(): SIGINT to the action's PID, SIGTERM
   // 7.5 s later, SIGKILL 2.5 s after that). Each command writes what the test needs into $PROBE.
+  // `ready` is the file in $PROBE whose appearance is the moment to cancel, or waits for it.
   async function cancelled(
     inputs: Record<string, string>,
-    ready: string,
-    options: Partial<RunOptions> = {}
+    ready: string | ((standIn: StandIn, probe: string) => Promise<void>),
+    options: Partial<RunOptions> = {},
+    arrange: (standIn: StandIn) => void = () => {}
   ) {
     const probe = tempDir();
     const { standIn } = await klear();
+    arrange(standIn);
     const running = start(
       standIn,
       { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), ...inputs },
       { ...options, env: { PROBE: probe, ...options.env } }
     );
-    await waitFor(join(probe, ready));
+    if (typeof ready === 'string') await waitFor(join(probe, ready));
+    else await ready(standIn, probe);
     const started = performance.now();
     await running.cancel();
     const tookMs = performance.now() - started;
     return { probe, result: await running.result, tookMs, standIn };
   }
+  /**
+   * Run mode with `script` run at the moment between the token file's writing and the command's
+   * start, with $PPID the action (fixtures/at-mkfifo).
+   */
+  const atMkfifo = (script: string, env: Record<string, string>) => ({
+    env: { PATH: `${AT_MKFIFO}:${process.env.PATH}`, AT_MKFIFO: script, ...env }
+  });
   // Running: a zombie (killed, waiting for whatever adopted it to reap it) runs nothing.
   const alive = (pid: number) => {
     try {
@@ -522,6 +537,171 @@ describe('run mode', () => {
     // No refresh was started after the cancel: the one hanging is the last.
     expect(standIn.requests.filter(request => request.endpoint === 'refresh')).toHaveLength(2);
     expect(result.survivors).toEqual([]);
+  });
+
+  // A cancel at every moment of run mode, the runner's way (SIGINT to the action's PID): the step
+  // says so, exits 130, and leaves no token file and nothing of the command running.
+  describe('cancelled at any moment', () => {
+    /** Everything the action left under RUNNER_TEMP. */
+    const leftIn = (runnerTemp: string) => readdirSync(runnerTemp);
+
+    it('before the token file exists, while the first token is being minted: no retry', async () => {
+      const runnerTemp = tempDir();
+      const { standIn, result, tookMs } = await cancelled(
+        { 'max-attempts': '3', run: 'echo ran' },
+        async standIn => {
+          while (standIn.requests.length < 1) await sleep(20);
+        },
+        { env: { RUNNER_TEMP: runnerTemp } },
+        standIn => standIn.faultAlways({ kind: 'hang' })
+      );
+
+      expect(tookMs).toBeLessThan(7500);
+      expect(result.signal).toBeNull();
+      expect(result.exitCode).toBe(130);
+      expect(result.errors).toEqual([
+        'The step was cancelled (SIGINT) before the command started: it did not run, and no token file is left.'
+      ]);
+      // No retry after the cancel, nor a word of one.
+      expect(standIn.requests).toHaveLength(1);
+      expect(result.warnings).toEqual([]);
+      expect(result.log).not.toContain('ran');
+      expect(leftIn(runnerTemp)).toEqual([]);
+    });
+
+    it('between the token file being written and the command starting', async () => {
+      const runnerTemp = tempDir();
+      const probe = tempDir();
+      const { standIn } = await klear();
+      const result = await run(
+        standIn,
+        {
+          'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+          run: 'touch "$PROBE/ran"'
+        },
+        atMkfifo('ls "$RUNNER_TEMP"/klear-token-*/token > "$PROBE/token"; kill -INT $PPID', {
+          RUNNER_TEMP: runnerTemp,
+          PROBE: probe
+        })
+      );
+
+      expect(result.signal).toBeNull();
+      expect(result.exitCode).toBe(130);
+      expect(result.errors).toEqual([
+        'The step was cancelled (SIGINT) before the command started: it did not run, and no token file is left.'
+      ]);
+      // The token file was there when the signal was sent, and is gone.
+      const tokenFile = readFileSync(join(probe, 'token'), 'utf8').trim();
+      expect(dirname(dirname(tokenFile))).toBe(runnerTemp);
+      expect(leftIn(runnerTemp)).toEqual([]);
+      expect(existsSync(join(probe, 'ran'))).toBe(false);
+    });
+
+    it('just after the command exited, while the step publishes the token', async () => {
+      const runnerTemp = tempDir();
+      const files = tempDir();
+      const { standIn } = await klear();
+      // GITHUB_ENV as a FIFO: the action's opening it, to export the token once the command has
+      // ended and its token file is removed, waits for a reader (the kernel's wait_for_partner).
+      // The signal is sent while it waits; only then does the reader open the FIFO.
+      const githubEnv = join(files, 'github_env');
+      execFileSync('mkfifo', [githubEnv]);
+      const running = start(
+        standIn,
+        { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+        { env: { RUNNER_TEMP: runnerTemp, GITHUB_ENV: githubEnv } }
+      );
+      const publishing = `[ "$(cat /proc/${running.pid}/wchan)" = wait_for_partner ]`;
+      const reader = spawn(
+        'sh',
+        [
+          '-c',
+          `until ${publishing} || [ ! -e /proc/${running.pid} ]; do sleep 0.01; done; kill -INT ${running.pid}; timeout 10 cat "$0"`,
+          githubEnv
+        ],
+        { stdio: 'ignore' }
+      );
+      const readerExited = once(reader, 'exit');
+      const result = await running.result;
+      await readerExited;
+
+      expect(result.signal).toBeNull();
+      expect(result.exitCode).toBe(130);
+      expect(result.log.split('\n')).toContain('ran');
+      expect(result.errors).toEqual([
+        'The step was cancelled (SIGINT) after the command had ended (exit code 0); the token file was removed.'
+      ]);
+      expect(leftIn(runnerTemp)).toEqual([]);
+    });
+
+    it('while the step waits for the last output, a background job holding it is ended and waited for', async () => {
+      const { probe, result, tookMs } = await cancelled(
+        { run: 'sleep 300 &\necho $! > "$PROBE/background"\necho $$ > "$PROBE/shell"\necho ready' },
+        async (_standIn, probe) => {
+          await waitFor(join(probe, 'shell'));
+          // The shell has exited and been reaped; the background job holds the output open.
+          const shell = Number(readFileSync(join(probe, 'shell'), 'utf8'));
+          while (existsSync(`/proc/${shell}`)) await sleep(10);
+        }
+      );
+
+      expect(tookMs).toBeLessThan(7500);
+      expect(result.exitCode).toBe(130);
+      expect(result.errors).toEqual([
+        expect.stringMatching(/^The step was cancelled \(SIGINT\): the command was ended/)
+      ]);
+      expect(alive(Number(readFileSync(join(probe, 'background'), 'utf8')))).toBe(false);
+      expect(result.survivors).toEqual([]);
+    }, 20_000);
+  });
+
+  describe('a command that cannot be started', () => {
+    it.each([
+      [
+        'an environment too large to start a program with (E2BIG)',
+        // Linux allows arguments and environment together a quarter of the stack limit, and never
+        // under 128 KiB: at a 512 KiB limit, two variables of 100 KiB are too much. The action
+        // started with the usual 8 MiB; its limit is lowered just before the command's start.
+        'prlimit --pid $PPID --stack=524288',
+        /^Could not start \S*bash to run the command: its environment is too large for the operating system to start a program with \(E2BIG\)/
+      ],
+      [
+        'a working directory removed after the inputs were checked (ENOENT)',
+        'rmdir "$GITHUB_WORKSPACE/reports"',
+        /^Could not start \S*bash to run the command: spawn \S*bash ENOENT\. Check the 'shell' input/
+      ]
+    ])(
+      '%s: one error, exit 1 within seconds, no token file left',
+      async (_case, atStart, error) => {
+        const runnerTemp = tempDir();
+        const workspace = tempDir();
+        mkdirSync(join(workspace, 'reports'));
+        const { standIn } = await klear();
+        const result = await run(
+          standIn,
+          {
+            'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+            'working-directory': 'reports',
+            run: 'echo ran'
+          },
+          {
+            ...atMkfifo(atStart, {
+              RUNNER_TEMP: runnerTemp,
+              PADDING_A: 'a'.repeat(100 * 1024),
+              PADDING_B: 'b'.repeat(100 * 1024)
+            }),
+            cwd: workspace,
+            timeoutMs: 15_000
+          }
+        );
+
+        expect(result.timedOut).toBe(false);
+        expect(result.exitCode).toBe(1);
+        expect(result.errors).toEqual([expect.stringMatching(error)]);
+        expect(result.log).not.toContain('ran');
+        expect(readdirSync(runnerTemp)).toEqual([]);
+      }
+    );
   });
 
   // Leaks: every token minted in the step stays out of the log as the runner would display it,
@@ -907,6 +1087,53 @@ describe('run mode', () => {
       expect(result.log).not.toContain('never');
     }
   );
+
+  it('checks the disk without writing through a link planted at .klear-token-probe-<its PID>', async () => {
+    const runnerTemp = tempDir();
+    const target = join(tempDir(), 'precious');
+    writeFileSync(target, 'precious');
+    const { standIn } = await klear();
+    const running = start(
+      standIn,
+      { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+      { env: { RUNNER_TEMP: runnerTemp } }
+    );
+    // Stopped microseconds after its start, tens of milliseconds before Node has loaded the action,
+    // while the link is planted under its PID.
+    process.kill(running.pid, 'SIGSTOP');
+    const link = join(runnerTemp, `.klear-token-probe-${running.pid}`);
+    symlinkSync(target, link);
+    process.kill(running.pid, 'SIGCONT');
+    const result = await running.result;
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log.split('\n')).toContain('ran');
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    expect(readdirSync(runnerTemp)).toEqual([`.klear-token-probe-${running.pid}`]);
+  });
+
+  it('keeps the token file (0600) and the script in a folder of their own under RUNNER_TEMP (0700), removed afterwards', async () => {
+    const runnerTemp = tempDir();
+    const { standIn } = await klear();
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        run: 'cd "$(dirname "$KLEAR_ACCESS_TOKEN_FILE")" && stat -c "%n %a %F" . token script.sh'
+      },
+      { env: { RUNNER_TEMP: runnerTemp } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log.split('\n')).toEqual(
+      expect.arrayContaining([
+        '. 700 directory',
+        'token 600 regular file',
+        'script.sh 700 regular file'
+      ])
+    );
+    expect(readdirSync(runnerTemp)).toEqual([]);
+  });
 
   it('runs the command in working-directory', async () => {
     const { standIn } = await klear();

@@ -5,6 +5,8 @@ import { resolve } from 'node:path';
 import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
+import { Cancellation, signalExitCode, type SignalSource } from './run/cancel.ts';
+import type { CommandEnd } from './run/command.ts';
 import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, type Clock } from './run/refresher.ts';
@@ -25,6 +27,14 @@ export interface MainDeps {
   tempDir: string;
   /** Where `run` runs when working-directory is empty, and what a relative one is relative to. */
   workspace: string;
+  /** The runner's cancel signals (`process`); run mode listens from its start. */
+  signals: SignalSource;
+}
+
+/** Run mode's engine, and the cancel it heeds. */
+interface RunMode {
+  engine: typeof import('./run/keep-fresh.ts');
+  cancellation: Cancellation;
 }
 
 /** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
@@ -32,8 +42,31 @@ const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
 
 /** The whole step for validated inputs; knows nothing of process.env. Returns the exit code. */
 export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
-  const { kit } = deps;
   const stop = new AbortController();
+  if (!inputs.run) return step(inputs, deps, stop);
+  // From here to the process's exit a cancel cannot end the action outright: it stops the requests
+  // and waits, ends the command, and the step says so and exits as the signal would have it.
+  const cancellation = new Cancellation(deps.signals);
+  cancellation.onCancel(() => stop.abort());
+  try {
+    // Run mode's modules (fs/promises among them) load only in run mode: a plain step, most steps,
+    // never needs them, and each module costs start-up time (npm run bench).
+    const engine = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
+    return await step(inputs, deps, stop, { engine, cancellation });
+  } catch (error) {
+    if (!cancellation.signal) throw error;
+    return cancelled(deps.kit, cancellation.signal);
+  }
+}
+
+/** Everything but the cancel: plain mode, or run mode with its cancellation watching. */
+async function step(
+  inputs: Inputs,
+  deps: MainDeps,
+  stop: AbortController,
+  runMode?: RunMode
+): Promise<number> {
+  const { kit } = deps;
   const warned = new Set<string>();
   const secureContext = await trustContext(inputs.caCertificate);
   const client = new KlearClient({
@@ -65,23 +98,21 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     retry: {
       sleep: ms => deps.sleep(ms, stop.signal),
       random: deps.random,
-      onRetry: ({ attempt, delayMs, error }) =>
+      onRetry: ({ attempt, delayMs, error }) => {
+        // Cancelled: no retry, nor a word of one (the step says it was cancelled).
+        stop.signal.throwIfAborted();
         kit.warning(
           `Attempt ${attempt} failed: ${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s.`
-        )
+        );
+      }
     },
     info: message => kit.info(message),
     warning: message => kit.warning(message),
     now
   };
-  // Run mode's modules (fs/promises among them) load only in run mode: a plain step, most steps,
-  // never needs them, and each module costs start-up time (npm run bench).
-  const runMode = inputs.run
-    ? await import(/* webpackMode: "eager" */ './run/keep-fresh.ts')
-    : undefined;
   if (runMode) {
-    runMode.checkTempDir(deps.tempDir);
-    runMode.checkPipes(process.env);
+    runMode.engine.checkTempDir(deps.tempDir);
+    runMode.engine.checkPipes(process.env);
   }
   const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
@@ -101,7 +132,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   kit.info(
     `Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`
   );
-  const outcome = await runMode.keepFresh(
+  const outcome = await runMode.engine.keepFresh(
     {
       command: inputs.run,
       shell: inputs.shell,
@@ -132,20 +163,38 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
       flushLog: deps.flushLog,
       clock: deps.clock,
       random: deps.random,
-      stop
+      stop,
+      cancellation: runMode.cancellation
     }
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
   deps.summary(renderSummary(outcome.latest, outcome));
-  if (outcome.cancelledBy) {
-    kit.error(
-      `The step was cancelled (${outcome.cancelledBy}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
-    );
-  } else if (outcome.exitCode !== 0) {
-    kit.error(`The command exited with code ${outcome.exitCode}.`);
-  }
+  const signal = await runMode.cancellation.received();
+  if (signal) return cancelled(kit, signal, outcome);
+  if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
   return outcome.exitCode;
+}
+
+/**
+ * Says that run mode was cancelled, and how far it had got: `end` is the command's, when it was
+ * started. Returns the step's exit code, 128 + the signal, as if the signal had ended it.
+ */
+function cancelled(kit: Toolkit, signal: NodeJS.Signals, end?: CommandEnd): number {
+  if (!end) {
+    kit.error(
+      `The step was cancelled (${signal}) before the command started: it did not run, and no token file is left.`
+    );
+  } else if (end.cancelledBy) {
+    kit.error(
+      `The step was cancelled (${signal}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
+    );
+  } else {
+    kit.error(
+      `The step was cancelled (${signal}) after the command had ended (exit code ${end.exitCode}); the token file was removed.`
+    );
+  }
+  return signalExitCode(signal);
 }
 
 /**
@@ -167,10 +216,10 @@ export async function guarded(step: () => Promise<void>): Promise<void> {
 }
 
 export function run(): Promise<void> {
-  return guarded(step);
+  return guarded(runStep);
 }
 
-async function step(): Promise<void> {
+async function runStep(): Promise<void> {
   try {
     const inputs = readInputs({
       get: name => toolkit.getInput(name),
@@ -185,7 +234,8 @@ async function step(): Promise<void> {
       clock: { wall: Date.now, monotonic: monotonicMs },
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
-      workspace: process.env.GITHUB_WORKSPACE || process.cwd()
+      workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+      signals: process
     });
     if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {

@@ -1,4 +1,5 @@
 // main() in this process with a kit that records every call in order, and deps that never wait.
+import { EventEmitter } from 'node:events';
 import type { MainDeps } from '../../src/main.ts';
 import type { Toolkit } from '../../src/publish.ts';
 
@@ -32,6 +33,8 @@ export function stepDeps(kit: Toolkit, dir: string): MainDeps {
     clock: { wall: Date.now, monotonic: () => performance.now() },
     flushLog: async () => {},
     tempDir: dir,
-    workspace: dir
+    workspace: dir,
+    // No cancel comes: these steps are plain.
+    signals: new EventEmitter()
   };
 }
