@@ -42,7 +42,7 @@ async function runDemo(
 }
 
 describe('npm run demo', () => {
-  it('tells the stand-in story: a token, then an expired bearer refused, with no token shown', async () => {
+  it('tells the stand-in story: a token, then an expired bearer where a valid one is needed, with no token shown', async () => {
     const demo = await runDemo();
 
     expect(demo.stderr).toBe('');
@@ -65,7 +65,7 @@ describe('npm run demo', () => {
 
     expect(second).toContain('--- Error message ---');
     expect(second).toContain(
-      'KlearStack rejected the request (HTTP 401): the access token given in access-token has expired'
+      "The access token sent as the bearer has expired or is invalid, and KlearStack's refresh endpoint requires a valid one (HTTP 401 without it), so only a login can get a new token."
     );
     expect(second).toContain('exit code 1: the step failed');
     expect(second).not.toContain('access-token: ***');

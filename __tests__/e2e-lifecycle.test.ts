@@ -188,7 +188,9 @@ describe('getting a token', () => {
       expect(result.exitCode).toBe(1);
       expect(endpoints(standIn)).toEqual(['refresh']);
       expect(result.errors).toHaveLength(1);
-      expect(result.errors[0]).toMatch(/^KlearStack rejected the request \(HTTP 401\): /);
+      expect(result.errors[0]).toMatch(
+        /^KlearStack rejected the refresh token as invalid or expired \(HTTP 401\)\. /
+      );
       expect(result.errors[0]).toMatch(/give username and password/);
       expect(result.outputs).toEqual({});
       expect(result.leaks).toEqual([]);
@@ -237,7 +239,9 @@ describe('getting a token', () => {
       ['refresh', 401]
     ]);
     expect(result.errors).toEqual([
-      expect.stringMatching(/^KlearStack rejected the request \(HTTP 401\)/)
+      expect.stringMatching(
+        /^KlearStack rejected the refresh token as invalid or expired \(HTTP 401\)/
+      )
     ]);
   });
 
@@ -262,7 +266,7 @@ describe('getting a token', () => {
     expectMaskedBeforeShown(result, [expired, ...issued]);
   });
 
-  it('warns how long a refresh token that expires within 24 hours has left, and still refreshes', async () => {
+  it('warns how long a refresh token that expires within the 6 hours a job can run has left, and still refreshes', async () => {
     const { standIn } = await klear();
     const refreshToken = standIn.mintRefreshToken({ expiresIn: 3 * 3600 });
     const result = await run(standIn, { 'refresh-token': refreshToken });
@@ -273,23 +277,29 @@ describe('getting a token', () => {
     expect(expiring).toHaveLength(1);
     expect(expiring[0]).toMatch(
       new RegExp(
-        `^The refresh token expires in (2 h 59 min|3 h) \\(at ${escape(isoExpiry(refreshToken))}\\)\\. `
+        `^The refresh token expires in (2 h 59 min|3 h) \\(at ${escape(isoExpiry(refreshToken))}\\), within the 6 hours a job can run: `
       )
     );
     expect(result.summary).toContain('| Obtained by | refresh token |');
+    expect(result.summary).toContain(`| Refresh token expires at | ${isoExpiry(refreshToken)} |`);
   });
 
-  it('does not warn about a refresh token that lives longer than 24 hours', async () => {
+  it('says the expiry of a refresh token that lives a day as information, in the log and the summary', async () => {
     const { standIn } = await klear();
-    const result = await run(standIn, {
-      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK })
-    });
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: 86400 });
+    const result = await run(standIn, { 'refresh-token': refreshToken });
 
     expect(result.exitCode).toBe(0);
     expect(result.warnings).toEqual([]);
+    expect(result.log).toMatch(
+      new RegExp(
+        `The refresh token expires in (23 h 59 min|24 h) \\(at ${escape(isoExpiry(refreshToken))}\\)\\.`
+      )
+    );
+    expect(result.summary).toContain(`| Refresh token expires at | ${isoExpiry(refreshToken)} |`);
   });
 
-  it('warns that an expired access-token input is sent anyway, then reports the 401 it gets', async () => {
+  it('warns that an expired access-token input is sent anyway, and refreshes without it once refused', async () => {
     const { standIn } = await klear();
     const accessToken = standIn.mintAccessToken({ expiresIn: -60 });
     const result = await run(standIn, {
@@ -297,19 +307,20 @@ describe('getting a token', () => {
       'access-token': accessToken
     });
 
-    expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(
-      new RegExp(
-        `^The access-token input expired at ${escape(isoExpiry(accessToken))}; trying anyway`
-      )
-    );
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^The access-token input expired at ${escape(isoExpiry(accessToken))}; trying anyway`
+        )
+      ),
+      'KlearStack rejected the access-token input as expired or invalid (HTTP 401); refreshing without it.'
+    ]);
     expect(standIn.requests.map(request => [request.endpoint, request.bearer])).toEqual([
-      ['refresh', accessToken]
+      ['refresh', accessToken],
+      ['refresh', undefined]
     ]);
-    expect(result.exitCode).toBe(1);
-    expect(result.errors).toEqual([
-      expect.stringMatching(/HTTP 401\): the access token given in access-token has expired/)
-    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.errors).toEqual([]);
   });
 });
 
@@ -383,7 +394,7 @@ describe('run mode', () => {
     // runner's: said once, the moment it passes a minute, and nothing else.
     expect(result.warnings).toEqual([
       expect.stringMatching(
-        /^The runner's clock is \d+ min behind KlearStack's \(from the token's iat\)\./
+        /^The runner's clock is \d+ min behind KlearStack's \(from the Date of KlearStack's answer\)\./
       )
     ]);
 
@@ -791,6 +802,83 @@ describe('run mode', () => {
     expect(standIn.requests.filter(r => r.endpoint === 'refresh').at(-1)?.status).toBe(200);
     expect(result.exitCode).toBe(0);
   });
+
+  // SimpleJWT before 5.5 copies the refresh token's iat into every access token: with one issued
+  // two hours ago, exp − iat says 2 h 20 s. The command calls the API every 2 s and must never get 401.
+  it('keeps 20-second tokens alive with a refresh token issued 2 h ago (copied iat): no 401, no skew warning', async () => {
+    const { standIn } = await klear({ accessTtlSeconds: 20 });
+    standIn.clock.advance(-7200);
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: 86400 });
+    standIn.clock.advance(7200);
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': refreshToken,
+        run: [
+          'for i in $(seq 12); do',
+          '  curl -s -o /dev/null -w "%{http_code}\\n" -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$API"',
+          '  sleep 2',
+          'done'
+        ].join('\n')
+      },
+      { env: { API: standIn.url + API_PATH }, timeoutMs: 45_000 }
+    );
+
+    expect(result.exitCode).toBe(0);
+    const statuses = standIn.requests.filter(r => r.endpoint === 'api').map(r => r.status);
+    expect(statuses).toHaveLength(12);
+    expect(statuses.filter(status => status !== 200)).toEqual([]);
+    // The tokens did carry the old iat: the case the action once read as 2 h of skew.
+    const first = standIn.requests[0].issuedAccessToken as string;
+    expect(decodeJwtPayload(first).iat).toBe(decodeJwtPayload(refreshToken).iat);
+    expect(result.warnings).toEqual([]);
+    // A refresh 15 s after each token (three quarters of its 19 s life, at least 15 s), with a living bearer.
+    const refreshes = standIn.requests.filter(r => r.endpoint === 'refresh').slice(1);
+    expect(refreshes.length).toBeGreaterThanOrEqual(1);
+    for (const request of refreshes) expect(request).toMatchObject({ status: 200 });
+    for (const request of refreshes) expect(request.bearer).toBeDefined();
+  }, 50_000);
+
+  it.each([
+    ['with a service account: the login recovers', true],
+    ['without one: says only a login can recover', false]
+  ])(
+    'a refresh endpoint that needs a valid bearer, after an outage that outlived the token, %s',
+    async (_case, withLogin) => {
+      const { standIn } = await klear({ accessTtlSeconds: 3, requireBearer: true });
+      standIn.fault({ kind: 'delay', ms: 0 });
+      standIn.faultAlways({ status: 503 });
+      const outage = setTimeout(() => standIn.faultAlways(undefined), 4500);
+      const result = await run(standIn, {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'access-token': standIn.mintAccessToken(),
+        'refresh-interval': '1s',
+        run: 'sleep 7',
+        ...(withLogin ? login(standIn) : {})
+      });
+      clearTimeout(outage);
+
+      expect(result.exitCode).toBe(0);
+      const after = standIn.requests.filter(r => r.status !== 503).slice(1);
+      // The dead bearer is not sent; KlearStack wants one (401 without it); then the login, or nothing.
+      expect(after[0]).toMatchObject({ endpoint: 'refresh', status: 401 });
+      expect(after[0].bearer).toBeUndefined();
+      if (withLogin) {
+        expect(after[1]).toMatchObject({ endpoint: 'login', status: 200 });
+        expect(result.warnings).toContain(
+          "KlearStack's refresh endpoint requires a valid access token and there is none (HTTP 401); logging in with the service account instead."
+        );
+      } else {
+        expect(after.every(r => r.endpoint === 'refresh' && r.status === 401)).toBe(true);
+        expect(result.errors).toContainEqual(
+          expect.stringMatching(
+            /^Could not refresh the KlearStack access token: The access token has expired, and KlearStack's refresh endpoint requires a valid one \(HTTP 401 without it\), so only a login can get a new token\. Give username and password/
+          )
+        );
+      }
+    },
+    30_000
+  );
 
   it("warns about failed refreshes without disturbing the command, and exits with the command's code", async () => {
     const { standIn } = await klear();

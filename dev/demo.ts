@@ -59,7 +59,8 @@ function show(result: RunResult): void {
 }
 
 async function againstStandIn(): Promise<number> {
-  const standIn = await startStandIn();
+  // A refresh endpoint that wants a valid bearer (IsAuthenticated), as the vendor's page suggests.
+  const standIn = await startStandIn({ requireBearer: true });
   try {
     // What the workflow's secrets would hold.
     const refreshToken = standIn.mintRefreshToken();
@@ -74,7 +75,9 @@ async function againstStandIn(): Promise<number> {
     });
     show(first);
 
-    heading('Run 2: 15 minutes later, the access token from run 1 has expired');
+    heading(
+      'Run 2: 15 minutes later, the access token from run 1 has expired, and there is no service account'
+    );
     console.log(
       "\nThe stand-in's clock moves on 15 minutes and the step runs again with run 1's token as access-token."
     );

@@ -7,7 +7,7 @@ import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
 import { Cancellation, signalExitCode, type SignalSource } from './run/cancel.ts';
 import type { CommandEnd } from './run/command.ts';
-import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
+import { expiryNotes, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, type Clock } from './run/refresher.ts';
 import { DEFAULT_POLICY, realSleep } from './retry.ts';
@@ -91,7 +91,10 @@ async function step(
     password: inputs.password
   };
   const now = () => deps.clock.wall();
-  for (const warning of expiryWarnings(credentials, now())) kit.warning(warning);
+  for (const note of expiryNotes(credentials, now())) {
+    if (note.warning) kit.warning(note.text);
+    else kit.info(note.text);
+  }
   const mintDeps: MintDeps = {
     client,
     policy: { ...DEFAULT_POLICY, maxAttempts: inputs.maxAttempts },
@@ -114,17 +117,17 @@ async function step(
     runMode.engine.checkTempDir(deps.tempDir);
     runMode.engine.checkPipes(process.env);
   }
-  const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
+  const firstArrived = readClock(deps.clock);
 
   if (!runMode) {
-    const skew = skewWarning(tokenTime(first.accessToken, firstSent));
+    const skew = skewWarning(tokenTime(first.accessToken, firstArrived, first.serverDate));
     if (skew) kit.warning(skew);
     publish(kit, first, inputs.envName);
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
-    deps.summary(renderSummary(first));
+    deps.summary(renderSummary(first, undefined, first.refreshToken ?? inputs.refreshToken));
     return 0;
   }
 
@@ -141,7 +144,7 @@ async function step(
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
       first,
-      firstSent,
+      firstArrived,
       credentials,
       secrets: [
         first.accessToken,
@@ -169,7 +172,8 @@ async function step(
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
-  deps.summary(renderSummary(outcome.latest, outcome));
+  const refreshToken = outcome.latest.refreshToken ?? first.refreshToken ?? inputs.refreshToken;
+  deps.summary(renderSummary(outcome.latest, outcome, refreshToken));
   const signal = await runMode.cancellation.received();
   if (signal) return cancelled(kit, signal, outcome);
   if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);

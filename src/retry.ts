@@ -90,7 +90,7 @@ export function annotate(error: ActionError, suffix: string): ActionError {
     retryable: error.retryable,
     status: error.status,
     retryAfterSeconds: error.retryAfterSeconds,
-    bearerExpired: error.bearerExpired,
+    refused: error.refused,
     fromGateway: error.fromGateway
   });
 }

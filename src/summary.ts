@@ -8,10 +8,10 @@ export interface RunFacts extends Omit<RefreshFacts, 'latest'> {
 }
 
 /**
- * The job summary: how the newest token was obtained and when it runs out, and in run mode how the
- * refreshing went. Never a token.
+ * The job summary: how the newest token was obtained and when it and the refresh token in use run
+ * out, and in run mode how the refreshing went. Never a token.
  */
-export function renderSummary(minted: Minted, run?: RunFacts): string {
+export function renderSummary(minted: Minted, run?: RunFacts, refreshToken = ''): string {
   const rows: [string, string][] = [
     ['Obtained by', minted.method === 'login' ? 'login (service account)' : 'refresh token'],
     ['Requests to KlearStack', String(minted.attempts)],
@@ -21,6 +21,8 @@ export function renderSummary(minted: Minted, run?: RunFacts): string {
     ],
     ['Token expires at', expiryIso(minted.accessToken) || 'not stated by the token']
   ];
+  const refreshExpiry = expiryIso(refreshToken);
+  if (refreshExpiry) rows.push(['Refresh token expires at', refreshExpiry]);
   if (run) {
     rows.push(['Refreshes during `run`', String(run.refreshes)]);
     if (run.failedRefreshes) rows.push(['Failed refreshes', String(run.failedRefreshes)]);

@@ -19,8 +19,8 @@ export interface KeepFreshOptions {
   tempDir: string;
   intervalMs: number;
   first: Minted;
-  /** The clock when the request for `first` went out: its life is counted from there. */
-  firstSent: ClockReading;
+  /** The clock when the answer with `first` arrived: its life is counted from there. */
+  firstArrived: ClockReading;
   /** The credentials and tokens so far, scrubbed from the command's output. */
   secrets: string[];
   credentials: Credentials;
@@ -153,7 +153,7 @@ export async function keepFresh(
       intervalMs: options.intervalMs,
       credentials: options.credentials,
       first: options.first,
-      sent: options.firstSent
+      arrived: options.firstArrived
     },
     {
       kit,
