@@ -201,7 +201,29 @@ function cancelled(kit: Toolkit, signal: NodeJS.Signals, end?: CommandEnd): numb
   return signalExitCode(signal);
 }
 
-export async function run(): Promise<void> {
+/**
+ * Said if the event loop empties while the step is still waiting: a promise nothing will settle.
+ * Without it Node would exit 0 with no outputs, and later steps would run without a token.
+ */
+export const UNSETTLED =
+  'The action stopped waiting for something that can no longer happen (the event loop emptied before the step finished), so no token was exported. This is a bug in klear-token-action; please report it with the debug log (re-run with debug logging).';
+
+/** Runs the step, failing it if the event loop empties before the step has settled. */
+export async function guarded(step: () => Promise<void>): Promise<void> {
+  const unsettled = () => toolkit.setFailed(UNSETTLED);
+  process.once('beforeExit', unsettled);
+  try {
+    await step();
+  } finally {
+    process.off('beforeExit', unsettled);
+  }
+}
+
+export function run(): Promise<void> {
+  return guarded(runStep);
+}
+
+async function runStep(): Promise<void> {
   try {
     const inputs = readInputs({
       get: name => toolkit.getInput(name),
