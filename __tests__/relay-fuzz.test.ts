@@ -266,11 +266,61 @@ const scripts = fc.tuple(
   fc.array(cutting, { minLength: 1, maxLength: 6 })
 );
 
+const bytes = (text: string) => Buffer.from(text, 'latin1');
+const mint = {
+  kind: 'mint' as const,
+  jti: 'a00aa0aa',
+  signature: 'a0A0-a0__-a0__AAa_AA_A0-a_-Aa_--Aa--__--0_0'
+};
+const print = (which: number, form: number, shift: number): Plan => ({
+  kind: 'print',
+  source: 'stdout',
+  which,
+  form,
+  shift,
+  width: 4,
+  crlf: false
+});
+/** What this fuzzer found on the relay before it carried out stop-commands itself (shrunk). */
+const FOUND_ON_THE_OLD_RELAY: [[Plan[], [number, number][][]]][] = [
+  // The legacy stop-commands anywhere in a line: the next token's add-mask is logged as text.
+  [
+    [
+      [{ kind: 'noise', source: 'stdout', pieces: [bytes('text ##[stop-commands]abc\n')] }, mint],
+      [[]]
+    ]
+  ],
+  // The same: the action's closing error is lost.
+  [[[{ kind: 'noise', source: 'stdout', pieces: [bytes('text ##[stop-commands]abc\n')] }], [[]]]],
+  // U+2004 (.NET white space, UTF-8) before ::stop-commands: the closing error is lost.
+  [
+    [
+      [
+        {
+          kind: 'noise',
+          source: 'stdout',
+          pieces: [bytes('\xE2\x80\x84::stop-commands::message\n')]
+        }
+      ],
+      [[]]
+    ]
+  ],
+  // The refresh token in base64 wrapped at 4 columns: unscrubbed.
+  [[[print(0, 6, 0)], [[]]]],
+  // The password in base64url inside a longer text, after the token: unscrubbed.
+  [
+    [
+      [print(0, 0, 0), print(1, 3, 2), print(0, 0, 0)],
+      [[], [], [[350349841, 300]], []]
+    ]
+  ]
+];
+
 describe('the relay under the runner reading, fuzzed', () => {
   it('keeps every token and masked value out of the log, and every action command working (fixed seed)', () => {
     fc.assert(
       fc.property(scripts, ([plans, cuts]) => check(plans, cuts)),
-      { seed: 19, numRuns: 400 }
+      { seed: 19, numRuns: 400, examples: FOUND_ON_THE_OLD_RELAY }
     );
   });
 
