@@ -94,13 +94,15 @@ describe('run mode under the runner reading', () => {
     40_000
   );
 
-  it("masks the command's own add-mask after its resume `::abc x::`, as a plain run: step would", async () => {
+  it("masks the command's own add-mask after its resume `::abc x::` and a refresh, as a plain run: step would", async () => {
     const { standIn, issued } = await klear();
     const result = await run(
       standIn,
       {
         run: [
           "printf '::stop-commands::abc\\n::abc x::\\n'",
+          // A refresh meanwhile: the action's own add-mask is written.
+          'sleep 1.5',
           'echo "::add-mask::$VALUE"',
           'echo "value: $VALUE"'
         ].join('\n')
