@@ -6,7 +6,7 @@ export default {
   testMatch: ['**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  reporters: ['default', '<rootDir>/dev/closing-line-reporter.js'],
+  reporters: ['default', '<rootDir>/dev/closing-line-reporter.ts'],
   clearMocks: true,
   setupFilesAfterEnv: ['<rootDir>/__tests__/helpers/no-node-noise.ts'],
   testTimeout: 30000

@@ -115,6 +115,14 @@ describe('npm run bench', () => {
     // About 16 s alone; the suite runs beside others on two cores.
   }, 90_000);
 
+  it('leaves the checkout clean unless asked to save: bench-results.json is written only with --save', async () => {
+    const saved = join(ROOT, 'bench-results.json');
+    const before = { text: readFileSync(saved, 'utf8'), mtimeMs: statSync(saved).mtimeMs };
+    const { stdout } = await bench('--rounds', '1', '--relay-megabytes', '1');
+    expect(stdout).toContain('Figures not saved: --save writes them to bench-results.json.');
+    expect({ text: readFileSync(saved, 'utf8'), mtimeMs: statSync(saved).mtimeMs }).toEqual(before);
+  }, 60_000);
+
   it('stops when a contender exits 0 without getting the token', async () => {
     const idle = join(scratch, 'idle.cjs');
     writeFileSync(idle, 'process.exitCode = 0;\n');

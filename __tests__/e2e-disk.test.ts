@@ -1,13 +1,14 @@
 // Run mode's token file on a real disk that is full or read-only: a tmpfs of a few pages mounted
 // as RUNNER_TEMP, as a self-hosted runner's small or full work disk would be. Mounting needs root
 // (CI runs as root); where it is refused, this file says so and runs none of its cases.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction } from '../dev/runner.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { describeUnless } from './helpers/needs.ts';
 
 const WEEK = 7 * 86400;
 const mounts: string[] = [];
@@ -26,12 +27,11 @@ function tmpfs(size: string, readOnly = false): string | undefined {
   return dir;
 }
 
-const canMount = (() => {
-  const dir = tmpfs('4k');
-  if (dir) return true;
-  console.log('e2e-disk.test: this machine refuses to mount a tmpfs, so its cases are not run.');
-  return false;
-})();
+const withMount = describeUnless(
+  tmpfs('4k')
+    ? undefined
+    : 'this machine refuses to mount a tmpfs (it needs root, or a container allowed to mount)'
+);
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map(standIn => standIn.close()));
@@ -62,8 +62,6 @@ async function refusedBy(runnerTemp: string) {
   expect(result.log).not.toContain('never');
   return { standIn, result };
 }
-
-const withMount = canMount ? describe : describe.skip;
 
 withMount('RUNNER_TEMP on a disk that cannot take the token file', () => {
   it('a full disk is refused before anything is minted, naming it', async () => {

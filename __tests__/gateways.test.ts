@@ -3,7 +3,7 @@
 // pages (502, 504, 413, limit_req's 503 and 429, auth_basic's 401, the 400s for plain HTTP, a
 // missing client certificate and oversized headers) must be told apart from KlearStack's answers.
 // .ci/run installs nginx (apt); where it is missing this file says so and runs none of its cases.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -14,10 +14,10 @@ import { freePort, waitForPort } from '../dev/ports.ts';
 import { runAction, type RunResult } from '../dev/runner.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
+import { describeNeeding, findProgram } from './helpers/needs.ts';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(path => existsSync(path));
-if (!NGINX) console.log('gateways.test: nginx not found, so its cases are not run here.');
-const withNginx = NGINX ? describe : describe.skip;
+const NGINX = findProgram('nginx');
+const withNginx = describeNeeding(['nginx']);
 
 const GATEWAY_USER = 'corp-user';
 const GATEWAY_PASSWORD = 'gw-Pa55-word';

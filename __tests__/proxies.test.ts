@@ -21,6 +21,7 @@ import { privateAuthority, selfSignedCertificate, type Authority } from '../dev/
 import { freePort, waitForPort } from '../dev/ports.ts';
 import { runAction, type RunResult } from '../dev/runner.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { describeNeeding, findProgram } from './helpers/needs.ts';
 
 const API_HOST = 'klear.test';
 // Characters a proxy password needs percent-encoded in a URL.
@@ -29,20 +30,9 @@ const PROXY_PASSWORD = 'p@ss:w%rd/1#';
 const TINY_PASSWORD = 'tiny-pass-41x';
 const encoded = (text: string) => encodeURIComponent(text);
 
-const found = (name: string) =>
-  ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']
-    .map(dir => join(dir, name))
-    .find(path => existsSync(path));
-const SQUID = found('squid');
-const TINYPROXY = found('tinyproxy');
-const HTPASSWD = found('htpasswd');
-for (const [name, path] of [
-  ['squid', SQUID],
-  ['tinyproxy', TINYPROXY],
-  ['htpasswd', HTPASSWD]
-]) {
-  if (!path) console.log(`proxies.test: ${name} not found, so its cases are not run here.`);
-}
+const SQUID = findProgram('squid');
+const TINYPROXY = findProgram('tinyproxy');
+const HTPASSWD = findProgram('htpasswd');
 
 let dir: string;
 let standIn: StandIn;
@@ -180,8 +170,8 @@ function expectNoProxySecret(result: RunResult): void {
   expect(result.rawLines.join('\n')).not.toMatch(/\(node:\d+\)/);
 }
 
-const withSquid = SQUID && HTPASSWD ? describe : describe.skip;
-const withTinyproxy = TINYPROXY ? describe : describe.skip;
+const withSquid = describeNeeding(['squid', 'htpasswd']);
+const withTinyproxy = describeNeeding(['tinyproxy']);
 
 withSquid('through squid 5', () => {
   let open: Squid;

@@ -1,8 +1,9 @@
 // `npm run bench -- [--rounds N] [--warmup N] [--memory-rounds N] [--relay-megabytes N]
-//   [--bundle PATH] [--out PATH] [--compare PATH]...`:
+//   [--bundle PATH] [--save | --out PATH] [--compare PATH]...`:
 // measures the bundled action against the physical floor of its job — a bare Node process that
-// makes the same POST to the same server and writes one output — and writes the figures to
-// bench-results.json. The step runs in every job of every pipeline that uses it, so its cost is
+// makes the same POST to the same server and writes one output — and prints the figures; with
+// --save it also writes them to bench-results.json (tracked, so a plain run leaves the checkout
+// clean), with --out to another file. The step runs in every job of every pipeline that uses it, so its cost is
 // multiplied by all of them. Each --compare adds another build of the action to the same rounds,
 // over http and over https, so that a candidate change is measured against the same floors, run
 // for run. The same rounds also run the action and the floor over https, against a stand-in with
@@ -335,7 +336,8 @@ async function main() {
       'proxy-rounds': { type: 'string', default: '15' },
       bundle: { type: 'string', default: join(ROOT, 'dist', 'index.js') },
       compare: { type: 'string', multiple: true, default: [] },
-      out: { type: 'string', default: join(ROOT, 'bench-results.json') }
+      save: { type: 'boolean', default: false },
+      out: { type: 'string' }
     }
   });
   const roundCount = Number(values.rounds);
@@ -506,7 +508,8 @@ async function main() {
         bundle: bundleBytes < TARGETS.bundleKiB * 1024
       }
     };
-    await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
+    const out = values.out ?? (values.save ? join(ROOT, 'bench-results.json') : undefined);
+    if (out) await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
 
     const versus = (r: Spread) => `${ratio(r.median)} (${ratio(r.p10)}–${ratio(r.p90)})`;
     const lines = [
@@ -550,7 +553,11 @@ async function main() {
     console.log(
       `\n${roundCount} interleaved rounds after ${warmup} warm-ups; CPU and RSS from ${memoryRounds} more. Over https, ÷ floor is ÷ the floor over https. ${results.machine.cpu}, ${cores} cores, Node ${process.version}, load ${results.machine.loadAverageBefore} → ${results.machine.loadAverageAfter}.`
     );
-    console.log(`Figures written to ${values.out}.`);
+    console.log(
+      out
+        ? `Figures written to ${out}.`
+        : 'Figures not saved: --save writes them to bench-results.json.'
+    );
   } finally {
     await Promise.all(started.map(standIn => standIn.close()));
     await rm(dir, { recursive: true, force: true });
