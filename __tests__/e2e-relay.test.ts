@@ -4,10 +4,13 @@
 // action's own commands; the fuzzer (relay-fuzz.test.ts) covers the rest in-process.
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { runAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult } from '../dev/runner.ts';
 import { startStandIn } from '../dev/stand-in.ts';
 import type { StandIn } from '../dev/stand-in.ts';
+import { noise } from './helpers/command-output.ts';
+import { plainStepMasks } from './helpers/relay-harness.ts';
 
 const WEEK = 7 * 86400;
 const CLOSING = 'The command exited with code 3.';
@@ -200,4 +203,60 @@ describe('run mode under the runner reading', () => {
     expect(result.leaks).toEqual([]);
     expect(result.log).toContain('given: ***');
   });
+
+  // A command that writes generated output (relay-fuzz.test.ts's pieces), with pauses, on both
+  // streams, the newest token in the forms the README promises among it, then exits 3.
+  const WRITER = `
+const fs = require('fs');
+const steps = JSON.parse(process.env.WRITES);
+const forms = t => [t, Buffer.from('Bearer ' + t).toString('base64').replace(/=+$/, ''),
+  Buffer.from('x' + t).toString('base64url'), Buffer.from(t).toString('base64').replace(/(.{76})/g, '$1\\n')];
+let i = 0;
+const next = () => {
+  if (i >= steps.length) { process.exitCode = 3; return; }
+  const [stream, data, pause, form] = steps[i++];
+  const token = () => fs.readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8');
+  const bytes = form < 0 ? Buffer.from(data, 'base64') : Buffer.from('\\n' + forms(token())[form] + '\\n');
+  process[stream].write(bytes, () => setTimeout(next, pause));
+};
+next();`;
+  const step = fc.tuple(
+    fc.constantFrom('stdout', 'stderr'),
+    fc.array(noise, { maxLength: 6 }).map(pieces => Buffer.concat(pieces).toString('base64')),
+    fc.constantFrom(0, 0, 20, 150, 400),
+    fc.integer({ min: -3, max: 3 }).map(form => Math.max(form, -1))
+  );
+
+  it('keeps every token out of the log and the closing error an annotation, for generated output', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 3, maxLength: 12 }), async steps => {
+        const { standIn, issued } = await klear();
+        const result = await run(
+          standIn,
+          { run: `node -e "$WRITER"` },
+          { secrets: issued, env: { WRITER, WRITES: JSON.stringify(steps) } }
+        );
+        await standIn.close();
+        opened.splice(opened.indexOf(standIn), 1);
+
+        expect(result.exitCode).toBe(3);
+        expect(result.leaks).toEqual([]);
+        expect(result.masks).toContain(issued[0]);
+        expect(result.errors).toContain(CLOSING);
+        // What the command's own add-mask lines would have masked in a plain run: step is masked.
+        const plain = plainStepMasks(
+          steps.map(([source, data]) => ({
+            kind: 'write' as const,
+            source: source as 'stdout' | 'stderr',
+            bytes: Buffer.from(data, 'base64'),
+            pauseMs: 0
+          }))
+        );
+        for (const value of plain.filter(value => value.trim().length >= 8)) {
+          expect(result.masks).toContain(value);
+        }
+      }),
+      { seed: 1919, numRuns: 6 }
+    );
+  }, 60_000);
 });
