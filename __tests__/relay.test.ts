@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { NEUTRAL, OutputRelay, PARTIAL_LINE_MS, secretForms } from '../src/run/relay.ts';
+import { NEUTRAL, PARTIAL_LINE_MS, secretForms } from '../src/run/relay.ts';
 import { DOTNET_WHITESPACE, icuIgnores } from '../src/run/runner-reading.ts';
-import { judge } from './helpers/relay-harness.ts';
+import { judge, virtualRelay } from './helpers/relay-harness.ts';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJlLXZhbHVl';
 const PASSWORD = 'correct horse battery staple';
@@ -10,32 +10,8 @@ const jwt = (claims: Record<string, unknown>) =>
 
 /** A relay with virtual timers; `written` is what reached the step's stdout. */
 function relay(secrets: string[] = [TOKEN]) {
-  let written = '';
-  let now = 0;
-  const timers = new Map<number, { at: number; run: () => void }>();
-  let id = 0;
-  const r = new OutputRelay(
-    {
-      write: text => {
-        written += text;
-      },
-      setTimer: (ms, run) => {
-        timers.set(++id, { at: now + ms, run });
-        return id;
-      },
-      clearTimer: handle => timers.delete(handle as number)
-    },
-    secrets
-  );
-  const advance = (ms: number) => {
-    now += ms;
-    for (const [key, timer] of [...timers].sort((a, b) => a[1].at - b[1].at)) {
-      if (timer.at > now) continue;
-      timers.delete(key);
-      timer.run();
-    }
-  };
-  return { r, advance, written: () => written };
+  const { relay: r, advance, chunks } = virtualRelay(secrets);
+  return { r, advance, written: () => chunks.join('') };
 }
 
 describe('the output relay', () => {

@@ -24,8 +24,11 @@ export interface Relayed {
 
 export const CLOSING_ERROR = 'The command exited with code 3.';
 
-/** Runs the script through a relay that knows `secrets` from the start, then ends both streams. */
-export function relayScript(secrets: string[], script: Step[]): Relayed {
+/**
+ * A relay with virtual timers: `advance` moves the clock, running each timer that falls due
+ * (and those they set) in order; `chunks` is what reached the step's stdout, `streams` per stream.
+ */
+export function virtualRelay(secrets: string[]) {
   const chunks: string[] = [];
   const streams: Record<Source, string> = { stdout: '', stderr: '' };
   let now = 0;
@@ -58,6 +61,12 @@ export function relayScript(secrets: string[], script: Step[]): Relayed {
     }
     now = until;
   };
+  return { relay, advance, chunks, streams };
+}
+
+/** Runs the script through a relay that knows `secrets` from the start, then ends both streams. */
+export function relayScript(secrets: string[], script: Step[]): Relayed {
+  const { relay, advance, chunks, streams } = virtualRelay(secrets);
   // As command.ts does: the action's own line is masked in the relay first, then written.
   const own = (text: string) => chunks.push(relay.own(text));
   for (const step of script) {
