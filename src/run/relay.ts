@@ -190,12 +190,12 @@ export class OutputRelay {
     const beginnings = this.#scrubber.beginnings();
     let longest = 0;
     for (const form of beginnings) {
-      for (let length = Math.min(form.length - 1, text.length); length > longest; length--) {
-        if (text.endsWith(form.slice(0, length))) {
-          longest = length;
-          break;
-        }
+      // The earliest place in the last form.length - 1 characters where the rest begins the form.
+      let at = text.indexOf(form[0], Math.max(0, text.length - form.length + 1));
+      while (at >= 0 && text.length - at > longest && !form.startsWith(text.slice(at))) {
+        at = text.indexOf(form[0], at + 1);
       }
+      if (at >= 0) longest = Math.max(longest, text.length - at);
     }
     let cut = text.length - longest;
     for (let moved = true; moved;) {
