@@ -145,6 +145,16 @@ describe('the output relay', () => {
     expect(written()).toContain('done.\n');
   });
 
+  it('never builds a pattern that fails: a JWT with a 40,000-character header is scrubbed', () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'HS256', kid: 'k'.repeat(30_000) })).toString(
+      'base64url'
+    );
+    const token = `${header}.${Buffer.from('{"exp":1}').toString('base64url')}.c2ln`;
+    const { r, written } = relay([token]);
+    r.push('stdout', `a ${token} b ${Buffer.from(token).toString('base64')}\n`);
+    expect(written()).toBe('a *** b ***\n');
+  });
+
   it('never builds a pattern that fails: a 30,000-character token and a 1 MB secret are scrubbed', () => {
     const long = jwt({ pad: 'x'.repeat(23_000) });
     expect(long.length).toBeGreaterThan(30_000);

@@ -19,6 +19,8 @@ export const MIN_ENCODED_LENGTH = 8;
 const ANCHOR_LENGTH = 32;
 const JWT = /^(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const LINE_END = '(?:\\r\\n|\\r|\\n)';
+/** How much of a JWT's header the shape patterns hold (base64 of it, with line breaks, fits TAIL_LENGTH). */
+const MAX_PREFIX = 48;
 /** How much of a stream's last text is kept to find an encoded header broken across two texts. */
 const TAIL_LENGTH = 256;
 const TAIL = /[A-Za-z0-9+/=_.\r\n-]+$/;
@@ -62,7 +64,8 @@ export function secretForms(value: string): string[] {
 
 /** The patterns that find every token with this JWT header, in each form, by alphabet. */
 function shapeAlternatives(header: string): [Alphabet, string][] {
-  const prefix = `${header}.`;
+  // Its beginning is enough to tell a token, and keeps the pattern small whatever the header.
+  const prefix = `${header}.`.slice(0, MAX_PREFIX);
   const alternatives: [Alphabet, string][] = [['raw', `${escape(prefix)}[${ALPHABETS.raw}]*`]];
   for (let shift = 0; shift <= 2; shift++) {
     const bytes = Buffer.from(prefix.slice(shift), 'latin1');
@@ -119,7 +122,7 @@ export class Scrubber {
 
   /** Beginnings of what is scrubbed, for holding back an unfinished line's end. */
   beginnings(): string[] {
-    const headers = [...this.#headers].map(header => latin1(`${header}.`));
+    const headers = [...this.#headers].map(header => latin1(`${header}.`.slice(0, MAX_PREFIX)));
     return [...this.#forms, ...headers];
   }
 
