@@ -226,6 +226,15 @@ describe("the relay and the command's workflow commands", () => {
     expect(judged.log).not.toContain('hidden-2');
   });
 
+  it('writes an unfinished line that could be a command once it outgrows 64 KiB, so nothing piles up', () => {
+    const { r, advance, written } = relay([]);
+    r.push('stdout', '::');
+    advance(5 * PARTIAL_LINE_MS);
+    expect(written()).toBe('');
+    r.push('stdout', 'x'.repeat(70_000));
+    expect(written()).toBe(`::${'x'.repeat(70_000)}`);
+  });
+
   it("ends the command's unfinished last line, so the action's closing error is an annotation", () => {
     const { r, advance, written } = relay([]);
     r.push('stdout', 'progress 99%');

@@ -106,7 +106,7 @@ export class OutputRelay {
     }
     if (stream.pending.length > MAX_PENDING) {
       this.#deps.clearTimer(stream.timer);
-      this.#flushPartial(source);
+      this.#flushPartial(source, true);
       return;
     }
     if (stream.pending && stream.timer === undefined) {
@@ -143,13 +143,15 @@ export class OutputRelay {
     return prefix + text;
   }
 
-  #flushPartial(source: Source): void {
+  /** Writes what can go of an unfinished line; `full` when it is too long to wait for its end. */
+  #flushPartial(source: Source, full = false): void {
     const stream = this.#streams[source];
     stream.timer = undefined;
     const pending = stream.pending;
     // A secret may be arriving in pieces: its beginning waits for the rest (or the line's end).
     // A command line waits for its end: written in part, the other stream's output could cut it.
-    const held = this.#awaitsEnd(stream, pending) ? pending.length : this.#heldBack(pending);
+    const held =
+      !full && this.#awaitsEnd(stream, pending) ? pending.length : this.#heldBack(pending);
     if (held === pending.length) return;
     stream.pending = pending.slice(pending.length - held);
     const text = this.#scrubber.scrub(source, pending.slice(0, pending.length - held));
