@@ -96,7 +96,9 @@ export class OutputRelay {
   /** Output of the command on one of its streams (latin1 text: one character per byte). */
   push(source: Source, text: string): void {
     const stream = this.#streams[source];
-    const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    // The last line end: the last `\n`, or a `\r` after it (the text after it is short).
+    let end = text.lastIndexOf('\n');
+    for (let cr = text.indexOf('\r', end + 1); cr >= 0; cr = text.indexOf('\r', cr + 1)) end = cr;
     if (end === -1) {
       stream.pending += text;
     } else {
@@ -139,7 +141,7 @@ export class OutputRelay {
     if (text === '') return text;
     const prefix = this.#open === undefined ? '' : '\n';
     if (this.#open !== undefined) this.#lineEnded(this.#open);
-    this.#open = /[\r\n]$/.test(text) ? undefined : 'action';
+    this.#open = endsLine(text) ? undefined : 'action';
     return prefix + text;
   }
 
@@ -220,7 +222,7 @@ export class OutputRelay {
   #lines(source: Source, text: string, last: boolean): void {
     const stream = this.#streams[source];
     // Whole lines that cannot hold a stop-commands need no look while commands run.
-    const whole = last || /[\r\n]$/.test(text);
+    const whole = last || endsLine(text);
     if (
       whole &&
       this.#commands.stopToken === undefined &&
@@ -322,7 +324,7 @@ export class OutputRelay {
     if (text === '') return;
     if (this.#open !== undefined && this.#open !== source) this.#separate();
     this.#deps.write(text, source);
-    this.#open = /[\r\n]$/.test(text) ? undefined : source;
+    this.#open = endsLine(text) ? undefined : source;
   }
 
   /** Ends the unfinished line the step's stdout ends with. */
@@ -339,6 +341,11 @@ export class OutputRelay {
     stream.line = stream.raw = '';
     stream.midLine = false;
   }
+}
+
+function endsLine(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return last === 10 || last === 13;
 }
 
 /** Where the characters `skippable` passes over from `at` end. */
