@@ -163,11 +163,17 @@ function build(plans: Plan[], cuts: [number, number][][]): Built {
   return { script, minted, masked };
 }
 
-/** Every place a base64 core of a token (at each alignment, either alphabet) survives, lines joined. */
+/**
+ * Every place a base64 core of a token (at each alignment, either alphabet) survives, lines
+ * joined, and every place its payload or signature shows on its own.
+ */
 function wrappedLeaks(log: string, tokens: string[]): string[] {
   const joined = log.replace(/[\r\n]/g, '');
   const found: string[] = [];
   for (const token of tokens) {
+    const [, payload, signature] = token.split('.');
+    if (joined.includes(payload)) found.push(`${token.slice(0, 6)}… payload`);
+    if (joined.includes(signature)) found.push(`${token.slice(0, 6)}… signature`);
     const bytes = utf8(token);
     for (let shift = 0; shift <= 2; shift++) {
       const part = bytes.subarray(shift, shift + Math.floor((bytes.length - shift) / 3) * 3);

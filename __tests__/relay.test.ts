@@ -89,6 +89,18 @@ describe('the output relay', () => {
     expect(written()).toBe('password: *** end\n');
   });
 
+  it('scrubs a token up to its signature: the progress dots after it stay, written in pieces too', () => {
+    const { r, advance, written } = relay();
+    r.push('stdout', `got ${TOKEN}...`);
+    r.push('stdout', '.. done\n');
+    r.push('stdout', `got ${TOKEN.slice(0, 50)}`);
+    advance(PARTIAL_LINE_MS);
+    r.push('stdout', `${TOKEN.slice(50)}....`);
+    advance(PARTIAL_LINE_MS);
+    r.push('stdout', '\n');
+    expect(written()).toBe('got ***..... done\ngot ******....\n');
+  });
+
   it('scrubs a token arriving in pieces from its header on, each piece as it comes', () => {
     const { r, advance, written } = relay();
     r.push('stdout', `token: ${TOKEN.slice(0, 30)}`);

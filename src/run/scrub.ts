@@ -25,7 +25,7 @@ const MAX_PREFIX = 48;
 const TAIL_LENGTH = 256;
 const TAIL = /[A-Za-z0-9+/=_.\r\n-]+$/;
 const ALPHABETS = {
-  raw: 'A-Za-z0-9_.\\-',
+  raw: 'A-Za-z0-9_\\-',
   base64: 'A-Za-z0-9+/=',
   base64url: 'A-Za-z0-9_=\\-'
 } as const;
@@ -66,7 +66,9 @@ export function secretForms(value: string): string[] {
 function shapeAlternatives(header: string): [Alphabet, string][] {
   // Its beginning is enough to tell a token, and keeps the pattern small whatever the header.
   const prefix = `${header}.`.slice(0, MAX_PREFIX);
-  const alternatives: [Alphabet, string][] = [['raw', `${escape(prefix)}[${ALPHABETS.raw}]*`]];
+  const alternatives: [Alphabet, string][] = [
+    ['raw', `${escape(prefix)}${rawRun(2 - dots(prefix))}`]
+  ];
   for (let shift = 0; shift <= 2; shift++) {
     const bytes = Buffer.from(prefix.slice(shift), 'latin1');
     const whole = bytes.subarray(0, bytes.length - (bytes.length % 3));
@@ -80,9 +82,18 @@ function shapeAlternatives(header: string): [Alphabet, string][] {
   return alternatives;
 }
 
-/** Where a scrubbed base64 run may go on in the stream's next text. */
+/** The rest of a JWT written raw: its parts, and no more than the dots it has left. */
+function rawRun(dotsLeft: number): string {
+  return `[${ALPHABETS.raw}]*(?:\\.[${ALPHABETS.raw}]*){0,${Math.max(0, dotsLeft)}}`;
+}
+
+const dots = (text: string) => text.split('.').length - 1;
+
+/** Where a scrubbed run may go on in the stream's next text. */
 interface Continuation {
   alphabet: Alphabet;
+  /** For a raw JWT: how many of its two dots are still to come. */
+  dotsLeft: number;
   /** The run reached a line end: only whole lines of the alphabet continue it. */
   atLineStart: boolean;
 }
@@ -145,7 +156,12 @@ export class Scrubber {
       for (let match = pattern.exec(window); match; match = pattern.exec(window)) {
         if (match.index >= tail.length) break;
         if (match.index + match[0].length > tail.length) {
-          this.#continuation.set(stream, { alphabet: this.#alphabet(match), atLineStart: false });
+          this.#continuation.set(stream, {
+            alphabet: this.#alphabet(match),
+            atLineStart: false,
+            // Of the dots, only those already written count: the run goes on from the text's start.
+            dotsLeft: 2 - dots(match[0].slice(0, tail.length - match.index))
+          });
         }
       }
     }
@@ -157,16 +173,18 @@ export class Scrubber {
     this.#continuation.delete(stream);
     if (continuation) {
       const chars = `[${ALPHABETS[continuation.alphabet]}]`;
-      const more =
-        new RegExp(
-          continuation.atLineStart
-            ? `^(?:${chars}+(?=[\\r\\n]|$)${LINE_END}?)*`
-            : `^${chars}*(?:${LINE_END}${chars}+(?=[\\r\\n]|$))*`
-        ).exec(text)?.[0] ?? '';
+      const run =
+        continuation.alphabet === 'raw'
+          ? rawRun(continuation.dotsLeft)
+          : continuation.atLineStart
+            ? `(?:${chars}+(?=[\\r\\n]|$)${LINE_END}?)*`
+            : `${chars}*(?:${LINE_END}${chars}+(?=[\\r\\n]|$))*`;
+      const more = new RegExp(`^${run}`).exec(text)?.[0] ?? '';
       if (more) {
         out += hide(more);
         copied = more.length;
-        this.#continueAfter(stream, text, copied, continuation.alphabet);
+        const dotsLeft = continuation.dotsLeft - dots(more);
+        this.#continueAfter(stream, text, copied, continuation.alphabet, dotsLeft);
       }
     }
     pattern.lastIndex = copied;
@@ -174,7 +192,7 @@ export class Scrubber {
       const end = match.index + match[0].length;
       out += text.slice(copied, match.index) + hide(match[0]);
       copied = end;
-      this.#continueAfter(stream, text, end, this.#alphabet(match));
+      this.#continueAfter(stream, text, end, this.#alphabet(match), 2 - dots(match[0]));
     }
     return out + text.slice(copied);
   }
@@ -185,11 +203,17 @@ export class Scrubber {
   }
 
   /** Notes that a scrubbed run ending at `end` may go on in the stream's next text. */
-  #continueAfter(stream: string, text: string, end: number, alphabet: Alphabet): void {
+  #continueAfter(
+    stream: string,
+    text: string,
+    end: number,
+    alphabet: Alphabet,
+    dotsLeft: number
+  ): void {
     const rest = text.slice(end);
-    if (rest === '') this.#continuation.set(stream, { alphabet, atLineStart: false });
+    if (rest === '') this.#continuation.set(stream, { alphabet, atLineStart: false, dotsLeft });
     else if (alphabet !== 'raw' && /^(?:\r\n|\r|\n)$/.test(rest)) {
-      this.#continuation.set(stream, { alphabet, atLineStart: true });
+      this.#continuation.set(stream, { alphabet, atLineStart: true, dotsLeft });
     }
   }
 
