@@ -43,8 +43,13 @@ const STOP = [foldName('stop-commands')];
 const COMMANDS = RUNNER_COMMANDS.map(foldName);
 /** What a line that could hold a stop-commands holds. */
 const MAY_STOP = /command/i;
-/** How much of a written unfinished line is kept to judge its end with. */
-const MAX_LINE_KEPT = 1024 * 1024;
+/**
+ * How much of a written unfinished line is kept to judge the rest with: a command starts within
+ * it, or is not one the runner knows; past it, the last 64 characters (a name near the cut), and
+ * for following the command's stop-commands, its first MAX_RAW_KEPT characters as written.
+ */
+const MAX_LINE_KEPT = 256;
+const MAX_RAW_KEPT = 4096;
 
 export type Source = 'stdout' | 'stderr';
 
@@ -61,7 +66,7 @@ interface Stream {
   /** Written of the current line, as written (marks included) and as the command wrote it. */
   line: string;
   raw: string;
-  /** The line's beginning is no longer kept (a line over MAX_LINE_KEPT): it was judged then. */
+  /** The line's beginning is no longer in `line` (over MAX_LINE_KEPT): it was judged then. */
   midLine: boolean;
   timer: unknown;
 }
@@ -252,10 +257,9 @@ export class OutputRelay {
         stream.midLine = false;
       } else {
         stream.line += shown;
-        stream.raw += body;
+        if (stream.raw.length < MAX_RAW_KEPT) stream.raw += body.slice(0, MAX_RAW_KEPT);
         if (stream.line.length > MAX_LINE_KEPT) {
           stream.line = stream.line.slice(-64);
-          stream.raw = stream.raw.slice(-64);
           stream.midLine = true;
         }
       }

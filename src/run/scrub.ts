@@ -23,7 +23,8 @@ const LINE_END = '(?:\\r\\n|\\r|\\n)';
 const MAX_PREFIX = 48;
 /** How much of a stream's last text is kept to find an encoded header broken across two texts. */
 const TAIL_LENGTH = 256;
-const TAIL = /[A-Za-z0-9+/=_.\r\n-]+$/;
+/** What an encoded header broken across two texts can be made of. */
+const TAIL = /[A-Za-z0-9+/=_.\r\n-]/;
 const ALPHABETS = {
   raw: 'A-Za-z0-9_\\-',
   base64: 'A-Za-z0-9+/=',
@@ -166,7 +167,9 @@ export class Scrubber {
       }
     }
     const kept = (tail + text.slice(-TAIL_LENGTH)).slice(-TAIL_LENGTH);
-    this.#tail.set(stream, TAIL.exec(kept)?.[0] ?? '');
+    let from = kept.length;
+    while (from > 0 && TAIL.test(kept[from - 1])) from--;
+    this.#tail.set(stream, kept.slice(from));
     let out = '';
     let copied = 0;
     const continuation = this.#continuation.get(stream);
