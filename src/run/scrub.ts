@@ -21,10 +21,13 @@ const JWT = /^(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const LINE_END = '(?:\\r\\n|\\r|\\n)';
 /** How much of a JWT's header the shape patterns hold (base64 of it, with line breaks, fits TAIL_LENGTH). */
 const MAX_PREFIX = 48;
-/** How much of a stream's last text is kept to find an encoded header broken across two texts. */
+/** How much of a stream's last base64 run is kept to find an encoded header broken across texts. */
 const TAIL_LENGTH = 256;
-/** What an encoded header broken across two texts can be made of. */
-const TAIL = /[A-Za-z0-9+/=_.\r\n-]/;
+/** What an encoded header broken across two texts can be made of, by character code. */
+const IN_RUN = new Uint8Array(256);
+for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.-\r\n') {
+  IN_RUN[char.charCodeAt(0)] = 1;
+}
 const ALPHABETS = {
   raw: 'A-Za-z0-9_\\-',
   base64: 'A-Za-z0-9+/=',
@@ -63,24 +66,35 @@ export function secretForms(value: string): string[] {
   return [...forms].map(latin1).sort((a, b) => b.length - a.length);
 }
 
-/** The patterns that find every token with this JWT header, in each form, by alphabet. */
-function shapeAlternatives(header: string): [Alphabet, string][] {
-  // Its beginning is enough to tell a token, and keeps the pattern small whatever the header.
+/**
+ * What the shape patterns begin with, line breaks aside: the header's beginning (enough to tell a
+ * token, and small whatever the header), then its base64 and base64url at each alignment.
+ */
+function headerAnchors(header: string): string[] {
   const prefix = `${header}.`.slice(0, MAX_PREFIX);
-  const alternatives: [Alphabet, string][] = [
-    ['raw', `${escape(prefix)}${rawRun(2 - dots(prefix))}`]
-  ];
+  const found = [prefix];
   for (let shift = 0; shift <= 2; shift++) {
     const bytes = Buffer.from(prefix.slice(shift), 'latin1');
     const whole = bytes.subarray(0, bytes.length - (bytes.length % 3));
-    for (const alphabet of ['base64', 'base64url'] as const) {
-      const anchor = [...whole.toString(alphabet)].map(escape).join(`${LINE_END}?`);
-      const chars = `[${ALPHABETS[alphabet]}]`;
-      // The run goes on through line-wrapped lines: a line end followed by a line of base64 only.
-      alternatives.push([alphabet, `${anchor}${chars}*(?:${LINE_END}${chars}+(?=[\\r\\n]|$))*`]);
-    }
+    found.push(whole.toString('base64'), whole.toString('base64url'));
   }
-  return alternatives;
+  return found;
+}
+
+/** The patterns that find every token with this JWT header, in each form, by alphabet. */
+function shapeAlternatives(header: string): [Alphabet, string][] {
+  const [prefix, ...encoded] = headerAnchors(header);
+  return [
+    ['raw', `${escape(prefix)}${rawRun(2 - dots(prefix))}`],
+    ...encoded.map((anchor, i): [Alphabet, string] => {
+      const alphabet = i % 2 === 0 ? 'base64' : 'base64url';
+      const chars = `[${ALPHABETS[alphabet]}]`;
+      // Line breaks anywhere in the header's encoding, and the run goes on through wrapped lines:
+      // a line end followed by a line of base64 only.
+      const broken = [...anchor].map(escape).join(`${LINE_END}?`);
+      return [alphabet, `${broken}${chars}*(?:${LINE_END}${chars}+(?=[\\r\\n]|$))*`];
+    })
+  ];
 }
 
 /** The rest of a JWT written raw: its parts, and no more than the dots it has left. */
@@ -89,6 +103,8 @@ function rawRun(dotsLeft: number): string {
 }
 
 const dots = (text: string) => text.split('.').length - 1;
+
+const NOTHING_BROKEN: { anchor: number; have: number }[] = [];
 
 /** Where a scrubbed run may go on in the stream's next text. */
 interface Continuation {
@@ -107,8 +123,11 @@ export class Scrubber {
   readonly #headers = new Set<string>();
   #shapes: [Alphabet, string][] = [];
   #shapePattern: RegExp | undefined;
-  /** Per stream: the end of the last text, in which a header's encoding may have begun. */
-  readonly #tail = new Map<string, string>();
+  /** What each shape pattern begins with, line breaks aside. */
+  #anchors: string[] = [];
+  /** Per stream: the base64 run the last texts ended with, and the encoded headers it begins. */
+  readonly #run = new Map<string, string>();
+  readonly #broken = new Map<string, { anchor: number; have: number }[]>();
   readonly #continuation = new Map<string, Continuation>();
 
   /** Scrubs `value` from all later text. */
@@ -118,6 +137,7 @@ export class Scrubber {
       if (this.#headers.has(jwt[1])) return;
       this.#headers.add(jwt[1]);
       this.#shapes.push(...shapeAlternatives(jwt[1]));
+      this.#anchors.push(...headerAnchors(jwt[1]));
       this.#shapePattern = new RegExp(
         this.#shapes.map(([, source]) => `(${source})`).join('|'),
         'g'
@@ -148,28 +168,20 @@ export class Scrubber {
 
   #scrubShapes(stream: string, text: string): string {
     const pattern = this.#shapePattern as RegExp;
-    // An encoded header broken by this text's beginning (a line break, a read) is found with the
-    // last text's end in front; the part already written is the header, nothing secret.
-    const tail = this.#tail.get(stream) ?? '';
-    if (tail) {
-      pattern.lastIndex = 0;
-      const window = tail + text.slice(0, TAIL_LENGTH);
-      for (let match = pattern.exec(window); match; match = pattern.exec(window)) {
-        if (match.index >= tail.length) break;
-        if (match.index + match[0].length > tail.length) {
-          this.#continuation.set(stream, {
-            alphabet: this.#alphabet(match),
-            atLineStart: false,
-            // Of the dots, only those already written count: the run goes on from the text's start.
-            dotsLeft: 2 - dots(match[0].slice(0, tail.length - match.index))
-          });
-        }
+    // An encoded header broken by this text's beginning (a line break, a read): its end here
+    // continues the run; the part already written is the header, nothing secret.
+    for (const { anchor, have } of this.#broken.get(stream) ?? []) {
+      const rest = this.#anchors[anchor].slice(have);
+      const head = text.slice(0, rest.length * 3 + 2).replace(/[\r\n]/g, '');
+      if (head.startsWith(rest)) {
+        this.#continuation.set(stream, {
+          alphabet: this.#shapes[anchor][0],
+          atLineStart: false,
+          dotsLeft: 0
+        });
       }
     }
-    const kept = (tail + text.slice(-TAIL_LENGTH)).slice(-TAIL_LENGTH);
-    let from = kept.length;
-    while (from > 0 && TAIL.test(kept[from - 1])) from--;
-    this.#tail.set(stream, kept.slice(from));
+    this.#broken.set(stream, this.#brokenAtEnd(stream, text));
     let out = '';
     let copied = 0;
     const continuation = this.#continuation.get(stream);
@@ -198,6 +210,42 @@ export class Scrubber {
       this.#continueAfter(stream, text, end, this.#alphabet(match), 2 - dots(match[0]));
     }
     return out + text.slice(copied);
+  }
+
+  /**
+   * The encoded headers whose beginning ends `text`, line breaks aside (with the texts before it
+   * when all of it is base64), and how much of each: the next text may finish one.
+   */
+  #brokenAtEnd(stream: string, text: string): { anchor: number; have: number }[] {
+    let from = text.length;
+    while (
+      from > 0 &&
+      text.length - from < TAIL_LENGTH &&
+      IN_RUN[text.charCodeAt(from - 1)] === 1
+    ) {
+      from--;
+    }
+    const earlier = this.#run.get(stream) ?? '';
+    const run = (from === 0 ? earlier + text : text.slice(from)).slice(-TAIL_LENGTH);
+    this.#run.set(stream, run);
+    const plain = run.replace(/[\r\n]/g, '');
+    if (plain === '') return NOTHING_BROKEN;
+    const broken: { anchor: number; have: number }[] = [];
+    // The raw header (the first) is never broken by a line end; an unfinished line holding its
+    // beginning waits for the rest (OutputRelay's heldBack).
+    for (let anchor = 0; anchor < this.#anchors.length; anchor++) {
+      const encoded = this.#anchors[anchor];
+      if (this.#shapes[anchor][0] === 'raw') continue;
+      const start = Math.max(0, plain.length - encoded.length + 1);
+      for (
+        let at = plain.indexOf(encoded[0], start);
+        at >= 0;
+        at = plain.indexOf(encoded[0], at + 1)
+      ) {
+        if (encoded.startsWith(plain.slice(at))) broken.push({ anchor, have: plain.length - at });
+      }
+    }
+    return broken;
   }
 
   /** Which alternative of the shape pattern matched. */
