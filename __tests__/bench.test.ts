@@ -93,9 +93,9 @@ describe('npm run bench', () => {
     expect(results.wallRatio.floorOverHttps.median).toBe(1);
     expect(results.bundleBytes).toBe(statSync(join(ROOT, 'dist', 'index.js')).size);
     expect(typeof results.met.time).toBe('boolean');
-    expect(stdout).toContain('| Whole step ≤ 1.25× the floor |');
+    expect(stdout).toContain('| Whole step ≤ 1.20× the floor |');
     expect(typeof results.met.timeOverHttps).toBe('boolean');
-    expect(stdout).toContain('| Whole step over https ≤ 1.25× the floor over https |');
+    expect(stdout).toContain('| Whole step over https ≤ 1.10× the floor over https |');
     // Run mode's day: one refresh per 10-minute interval, 24 × 6 of them.
     expect(results.runMode['fifteen-minute tokens, refresh-interval 10m']).toMatchObject({
       requests: 144,

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import nock from 'nock';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -105,35 +106,159 @@ describe('the refresh request', () => {
   });
 });
 
+describe("the answer's Date header: KlearStack's clock", () => {
+  const answer = (headers: Record<string, string>) =>
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .reply(200, { access_token: NEW_TOKEN, release_version: '7.8.9' }, headers);
+
+  it.each([
+    ['IMF-fixdate', 'Mon, 07 Dec 2026 11:48:06 GMT'],
+    ['the obsolete RFC 850 form', 'Monday, 07-Dec-26 11:48:06 GMT'],
+    ["asctime's form", 'Mon Dec  7 11:48:06 2026']
+  ])('is handed up with the grant, as %s', async (_form, date) => {
+    answer({ Date: date });
+    expect((await refresh()).serverDate).toBe(Date.UTC(2026, 11, 7, 11, 48, 6));
+  });
+
+  it.each([
+    ['missing', {}],
+    ['not a date', { Date: 'yesterday' }],
+    ['the epoch (a server without a clock)', { Date: 'Thu, 01 Jan 1970 00:00:00 GMT' }]
+  ])('is left out when %s', async (_name, headers) => {
+    answer(headers);
+    const grant = await refresh();
+    expect(grant).toEqual({ accessToken: NEW_TOKEN, releaseVersion: '7.8.9' });
+  });
+});
+
 describe('answers that are errors', () => {
   const reply = (status: number, body?: unknown, headers?: Record<string, string>) =>
     nock(ROOT)
       .post('/access/klearstack/getaccesstokenfromrefreshtoken')
       .reply(status, body as string, headers);
 
-  it('401: says the token was rejected and how to fix it', async () => {
-    reply(401, { detail: 'Given token not valid for any token type', code: 'token_not_valid' });
+  // SimpleJWT's JWTAuthentication refusing the bearer, as 5.2 ("Token is invalid or expired")
+  // and 5.4+ ("Token is expired") word it (authentication.py, get_validated_token).
+  const refusedBearer = (message: string) => ({
+    detail: 'Given token not valid for any token type',
+    code: 'token_not_valid',
+    messages: [{ token_class: 'AccessToken', token_type: 'access', message }]
+  });
+
+  it.each([
+    [401, 'Token is invalid or expired', { 'WWW-Authenticate': 'Bearer realm="api"' }],
+    [401, 'Token is expired', { 'WWW-Authenticate': 'Bearer realm="api"' }],
+    // SessionAuthentication listed first: DRF turns the same refusal into a 403 without a challenge.
+    [403, 'Token is invalid or expired', {}],
+    [403, 'Token is expired', {}]
+  ])('%i "%s": a refused bearer, by structure', async (status, message, headers) => {
+    reply(status, refusedBearer(message), headers);
+    const error = await failureOf(refresh(client(), OLD_ACCESS));
+    expect(error.refused).toBe('bearer');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      `KlearStack rejected the access token sent as the bearer as expired or invalid (HTTP ${status}). Leave access-token empty or pass a fresh one.`
+    );
+  });
+
+  it('a refused bearer is recognised whatever the words, the token classes or extra keys', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(401, 403),
+        fc.string(),
+        fc.array(
+          fc.record({ token_class: fc.string(), token_type: fc.string(), message: fc.string() }),
+          {
+            minLength: 1,
+            maxLength: 3
+          }
+        ),
+        fc.dictionary(
+          fc.string().filter(k => !['code', 'messages', '__proto__'].includes(k)),
+          fc.jsonValue(),
+          { maxKeys: 3 }
+        ),
+        async (status, detail, messages, extra) => {
+          reply(status, { ...extra, detail, code: 'token_not_valid', messages });
+          const error = await failureOf(refresh(client(), OLD_ACCESS));
+          expect(error.refused).toBe('bearer');
+        }
+      ),
+      { numRuns: 60 }
+    );
+  });
+
+  it('no other JSON shape reads as a refused bearer', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(401, 403),
+        fc.oneof(
+          fc.dictionary(
+            fc.string().filter(k => k !== '__proto__'),
+            fc.jsonValue(),
+            { maxKeys: 4 }
+          ),
+          // Near misses: another code, messages that name no token class, or no messages.
+          fc.record({
+            code: fc.string().filter(c => c !== 'token_not_valid'),
+            messages: fc.constant([{ token_class: 'AccessToken' }])
+          }),
+          fc.record({
+            code: fc.constant('token_not_valid'),
+            messages: fc.array(fc.oneof(fc.string(), fc.record({ token_type: fc.string() })))
+          }),
+          fc.record({ code: fc.constant('token_not_valid'), detail: fc.string() })
+        ),
+        async (status, body) => {
+          reply(status, body);
+          const error = await failureOf(refresh(client(), OLD_ACCESS));
+          expect(error.refused).not.toBe('bearer');
+        }
+      ),
+      { numRuns: 80 }
+    );
+  });
+
+  it('a refused bearer is not claimed when none was sent', async () => {
+    reply(401, refusedBearer('Token is expired'));
+    const error = await failureOf(refresh());
+    expect(error.refused).not.toBe('bearer');
+  });
+
+  it.each([
+    [401, { 'WWW-Authenticate': 'Bearer realm="api"' }],
+    [403, {}]
+  ])(
+    "%i with DRF's bare detail to a refresh without a bearer: the endpoint needs one",
+    async (status, headers) => {
+      reply(status, { detail: 'Authentication credentials were not provided.' }, headers);
+      const error = await failureOf(refresh());
+      expect(error.refused).toBe('needs-bearer');
+      expect(error.message).toBe(
+        `KlearStack's refresh endpoint requires a valid access token as the bearer, and none was sent (HTTP ${status}). Give a living access token in access-token, or username and password (a service account) so the action can log in.`
+      );
+    }
+  );
+
+  it.each([401, 403])(
+    '%i token_not_valid without messages: the refresh token itself',
+    async status => {
+      reply(status, { detail: 'Token is invalid or expired', code: 'token_not_valid' });
+      const error = await failureOf(refresh(client(), OLD_ACCESS));
+      expect(error.refused).toBe('credentials');
+      expect(error.message).toBe(
+        `KlearStack rejected the refresh token as invalid or expired (HTTP ${status}). Store a new refresh token in the secret, or give username and password so the action can log in.`
+      );
+    }
+  );
+
+  it("401 in KlearStack's own words: the generic advice, naming company-name", async () => {
+    reply(401, { error: 'Invalid company name.' });
     const error = await failureOf(refresh());
     expect(error.message).toMatch(/rejected the request \(HTTP 401\).*company-name/);
+    expect(error.refused).toBeUndefined();
     expect(error.retryable).toBe(false);
-    expect(error.message).not.toMatch(/has expired/);
-  });
-
-  it('401 "invalid or expired" does not claim the token expired: it cannot tell', async () => {
-    reply(401, { detail: 'Token is invalid or expired', code: 'token_not_valid' });
-    const error = await failureOf(refresh());
-    expect(error.message).toMatch(/the refresh token or access token is invalid or expired/);
-    expect(error.message).not.toMatch(/has expired/);
-  });
-
-  it('401 for an expired access token: says that one expired', async () => {
-    reply(401, {
-      detail: 'Given token not valid for any token type',
-      code: 'token_not_valid',
-      messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is expired' }]
-    });
-    const error = await failureOf(refresh());
-    expect(error.message).toMatch(/access token given in access-token has expired/);
   });
 
   it('401 on login: says the username, password or company is wrong', async () => {
@@ -146,9 +271,11 @@ describe('answers that are errors', () => {
     expect(error.message).toMatch(/rejected the login \(HTTP 401\)/);
   });
 
-  it('403: says access was refused', async () => {
+  it('403 to a refresh with a bearer KlearStack accepted: says access was refused', async () => {
     reply(403, { detail: 'You do not have permission to perform this action.' });
-    expect((await failureOf(refresh())).message).toMatch(/refused access \(HTTP 403\)/);
+    const error = await failureOf(refresh(client(), OLD_ACCESS));
+    expect(error.message).toMatch(/refused access \(HTTP 403\)/);
+    expect(error.refused).toBeUndefined();
   });
 
   it('404: names the URL tried and points at base-url', async () => {
@@ -316,6 +443,43 @@ describe('pages from something in front of KlearStack', () => {
       expect(error.retryable).toBe(false);
     }
   );
+});
+
+describe("Django's own pages: KlearStack's web framework, not a gateway", () => {
+  // Django 3.2's views/defaults.py, with DEBUG off and no template of the site's own: its
+  // ERROR_PAGE_TEMPLATE, sent as text/html.
+  const djangoPage = (title: string) =>
+    `\n<!doctype html>\n<html lang="en">\n<head>\n  <title>${title}</title>\n</head>\n<body>\n  <h1>${title}</h1><p></p>\n</body>\n</html>\n`;
+  const reply = (status: number, title: string) =>
+    nock(ROOT)
+      .post('/access/klearstack/getaccesstokenfromrefreshtoken')
+      .reply(status, djangoPage(title), { 'Content-Type': 'text/html' });
+
+  it('400 "Bad Request (400)": names the host from base-url and ALLOWED_HOSTS, not retried', async () => {
+    reply(400, 'Bad Request (400)');
+    const error = await failureOf(refresh());
+    expect(error.message).toBe(
+      'KlearStack\'s web framework (Django) refused the request with its own "Bad Request (400)" page (HTTP 400), most likely because the host it was sent, klear.example.com from base-url, is not in its ALLOWED_HOSTS setting. Use the host name KlearStack is served under in base-url, or ask KlearStack\'s administrators to add klear.example.com to ALLOWED_HOSTS.'
+    );
+    expect(error.retryable).toBe(false);
+    expect(error.fromGateway).toBe(false);
+  });
+
+  it('500 "Server Error (500)": KlearStack failed, retried, no gateway blamed', async () => {
+    reply(500, 'Server Error (500)');
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(
+      /^KlearStack failed with an unhandled error: its web framework \(Django\) answered HTTP 500 with its own "Server Error \(500\)" page/
+    );
+    expect(error.message).not.toMatch(/gateway|proxy/);
+    expect(error.retryable).toBe(true);
+    expect(error.fromGateway).toBe(false);
+  });
+
+  it('the titles count only with their status: a 502 titled "Server Error (500)" is a gateway', async () => {
+    reply(502, 'Server Error (500)');
+    expect((await failureOf(refresh())).fromGateway).toBe(true);
+  });
 });
 
 describe('a 200 that is not a good token response', () => {

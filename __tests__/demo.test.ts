@@ -18,13 +18,17 @@ interface Demo {
 }
 
 /** Runs dev/demo.ts under `root` with the caller's environment minus anything KLEAR_* or NODE_*. */
-async function runDemo(env: Record<string, string> = {}, root = repoRoot): Promise<Demo> {
+async function runDemo(
+  env: Record<string, string> = {},
+  root = repoRoot,
+  args: string[] = []
+): Promise<Demo> {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) => !name.startsWith('KLEAR_') && !name.startsWith('NODE_')
     )
   );
-  const child = spawn(process.execPath, [join(root, 'dev', 'demo.ts')], {
+  const child = spawn(process.execPath, [join(root, 'dev', 'demo.ts'), ...args], {
     cwd: root,
     env: { ...clean, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -38,7 +42,7 @@ async function runDemo(env: Record<string, string> = {}, root = repoRoot): Promi
 }
 
 describe('npm run demo', () => {
-  it('tells the stand-in story: a token, then an expired bearer refused, with no token shown', async () => {
+  it('tells the stand-in story: a token, then an expired bearer where a valid one is needed, with no token shown', async () => {
     const demo = await runDemo();
 
     expect(demo.stderr).toBe('');
@@ -61,7 +65,7 @@ describe('npm run demo', () => {
 
     expect(second).toContain('--- Error message ---');
     expect(second).toContain(
-      'KlearStack rejected the request (HTTP 401): the access token given in access-token has expired'
+      "The access token sent as the bearer has expired or is invalid, and KlearStack's refresh endpoint requires a valid one (HTTP 401 without it), so only a login can get a new token."
     );
     expect(second).toContain('exit code 1: the step failed');
     expect(second).not.toContain('access-token: ***');
@@ -94,6 +98,37 @@ describe('npm run demo', () => {
       expect(server.requests).toHaveLength(2);
     } finally {
       await server.close();
+    }
+  });
+
+  it("--run runs the command in run mode: the token as ***, refreshed while it runs, the command's exit code", async () => {
+    const demo = await runDemo({}, repoRoot, [
+      '--run',
+      'echo "$KLEAR_ACCESS_TOKEN"; sleep 3; echo done'
+    ]);
+    const failing = await runDemo({}, repoRoot, [
+      '--run',
+      'cat "$KLEAR_ACCESS_TOKEN_FILE"; echo; exit 3'
+    ]);
+
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toContain('=== Run mode: your command, with the token kept fresh');
+    const log = demo.stdout.slice(
+      demo.stdout.indexOf('--- Step log, as the runner displays it ---')
+    );
+    expect(log).toMatch(/\n {2}\*\*\*\n(.*\n)* {2}done\n/);
+    expect(log).toContain('Refreshed the KlearStack access token');
+    const refreshes = /the first token and (\d+) refresh(?:es)? while the command ran/.exec(
+      demo.stdout
+    );
+    expect(Number(refreshes?.[1])).toBeGreaterThanOrEqual(1);
+    expect(demo.stdout).toContain('exit code 0: the step succeeded');
+    expect(failing.code).toBe(3);
+    expect(failing.stdout).toMatch(/\n {2}\*\*\*\n/);
+    for (const output of [demo.stdout, failing.stdout]) {
+      expect(output).not.toContain('eyJ');
+      expect(output).not.toContain('WARNING: secrets reached the log');
     }
   });
 

@@ -1,7 +1,8 @@
 // The bundled action (dist/index.js) run as the GitHub runner runs it, against the KlearStack
 // stand-in: what a workflow author sees in the log, the outputs and the environment, for the happy
-// paths and for every row of the README's "Errors and what to do" table, with and without debug
-// logging. Every case also proves that no secret reached the log, masked or not.
+// paths and for the errors docs/TROUBLESHOOTING.md lists (the README's first ones among them),
+// with and without debug logging. Every case also proves that no secret reached the log, masked
+// or not.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -14,10 +15,10 @@ import { runAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult } from '../dev/runner.ts';
 import { decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
 import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+import { expectSecretsKept } from './helpers/secrets.ts';
 
 const REFRESH_PATH = '/access/klearstack/getaccesstokenfromrefreshtoken';
 const LOGIN_PATH = '/access/klearstack/get_access_token';
-const CREDENTIAL_INPUTS = ['refresh-token', 'access-token', 'username', 'password'];
 const SECRETS_HINT = 'secrets are empty on pull requests from forks and on Dependabot runs';
 // What the stand-in's bad-token fault answers with: quotes, a space and a line break.
 const BAD_TOKEN = 'eyJhbGciOiJIUzI1NiJ9 "quoted"\nsecond-line';
@@ -70,37 +71,6 @@ function loginInputs(standIn: StandIn): Record<string, string> {
     username: standIn.username,
     password: standIn.password
   };
-}
-
-/**
- * What must hold for every run, passed or failed: each credential input is masked before the action
- * writes anything else, each token KlearStack issued (`minted`) is masked, no secret is printed at
- * all (not even masked) except to register its mask, the displayed log shows no JWT, and the
- * emulator saw no secret before its mask.
- */
-function expectSecretsKept(result: RunResult, options: RunOptions, minted: string[] = []): void {
-  const inputs = options.inputs ?? {};
-  const credentials = CREDENTIAL_INPUTS.map(name => (inputs[name] ?? '').trim()).filter(Boolean);
-  expect(result.rawLines.slice(0, credentials.length)).toEqual(
-    credentials.map(value => `::add-mask::${value}`)
-  );
-  for (const token of minted) {
-    expect(token).toMatch(/^eyJ/);
-    expect(result.masks).toContain(token);
-  }
-  for (const secret of [...credentials, ...(options.secrets ?? []), ...minted]) {
-    const printed = result.rawLines.filter(
-      line => line.includes(secret) && !line.startsWith('::add-mask::')
-    );
-    expect(printed).toEqual([]);
-  }
-  expect(result.log).not.toContain('eyJ');
-  // Nothing in the step's own log. Line 0 is the runner's echo of `with:` before the step, which
-  // the action cannot mask: only a secret put into an input that is no credential shows there.
-  expect(result.leaks.filter(leak => leak.line > 0)).toEqual([]);
-  for (const leak of result.leaks.filter(leak => leak.line === 0)) {
-    expect(leak.text).toMatch(/^ {2}base-url: /);
-  }
 }
 
 let certificate: Certificate | undefined;
@@ -384,7 +354,7 @@ interface Scenario {
 
 interface ErrorCase {
   name: string;
-  /** The README row's key sentence and anything else the error must say. */
+  /** The documented key sentence and anything else the error must say. */
   message: (string | RegExp)[];
   standIn?: StandInOptions;
   arrange(standIn: StandIn, resources: Resources): Promise<Scenario> | Scenario;
@@ -548,19 +518,22 @@ const ERROR_CASES: ErrorCase[] = [
     verify: noRequest
   },
   {
-    name: 'a 401 for an expired access-token says to leave it empty',
+    name: 'an expired access-token where the refresh endpoint needs a valid one: only a login recovers',
     message: [
-      'KlearStack rejected the request (HTTP 401): the access token given in access-token has expired',
-      'Leave access-token empty'
+      "The access token sent as the bearer has expired or is invalid, and KlearStack's refresh endpoint requires a valid one (HTTP 401 without it), so only a login can get a new token.",
+      'Give username and password (a service account)',
+      'or a living access token in access-token'
     ],
+    standIn: { requireBearer: true },
     arrange: standIn => {
       const inputs = { ...refreshInputs(standIn), 'access-token': standIn.mintAccessToken() };
       standIn.clock.advance(901);
       return { inputs };
     },
     verify: (_result, standIn) => {
-      expect(standIn.requests.map(request => request.status)).toEqual([401]);
-      expect(standIn.requests[0].bearer).toBeDefined();
+      // Refused with the bearer, then once more without it: DRF authenticates before the view.
+      expect(standIn.requests.map(request => request.status)).toEqual([401, 401]);
+      expect(standIn.requests.map(request => request.bearer !== undefined)).toEqual([true, false]);
     }
   },
   {
@@ -574,7 +547,7 @@ const ERROR_CASES: ErrorCase[] = [
   },
   {
     name: 'a refresh token KlearStack did not issue is rejected with 401',
-    message: ['KlearStack rejected the request (HTTP 401)'],
+    message: ['KlearStack rejected the refresh token as invalid or expired (HTTP 401)'],
     arrange: async (standIn, resources) => {
       const stranger = await resources.standIn();
       return {
@@ -593,13 +566,33 @@ const ERROR_CASES: ErrorCase[] = [
     verify: requests(1)
   },
   {
-    name: 'a 403 says access was refused',
+    name: 'a 403 to a refresh with a bearer says access was refused',
     message: ['KlearStack refused access (HTTP 403)'],
     arrange: standIn => {
       standIn.fault({ status: 403 });
-      return { inputs: refreshInputs(standIn) };
+      return { inputs: { ...refreshInputs(standIn), 'access-token': standIn.mintAccessToken() } };
     },
     verify: requests(1)
+  },
+  {
+    name: "a Host not in Django's ALLOWED_HOSTS: its own 400 page, naming the host",
+    message: [
+      'KlearStack\'s web framework (Django) refused the request with its own "Bad Request (400)" page (HTTP 400), most likely because the host it was sent, 127.0.0.1:'
+    ],
+    standIn: { allowedHosts: ['api.klearstack.example'] },
+    arrange: standIn => ({ inputs: refreshInputs(standIn) }),
+    verify: requests(1)
+  },
+  {
+    name: "an unhandled error in KlearStack: Django's own 500 page, retried, no gateway blamed",
+    message: [
+      'KlearStack failed with an unhandled error: its web framework (Django) answered HTTP 500 with its own "Server Error (500)" page'
+    ],
+    arrange: standIn => {
+      standIn.faultAlways({ kind: 'django-error' });
+      return { inputs: { ...refreshInputs(standIn), 'max-attempts': '2' } };
+    },
+    verify: requests(2)
   },
   {
     name: 'a base-url missing its prefix meets a 404 naming the URL it tried',
@@ -961,6 +954,109 @@ for (const debug of [false, true]) {
   });
 }
 
+// Each way KlearStack's Django REST framework and SimpleJWT may be set up, as the stand-in plays them:
+// SimpleJWT 5.2's or 5.4's words, JWTAuthentication or SessionAuthentication first, a refresh
+// endpoint that is AllowAny or IsAuthenticated, access tokens with a copied iat.
+describe("KlearStack's possible configurations", () => {
+  const configurations: [string, StandInOptions, number][] = [
+    ['SimpleJWT 5.2, JWTAuthentication first', { simpleJwt: '5.2' }, 401],
+    ['SimpleJWT 5.4, JWTAuthentication first', { simpleJwt: '5.4' }, 401],
+    ['SimpleJWT 5.2, SessionAuthentication first', { sessionAuthenticationFirst: true }, 403],
+    [
+      'SimpleJWT 5.4, SessionAuthentication first',
+      { simpleJwt: '5.4', sessionAuthenticationFirst: true },
+      403
+    ]
+  ];
+
+  for (const [name, configuration, status] of configurations) {
+    it.concurrent(
+      `AllowAny, ${name}: an expired access-token is refused (${status}), and the refresh sent again without it`,
+      () =>
+        using(async resources => {
+          const standIn = await resources.standIn(configuration);
+          const accessToken = standIn.mintAccessToken({ expiresIn: 1 });
+          standIn.clock.advance(2);
+          const options = { inputs: { ...refreshInputs(standIn), 'access-token': accessToken } };
+          const result = await runAction(options);
+
+          expectToken(result, options, standIn);
+          expect(standIn.requests.map(request => [request.status, request.bearer])).toEqual([
+            [status, accessToken],
+            [200, undefined]
+          ]);
+          expect(result.warnings).toContain(
+            `KlearStack rejected the access-token input as expired or invalid (HTTP ${status}); refreshing without it.`
+          );
+        })
+    );
+
+    it.concurrent(
+      `IsAuthenticated, ${name}: an expired access-token and a service account: the login recovers`,
+      () =>
+        using(async resources => {
+          const standIn = await resources.standIn({ ...configuration, requireBearer: true });
+          const accessToken = standIn.mintAccessToken({ expiresIn: 1 });
+          standIn.clock.advance(2);
+          const options = {
+            inputs: {
+              ...refreshInputs(standIn),
+              'access-token': accessToken,
+              username: standIn.username,
+              password: standIn.password
+            }
+          };
+          const result = await runAction(options);
+
+          expectToken(result, options, standIn);
+          expect(
+            standIn.requests.map(request => [request.endpoint, request.status, request.bearer])
+          ).toEqual([
+            ['refresh', status, accessToken],
+            ['refresh', status, undefined],
+            ['login', 200, undefined]
+          ]);
+          expect(result.warnings).toContain(
+            `KlearStack's refresh endpoint requires a valid access token and there is none (HTTP ${status}); logging in with the service account instead.`
+          );
+        })
+    );
+  }
+
+  it.concurrent(
+    'a refresh token issued 2 h ago, whose iat the access token copies, is no clock skew',
+    () =>
+      using(async resources => {
+        const standIn = await resources.standIn();
+        standIn.clock.advance(-7200);
+        const refreshToken = standIn.mintRefreshToken();
+        standIn.clock.advance(7200);
+        const options = { inputs: { ...refreshInputs(standIn), 'refresh-token': refreshToken } };
+        const result = await runAction(options);
+
+        const issued = expectToken(result, options, standIn);
+        expect(decodeJwtPayload(issued).iat).toBe(decodeJwtPayload(refreshToken).iat);
+        expect(result.warnings).toEqual([]);
+      })
+  );
+
+  it.concurrent("KlearStack's clock 2 h ahead, by its Date header: one warning saying so", () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      standIn.clock.advance(7200);
+      const options = { inputs: refreshInputs(standIn) };
+      const result = await runAction(options);
+
+      expectToken(result, options, standIn);
+      expect(result.warnings).toEqual([
+        expect.stringMatching(
+          /^The runner's clock is 2 h behind KlearStack's \(from the Date of KlearStack's answer\)\./
+        )
+      ]);
+    })
+  );
+});
+
 describe('run mode', () => {
   it.concurrent("fails the step with the command's exit code and says so", () =>
     using(async resources => {
@@ -971,6 +1067,23 @@ describe('run mode', () => {
       expect(result.exitCode).toBe(3);
       expect(result.errors).toEqual(['The command exited with code 3.']);
       expectSecretsKept(result, options, [standIn.requests[0].issuedAccessToken ?? '']);
+    })
+  );
+
+  it.concurrent("takes refresh-interval '' as the default, in run mode and in plain mode", () =>
+    using(async resources => {
+      const standIn = await resources.standIn();
+      for (const run of ['echo "command ran"', '']) {
+        const options = { inputs: { ...refreshInputs(standIn), 'refresh-interval': '', run } };
+        const result = await runAction(options);
+
+        expect(result.errors).toEqual([]);
+        expect(result.exitCode).toBe(0);
+        expect(result.log.includes('command ran')).toBe(run !== '');
+        expect(result.exportedEnv.KLEAR_ACCESS_TOKEN).toBe(
+          standIn.requests.at(-1)?.issuedAccessToken
+        );
+      }
     })
   );
 

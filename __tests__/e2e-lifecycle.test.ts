@@ -4,16 +4,19 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync
 } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { runAction, startAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult, RunningAction } from '../dev/runner.ts';
@@ -21,6 +24,7 @@ import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
 import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
 
 const WEEK = 7 * 86400;
+const AT_MKFIFO = fileURLToPath(new URL('fixtures/at-mkfifo', import.meta.url));
 
 const opened: StandIn[] = [];
 const temps: string[] = [];
@@ -184,7 +188,9 @@ describe('getting a token', () => {
       expect(result.exitCode).toBe(1);
       expect(endpoints(standIn)).toEqual(['refresh']);
       expect(result.errors).toHaveLength(1);
-      expect(result.errors[0]).toMatch(/^KlearStack rejected the request \(HTTP 401\): /);
+      expect(result.errors[0]).toMatch(
+        /^KlearStack rejected the refresh token as invalid or expired \(HTTP 401\)\. /
+      );
       expect(result.errors[0]).toMatch(/give username and password/);
       expect(result.outputs).toEqual({});
       expect(result.leaks).toEqual([]);
@@ -233,7 +239,9 @@ describe('getting a token', () => {
       ['refresh', 401]
     ]);
     expect(result.errors).toEqual([
-      expect.stringMatching(/^KlearStack rejected the request \(HTTP 401\)/)
+      expect.stringMatching(
+        /^KlearStack rejected the refresh token as invalid or expired \(HTTP 401\)/
+      )
     ]);
   });
 
@@ -258,7 +266,7 @@ describe('getting a token', () => {
     expectMaskedBeforeShown(result, [expired, ...issued]);
   });
 
-  it('warns how long a refresh token that expires within 24 hours has left, and still refreshes', async () => {
+  it('warns how long a refresh token that expires within the 6 hours a job can run has left, and still refreshes', async () => {
     const { standIn } = await klear();
     const refreshToken = standIn.mintRefreshToken({ expiresIn: 3 * 3600 });
     const result = await run(standIn, { 'refresh-token': refreshToken });
@@ -269,23 +277,29 @@ describe('getting a token', () => {
     expect(expiring).toHaveLength(1);
     expect(expiring[0]).toMatch(
       new RegExp(
-        `^The refresh token expires in (2 h 59 min|3 h) \\(at ${escape(isoExpiry(refreshToken))}\\)\\. `
+        `^The refresh token expires in (2 h 59 min|3 h) \\(at ${escape(isoExpiry(refreshToken))}\\), within the 6 hours a job can run: `
       )
     );
     expect(result.summary).toContain('| Obtained by | refresh token |');
+    expect(result.summary).toContain(`| Refresh token expires at | ${isoExpiry(refreshToken)} |`);
   });
 
-  it('does not warn about a refresh token that lives longer than 24 hours', async () => {
+  it('says the expiry of a refresh token that lives a day as information, in the log and the summary', async () => {
     const { standIn } = await klear();
-    const result = await run(standIn, {
-      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK })
-    });
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: 86400 });
+    const result = await run(standIn, { 'refresh-token': refreshToken });
 
     expect(result.exitCode).toBe(0);
     expect(result.warnings).toEqual([]);
+    expect(result.log).toMatch(
+      new RegExp(
+        `The refresh token expires in (23 h 59 min|24 h) \\(at ${escape(isoExpiry(refreshToken))}\\)\\.`
+      )
+    );
+    expect(result.summary).toContain(`| Refresh token expires at | ${isoExpiry(refreshToken)} |`);
   });
 
-  it('warns that an expired access-token input is sent anyway, then reports the 401 it gets', async () => {
+  it('warns that an expired access-token input is sent anyway, and refreshes without it once refused', async () => {
     const { standIn } = await klear();
     const accessToken = standIn.mintAccessToken({ expiresIn: -60 });
     const result = await run(standIn, {
@@ -293,19 +307,20 @@ describe('getting a token', () => {
       'access-token': accessToken
     });
 
-    expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(
-      new RegExp(
-        `^The access-token input expired at ${escape(isoExpiry(accessToken))}; trying anyway`
-      )
-    );
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^The access-token input expired at ${escape(isoExpiry(accessToken))}; trying anyway`
+        )
+      ),
+      'KlearStack rejected the access-token input as expired or invalid (HTTP 401); refreshing without it.'
+    ]);
     expect(standIn.requests.map(request => [request.endpoint, request.bearer])).toEqual([
-      ['refresh', accessToken]
+      ['refresh', accessToken],
+      ['refresh', undefined]
     ]);
-    expect(result.exitCode).toBe(1);
-    expect(result.errors).toEqual([
-      expect.stringMatching(/HTTP 401\): the access token given in access-token has expired/)
-    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.errors).toEqual([]);
   });
 });
 
@@ -379,7 +394,7 @@ describe('run mode', () => {
     // runner's: said once, the moment it passes a minute, and nothing else.
     expect(result.warnings).toEqual([
       expect.stringMatching(
-        /^The runner's clock is \d+ min behind KlearStack's \(from the token's iat\)\./
+        /^The runner's clock is \d+ min behind KlearStack's \(from the Date of KlearStack's answer\)\./
       )
     ]);
 
@@ -418,24 +433,35 @@ describe('run mode', () => {
 
   // Cancellation as the runner does it (dev/runner.ts cancel(): SIGINT to the action's PID, SIGTERM
   // 7.5 s later, SIGKILL 2.5 s after that). Each command writes what the test needs into $PROBE.
+  // `ready` is the file in $PROBE whose appearance is the moment to cancel, or waits for it.
   async function cancelled(
     inputs: Record<string, string>,
-    ready: string,
-    options: Partial<RunOptions> = {}
+    ready: string | ((standIn: StandIn, probe: string) => Promise<void>),
+    options: Partial<RunOptions> = {},
+    arrange: (standIn: StandIn) => void = () => {}
   ) {
     const probe = tempDir();
     const { standIn } = await klear();
+    arrange(standIn);
     const running = start(
       standIn,
       { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), ...inputs },
       { ...options, env: { PROBE: probe, ...options.env } }
     );
-    await waitFor(join(probe, ready));
+    if (typeof ready === 'string') await waitFor(join(probe, ready));
+    else await ready(standIn, probe);
     const started = performance.now();
     await running.cancel();
     const tookMs = performance.now() - started;
     return { probe, result: await running.result, tookMs, standIn };
   }
+  /**
+   * Run mode with `script` run at the moment between the token file's writing and the command's
+   * start, with $PPID the action (fixtures/at-mkfifo).
+   */
+  const atMkfifo = (script: string, env: Record<string, string>) => ({
+    env: { PATH: `${AT_MKFIFO}:${process.env.PATH}`, AT_MKFIFO: script, ...env }
+  });
   // Running: a zombie (killed, waiting for whatever adopted it to reap it) runs nothing.
   const alive = (pid: number) => {
     try {
@@ -522,6 +548,171 @@ describe('run mode', () => {
     // No refresh was started after the cancel: the one hanging is the last.
     expect(standIn.requests.filter(request => request.endpoint === 'refresh')).toHaveLength(2);
     expect(result.survivors).toEqual([]);
+  });
+
+  // A cancel at every moment of run mode, the runner's way (SIGINT to the action's PID): the step
+  // says so, exits 130, and leaves no token file and nothing of the command running.
+  describe('cancelled at any moment', () => {
+    /** Everything the action left under RUNNER_TEMP. */
+    const leftIn = (runnerTemp: string) => readdirSync(runnerTemp);
+
+    it('before the token file exists, while the first token is being minted: no retry', async () => {
+      const runnerTemp = tempDir();
+      const { standIn, result, tookMs } = await cancelled(
+        { 'max-attempts': '3', run: 'echo ran' },
+        async standIn => {
+          while (standIn.requests.length < 1) await sleep(20);
+        },
+        { env: { RUNNER_TEMP: runnerTemp } },
+        standIn => standIn.faultAlways({ kind: 'hang' })
+      );
+
+      expect(tookMs).toBeLessThan(7500);
+      expect(result.signal).toBeNull();
+      expect(result.exitCode).toBe(130);
+      expect(result.errors).toEqual([
+        'The step was cancelled (SIGINT) before the command started: it did not run, and no token file is left.'
+      ]);
+      // No retry after the cancel, nor a word of one.
+      expect(standIn.requests).toHaveLength(1);
+      expect(result.warnings).toEqual([]);
+      expect(result.log).not.toContain('ran');
+      expect(leftIn(runnerTemp)).toEqual([]);
+    });
+
+    it('between the token file being written and the command starting', async () => {
+      const runnerTemp = tempDir();
+      const probe = tempDir();
+      const { standIn } = await klear();
+      const result = await run(
+        standIn,
+        {
+          'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+          run: 'touch "$PROBE/ran"'
+        },
+        atMkfifo('ls "$RUNNER_TEMP"/klear-token-*/token > "$PROBE/token"; kill -INT $PPID', {
+          RUNNER_TEMP: runnerTemp,
+          PROBE: probe
+        })
+      );
+
+      expect(result.signal).toBeNull();
+      expect(result.exitCode).toBe(130);
+      expect(result.errors).toEqual([
+        'The step was cancelled (SIGINT) before the command started: it did not run, and no token file is left.'
+      ]);
+      // The token file was there when the signal was sent, and is gone.
+      const tokenFile = readFileSync(join(probe, 'token'), 'utf8').trim();
+      expect(dirname(dirname(tokenFile))).toBe(runnerTemp);
+      expect(leftIn(runnerTemp)).toEqual([]);
+      expect(existsSync(join(probe, 'ran'))).toBe(false);
+    });
+
+    it('just after the command exited, while the step publishes the token', async () => {
+      const runnerTemp = tempDir();
+      const files = tempDir();
+      const { standIn } = await klear();
+      // GITHUB_ENV as a FIFO: the action's opening it, to export the token once the command has
+      // ended and its token file is removed, waits for a reader (the kernel's wait_for_partner).
+      // The signal is sent while it waits; only then does the reader open the FIFO.
+      const githubEnv = join(files, 'github_env');
+      execFileSync('mkfifo', [githubEnv]);
+      const running = start(
+        standIn,
+        { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+        { env: { RUNNER_TEMP: runnerTemp, GITHUB_ENV: githubEnv } }
+      );
+      const publishing = `[ "$(cat /proc/${running.pid}/wchan)" = wait_for_partner ]`;
+      const reader = spawn(
+        'sh',
+        [
+          '-c',
+          `until ${publishing} || [ ! -e /proc/${running.pid} ]; do sleep 0.01; done; kill -INT ${running.pid}; timeout 10 cat "$0"`,
+          githubEnv
+        ],
+        { stdio: 'ignore' }
+      );
+      const readerExited = once(reader, 'exit');
+      const result = await running.result;
+      await readerExited;
+
+      expect(result.signal).toBeNull();
+      expect(result.exitCode).toBe(130);
+      expect(result.log.split('\n')).toContain('ran');
+      expect(result.errors).toEqual([
+        'The step was cancelled (SIGINT) after the command had ended (exit code 0); the token file was removed.'
+      ]);
+      expect(leftIn(runnerTemp)).toEqual([]);
+    });
+
+    it('while the step waits for the last output, a background job holding it is ended and waited for', async () => {
+      const { probe, result, tookMs } = await cancelled(
+        { run: 'sleep 300 &\necho $! > "$PROBE/background"\necho $$ > "$PROBE/shell"\necho ready' },
+        async (_standIn, probe) => {
+          await waitFor(join(probe, 'shell'));
+          // The shell has exited and been reaped; the background job holds the output open.
+          const shell = Number(readFileSync(join(probe, 'shell'), 'utf8'));
+          while (existsSync(`/proc/${shell}`)) await sleep(10);
+        }
+      );
+
+      expect(tookMs).toBeLessThan(7500);
+      expect(result.exitCode).toBe(130);
+      expect(result.errors).toEqual([
+        expect.stringMatching(/^The step was cancelled \(SIGINT\): the command was ended/)
+      ]);
+      expect(alive(Number(readFileSync(join(probe, 'background'), 'utf8')))).toBe(false);
+      expect(result.survivors).toEqual([]);
+    }, 20_000);
+  });
+
+  describe('a command that cannot be started', () => {
+    it.each([
+      [
+        'an environment too large to start a program with (E2BIG)',
+        // Linux allows arguments and environment together a quarter of the stack limit, and never
+        // under 128 KiB: at a 512 KiB limit, two variables of 100 KiB are too much. The action
+        // started with the usual 8 MiB; its limit is lowered just before the command's start.
+        'prlimit --pid $PPID --stack=524288',
+        /^Could not start \S*bash to run the command: its environment is too large for the operating system to start a program with \(E2BIG\)/
+      ],
+      [
+        'a working directory removed after the inputs were checked (ENOENT)',
+        'rmdir "$GITHUB_WORKSPACE/reports"',
+        /^Could not start \S*bash to run the command: spawn \S*bash ENOENT\. Check the 'shell' input/
+      ]
+    ])(
+      '%s: one error, exit 1 within seconds, no token file left',
+      async (_case, atStart, error) => {
+        const runnerTemp = tempDir();
+        const workspace = tempDir();
+        mkdirSync(join(workspace, 'reports'));
+        const { standIn } = await klear();
+        const result = await run(
+          standIn,
+          {
+            'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+            'working-directory': 'reports',
+            run: 'echo ran'
+          },
+          {
+            ...atMkfifo(atStart, {
+              RUNNER_TEMP: runnerTemp,
+              PADDING_A: 'a'.repeat(100 * 1024),
+              PADDING_B: 'b'.repeat(100 * 1024)
+            }),
+            cwd: workspace,
+            timeoutMs: 15_000
+          }
+        );
+
+        expect(result.timedOut).toBe(false);
+        expect(result.exitCode).toBe(1);
+        expect(result.errors).toEqual([expect.stringMatching(error)]);
+        expect(result.log).not.toContain('ran');
+        expect(readdirSync(runnerTemp)).toEqual([]);
+      }
+    );
   });
 
   // Leaks: every token minted in the step stays out of the log as the runner would display it,
@@ -611,6 +802,83 @@ describe('run mode', () => {
     expect(standIn.requests.filter(r => r.endpoint === 'refresh').at(-1)?.status).toBe(200);
     expect(result.exitCode).toBe(0);
   });
+
+  // SimpleJWT before 5.5 copies the refresh token's iat into every access token: with one issued
+  // two hours ago, exp − iat says 2 h 20 s. The command calls the API every 2 s and must never get 401.
+  it('keeps 20-second tokens alive with a refresh token issued 2 h ago (copied iat): no 401, no skew warning', async () => {
+    const { standIn } = await klear({ accessTtlSeconds: 20 });
+    standIn.clock.advance(-7200);
+    const refreshToken = standIn.mintRefreshToken({ expiresIn: 86400 });
+    standIn.clock.advance(7200);
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': refreshToken,
+        run: [
+          'for i in $(seq 12); do',
+          '  curl -s -o /dev/null -w "%{http_code}\\n" -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$API"',
+          '  sleep 2',
+          'done'
+        ].join('\n')
+      },
+      { env: { API: standIn.url + API_PATH }, timeoutMs: 45_000 }
+    );
+
+    expect(result.exitCode).toBe(0);
+    const statuses = standIn.requests.filter(r => r.endpoint === 'api').map(r => r.status);
+    expect(statuses).toHaveLength(12);
+    expect(statuses.filter(status => status !== 200)).toEqual([]);
+    // The tokens did carry the old iat: the case the action once read as 2 h of skew.
+    const first = standIn.requests[0].issuedAccessToken as string;
+    expect(decodeJwtPayload(first).iat).toBe(decodeJwtPayload(refreshToken).iat);
+    expect(result.warnings).toEqual([]);
+    // A refresh 15 s after each token (three quarters of its 19 s life, at least 15 s), with a living bearer.
+    const refreshes = standIn.requests.filter(r => r.endpoint === 'refresh').slice(1);
+    expect(refreshes.length).toBeGreaterThanOrEqual(1);
+    for (const request of refreshes) expect(request).toMatchObject({ status: 200 });
+    for (const request of refreshes) expect(request.bearer).toBeDefined();
+  }, 50_000);
+
+  it.each([
+    ['with a service account: the login recovers', true],
+    ['without one: says only a login can recover', false]
+  ])(
+    'a refresh endpoint that needs a valid bearer, after an outage that outlived the token, %s',
+    async (_case, withLogin) => {
+      const { standIn } = await klear({ accessTtlSeconds: 3, requireBearer: true });
+      standIn.fault({ kind: 'delay', ms: 0 });
+      standIn.faultAlways({ status: 503 });
+      const outage = setTimeout(() => standIn.faultAlways(undefined), 4500);
+      const result = await run(standIn, {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'access-token': standIn.mintAccessToken(),
+        'refresh-interval': '1s',
+        run: 'sleep 7',
+        ...(withLogin ? login(standIn) : {})
+      });
+      clearTimeout(outage);
+
+      expect(result.exitCode).toBe(0);
+      const after = standIn.requests.filter(r => r.status !== 503).slice(1);
+      // The dead bearer is not sent; KlearStack wants one (401 without it); then the login, or nothing.
+      expect(after[0]).toMatchObject({ endpoint: 'refresh', status: 401 });
+      expect(after[0].bearer).toBeUndefined();
+      if (withLogin) {
+        expect(after[1]).toMatchObject({ endpoint: 'login', status: 200 });
+        expect(result.warnings).toContain(
+          "KlearStack's refresh endpoint requires a valid access token and there is none (HTTP 401); logging in with the service account instead."
+        );
+      } else {
+        expect(after.every(r => r.endpoint === 'refresh' && r.status === 401)).toBe(true);
+        expect(result.errors).toContainEqual(
+          expect.stringMatching(
+            /^Could not refresh the KlearStack access token: The access token has expired, and KlearStack's refresh endpoint requires a valid one \(HTTP 401 without it\), so only a login can get a new token\. Give username and password/
+          )
+        );
+      }
+    },
+    30_000
+  );
 
   it("warns about failed refreshes without disturbing the command, and exits with the command's code", async () => {
     const { standIn } = await klear();
@@ -907,6 +1175,53 @@ describe('run mode', () => {
       expect(result.log).not.toContain('never');
     }
   );
+
+  it('checks the disk without writing through a link planted at .klear-token-probe-<its PID>', async () => {
+    const runnerTemp = tempDir();
+    const target = join(tempDir(), 'precious');
+    writeFileSync(target, 'precious');
+    const { standIn } = await klear();
+    const running = start(
+      standIn,
+      { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+      { env: { RUNNER_TEMP: runnerTemp } }
+    );
+    // Stopped microseconds after its start, tens of milliseconds before Node has loaded the action,
+    // while the link is planted under its PID.
+    process.kill(running.pid, 'SIGSTOP');
+    const link = join(runnerTemp, `.klear-token-probe-${running.pid}`);
+    symlinkSync(target, link);
+    process.kill(running.pid, 'SIGCONT');
+    const result = await running.result;
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log.split('\n')).toContain('ran');
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    expect(readdirSync(runnerTemp)).toEqual([`.klear-token-probe-${running.pid}`]);
+  });
+
+  it('keeps the token file (0600) and the script in a folder of their own under RUNNER_TEMP (0700), removed afterwards', async () => {
+    const runnerTemp = tempDir();
+    const { standIn } = await klear();
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        run: 'cd "$(dirname "$KLEAR_ACCESS_TOKEN_FILE")" && stat -c "%n %a %F" . token script.sh'
+      },
+      { env: { RUNNER_TEMP: runnerTemp } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log.split('\n')).toEqual(
+      expect.arrayContaining([
+        '. 700 directory',
+        'token 600 regular file',
+        'script.sh 700 regular file'
+      ])
+    );
+    expect(readdirSync(runnerTemp)).toEqual([]);
+  });
 
   it('runs the command in working-directory', async () => {
     const { standIn } = await klear();

@@ -234,7 +234,7 @@ describe('answers that are never retried', () => {
         status: 401,
         body: '{"detail": "Token is invalid or expired", "code": "token_not_valid"}'
       },
-      /rejected the request \(HTTP 401\)/
+      /rejected the refresh token as invalid or expired \(HTTP 401\)/
     ],
     ['403', { status: 403 }, /^KlearStack refused access \(HTTP 403\)/],
     [

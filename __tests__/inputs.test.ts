@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { ActionError } from '../src/errors.ts';
-import { parseDuration, readInputs, type InputSource } from '../src/inputs.ts';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import {
+  DEFAULT_REFRESH_INTERVAL,
+  parseDuration,
+  readInputs,
+  type InputSource
+} from '../src/inputs.ts';
 
 const VALID: Record<string, string> = {
   'base-url': 'https://api.example.com',
@@ -210,5 +217,18 @@ describe('parsing refresh-interval', () => {
 
   it.each(['', '0s', '10 m', '5d', 'soon', '25h'])('refuses %s', value => {
     expect(() => parseDuration(value)).toThrow(/'refresh-interval' must be a duration/);
+  });
+
+  it("reads '' as action.yml's default, 10 minutes, with or without run", () => {
+    const action = parse(readFileSync('action.yml', 'utf8')) as {
+      inputs: Record<string, { default: string }>;
+    };
+    expect(action.inputs['refresh-interval'].default).toBe(DEFAULT_REFRESH_INTERVAL);
+    for (const run of ['', 'make test']) {
+      for (const empty of ['', '  ']) {
+        const inputs = readInputs(source({ run, 'refresh-interval': empty }).src);
+        expect(inputs.refreshIntervalMs).toBe(600_000);
+      }
+    }
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Grant } from '../src/client.ts';
 import { ActionError } from '../src/errors.ts';
-import { expiryWarnings, mint, type Credentials, type MintDeps } from '../src/mint.ts';
+import {
+  expiryNotes,
+  mint,
+  REFRESH_EXPIRY_MATTERS_MS,
+  type Credentials,
+  type MintDeps
+} from '../src/mint.ts';
 import { DEFAULT_POLICY } from '../src/retry.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
 
@@ -156,82 +162,191 @@ describe('minting a token', () => {
   });
 });
 
-describe('expiry warnings', () => {
+describe('expiry notes', () => {
+  const noted = (over: Partial<Credentials>) => expiryNotes(creds(over), Date.now());
+
   it('warns about an access-token input that has already expired', () => {
-    const warnings = expiryWarnings(
-      creds({ accessToken: fakeJwt({ exp: nowSeconds() - 60 }) }),
-      Date.now()
-    );
-    expect(warnings).toEqual([
-      expect.stringMatching(/access-token input expired at .*trying anyway/)
+    expect(noted({ accessToken: fakeJwt({ exp: nowSeconds() - 60 }) })).toEqual([
+      {
+        warning: true,
+        text: expect.stringMatching(/access-token input expired at .*trying anyway/)
+      }
     ]);
   });
 
-  it('warns with the time left when the refresh token expires within 24 hours', () => {
+  it('says a refresh token that lives a day as information, not a warning', () => {
+    const day = fakeJwt({ token_type: 'refresh', exp: nowSeconds() + 23 * 3600 + 59 * 60 + 30 });
+    expect(noted({ refreshToken: day })).toEqual([
+      {
+        warning: false,
+        text: expect.stringMatching(/^The refresh token expires in 23 h 59 min \(at .*Z\)\.$/)
+      }
+    ]);
+  });
+
+  it('warns when the refresh token expires within the 6 hours a job can run', () => {
     const soon = fakeJwt({ token_type: 'refresh', exp: nowSeconds() + 5 * 3600 + 30 });
-    expect(expiryWarnings(creds({ refreshToken: soon }), Date.now())).toEqual([
-      expect.stringMatching(/refresh token expires in 5 h \(at/)
+    expect(REFRESH_EXPIRY_MATTERS_MS).toBe(6 * 3600_000);
+    expect(noted({ refreshToken: soon })).toEqual([
+      {
+        warning: true,
+        text: expect.stringMatching(
+          /^The refresh token expires in 5 h \(at .*within the 6 hours a job can run/
+        )
+      }
     ]);
   });
 
-  it('is silent for tokens with time to spare, and for opaque tokens', () => {
-    expect(
-      expiryWarnings(creds({ refreshToken: valid, accessToken: 'opaque-token' }), Date.now())
-    ).toEqual([]);
+  it('only informs about a refresh token expiring soon when a service account can log in', () => {
+    const soon = fakeJwt({ token_type: 'refresh', exp: nowSeconds() + 3600 + 30 });
+    expect(noted({ refreshToken: soon, username: 'svc', password: 'pw' })).toEqual([
+      { warning: false, text: expect.stringMatching(/^The refresh token expires in 1 h \(at/) }
+    ]);
+  });
+
+  it('says nothing of opaque tokens, or of a refresh token already expired (mint says that)', () => {
+    expect(noted({ refreshToken: 'opaque-refresh-token', accessToken: 'opaque-token' })).toEqual(
+      []
+    );
+    expect(noted({ refreshToken: expired })).toEqual([]);
   });
 });
 
-describe("run mode's refreshes: KlearStack judges", () => {
-  const bearerExpired = new ActionError('bearer expired (HTTP 401)', {
+describe('a bearer KlearStack refuses', () => {
+  const bearerRefused = new ActionError('bearer refused (HTTP 401)', {
     status: 401,
-    bearerExpired: true
+    refused: 'bearer'
+  });
+  const needsBearer = new ActionError('needs a bearer (HTTP 403)', {
+    status: 403,
+    refused: 'needs-bearer'
   });
 
-  it('sends the refresh token whatever its exp says by the runner clock', async () => {
+  /** A refresh endpoint that refuses every bearer, and answers `withoutBearer` to a request without. */
+  function endpoint(withoutBearer: () => Promise<Grant>) {
+    const calls: string[] = [];
+    const client = {
+      refresh: async (r: { accessToken?: string }) => {
+        calls.push(r.accessToken ? `refresh+bearer` : 'refresh');
+        if (r.accessToken) throw bearerRefused;
+        return withoutBearer();
+      },
+      login: async () => {
+        calls.push('login');
+        return { accessToken: NEW, refreshToken: LOGIN_REFRESH, releaseVersion: '7.8.9' };
+      }
+    };
+    return { client, calls };
+  }
+  const once = (d: MintDeps, judges: boolean): MintDeps => ({
+    ...d,
+    policy: { ...d.policy, maxAttempts: 1 },
+    klearStackJudges: judges
+  });
+
+  it.each([
+    ['plain mode', false],
+    ['run mode', true]
+  ])('%s: the refresh is sent once more without it (AllowAny)', async (_mode, judges) => {
+    const { client, calls } = endpoint(ok);
+    const { d, log } = deps(client);
+    const minted = await mint(
+      creds({ refreshToken: valid, accessToken: 'old-bearer' }),
+      once(d, judges)
+    );
+    expect(minted.method).toBe('refresh');
+    expect(calls).toEqual(['refresh+bearer', 'refresh']);
+    // The user gave that bearer in plain mode: worth a warning; run mode's own died, nothing to do.
+    expect(log).toEqual(
+      judges
+        ? []
+        : [
+            expect.stringMatching(
+              /^warning:KlearStack rejected the access-token input as expired or invalid \(HTTP 401\); refreshing without it\.$/
+            )
+          ]
+    );
+  });
+
+  it('where the endpoint then wants a valid bearer, the service account logs in', async () => {
+    const { client, calls } = endpoint(() => Promise.reject(needsBearer));
+    const { d, log } = deps(client);
+    const minted = await mint(
+      creds({ refreshToken: valid, accessToken: 'old-bearer', username: 'svc', password: 'pw' }),
+      once(d, true)
+    );
+    expect(minted.method).toBe('login');
+    expect(calls).toEqual(['refresh+bearer', 'refresh', 'login']);
+    expect(log).toEqual([
+      "warning:KlearStack's refresh endpoint requires a valid access token and there is none (HTTP 403); logging in with the service account instead."
+    ]);
+  });
+
+  it.each([
+    ['plain mode', false, /, or a living access token in access-token\.$/],
+    ['run mode', true, /log in\.$/]
+  ])(
+    '%s without a service account: says the access token has expired and only a login recovers',
+    async (_mode, judges, tail) => {
+      const { client, calls } = endpoint(() => Promise.reject(needsBearer));
+      const { d } = deps(client);
+      const error = await mint(
+        creds({ refreshToken: valid, accessToken: 'old-bearer' }),
+        once(d, judges)
+      ).catch(e => e);
+      expect(calls).toEqual(['refresh+bearer', 'refresh']);
+      expect(error).toBeInstanceOf(ActionError);
+      expect(error.message).toMatch(
+        /^The access token sent as the bearer has expired or is invalid, and KlearStack's refresh endpoint requires a valid one \(HTTP 403 without it\), so only a login can get a new token\. Give username and password/
+      );
+      expect(error.message).toMatch(tail);
+      expect(error.refused).toBe('needs-bearer');
+    }
+  );
+
+  it('run mode, its token dead and no bearer sent: says the token expired, not that an input is missing', async () => {
+    const client = { refresh: () => Promise.reject(needsBearer), login: async () => ok() };
+    const { d } = deps(client);
+    await expect(mint(creds({ refreshToken: valid }), once(d, true))).rejects.toThrow(
+      /^The access token has expired, and KlearStack's refresh endpoint requires a valid one \(HTTP 403 without it\), so only a login can get a new token\./
+    );
+  });
+
+  it('sends the refresh token whatever its exp says by the runner clock, in run mode', async () => {
     const { client, calls } = fakeClient(ok);
     const { d } = deps(client);
     await mint(creds({ refreshToken: expired }), { ...d, klearStackJudges: true });
     expect(calls).toEqual([`refresh:${expired.slice(-6)}`]);
   });
 
-  it('retries once at once without a bearer KlearStack says has expired', async () => {
-    const bearers: (string | undefined)[] = [];
+  it('does not retry other refusals without the bearer', async () => {
+    const calls: (string | undefined)[] = [];
     const client = {
       refresh: async (r: { accessToken?: string }) => {
-        bearers.push(r.accessToken);
-        if (r.accessToken) throw bearerExpired;
-        return ok();
+        calls.push(r.accessToken);
+        throw new ActionError('invalid (HTTP 401)', { status: 401, refused: 'credentials' });
       },
       login: async () => ok()
     };
     const { d } = deps(client);
-    const minted = await mint(creds({ refreshToken: valid, accessToken: 'old-bearer' }), {
-      ...d,
-      policy: { ...d.policy, maxAttempts: 1 },
-      klearStackJudges: true
-    });
-    expect(minted.method).toBe('refresh');
-    expect(bearers).toEqual(['old-bearer', '']);
-  });
-
-  it('does not retry other 401s without the bearer, and plain mode never does', async () => {
-    const calls: (string | undefined)[] = [];
-    const failing = (error: ActionError) => ({
-      refresh: async (r: { accessToken?: string }) => {
-        calls.push(r.accessToken);
-        throw error;
-      },
-      login: async () => ok()
-    });
-    const { d } = deps(failing(new ActionError('invalid (HTTP 401)', { status: 401 })));
     const request = creds({ refreshToken: valid, accessToken: 'old-bearer' });
     await expect(mint(request, { ...d, klearStackJudges: true })).rejects.toThrow(/invalid/);
     expect(calls).toEqual(['old-bearer']);
-    calls.length = 0;
-    const plain = deps(failing(bearerExpired)).d;
-    await expect(
-      mint(request, { ...plain, policy: { ...plain.policy, maxAttempts: 1 } })
-    ).rejects.toThrow(/bearer expired/);
-    expect(calls).toEqual(['old-bearer']);
+  });
+
+  it('logs in after a refresh token KlearStack refuses with 403 (SessionAuthentication first)', async () => {
+    const client = {
+      refresh: () =>
+        Promise.reject(
+          new ActionError('refused (HTTP 403)', { status: 403, refused: 'credentials' })
+        ),
+      login: async () => ok()
+    };
+    const { d, log } = deps(client);
+    const minted = await mint(creds({ refreshToken: valid, username: 'svc', password: 'pw' }), d);
+    expect(minted.method).toBe('login');
+    expect(log).toEqual([
+      'warning:KlearStack rejected the refresh (HTTP 403); logging in with the service account instead.'
+    ]);
   });
 });

@@ -98,7 +98,10 @@ async function startSquid(
     'acl SSL_ports port 443'
   ];
   if (options.login) {
-    execFileSync(HTPASSWD as string, ['-bc', `${base}.passwd`, PROXY_USER, PROXY_PASSWORD]);
+    // Its 'Adding password for user' goes to stderr, which would print amid npm test's report.
+    execFileSync(HTPASSWD as string, ['-bc', `${base}.passwd`, PROXY_USER, PROXY_PASSWORD], {
+      stdio: 'pipe'
+    });
     chmodSync(`${base}.passwd`, 0o644);
     lines.push(
       `auth_param basic program /usr/lib/squid/basic_ncsa_auth ${base}.passwd`,

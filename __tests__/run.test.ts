@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { run } from '../src/main.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
 
-// run() is the entry the bundle calls: these tests drive it through the real @actions/core, with
+// run() is the entry the bundle calls: these tests drive it through src/toolkit.ts, with
 // inputs in the environment and the runner's files, and read what it printed line by line.
 
 const ROOT = 'https://klear.example.com';
@@ -91,7 +91,7 @@ function expectMaskedBeforeShown(secrets: string[]) {
 
 const errors = () => lines.filter(line => line.startsWith('::error::'));
 
-describe('the step, through @actions/core', () => {
+describe('the step, through the runner toolkit', () => {
   it('masks the inputs, then the new token, before setting the output and env', async () => {
     nock(ROOT).post(ENDPOINT).reply(200, { access_token: NEW, release_version: '7.8.9' });
     setInputs({});

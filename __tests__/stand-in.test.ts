@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { selfSignedCertificate } from '../dev/certificate.ts';
 import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
-import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+import type { Fault, StandIn, StandInOptions } from '../dev/stand-in.ts';
 
 const REFRESH = 'getaccesstokenfromrefreshtoken';
 const LOGIN = 'get_access_token';
@@ -60,12 +60,45 @@ function loginFields(standIn: StandIn): Record<string, string> {
   };
 }
 
+// SimpleJWT's words for each problem: one sentence for all but the type before 5.4 (backends.py),
+// expiry told apart from 5.4 (tokens.py: ExpiredTokenError).
+const WORDS = {
+  '5.2': { invalid: 'Token is invalid or expired', expired: 'Token is invalid or expired' },
+  '5.4': { invalid: 'Token is invalid', expired: 'Token is expired' }
+} as const;
+
+type TokenOf = (a: StandIn, b: StandIn) => string;
+
+/** Each case in both versions' words: [case, version, message, token]. */
+function byVersion(
+  cases: [string, 'invalid' | 'expired' | 'wrong', TokenOf][]
+): [string, '5.2' | '5.4', string, TokenOf][] {
+  return cases.flatMap(([name, problem, tokenOf]) =>
+    (['5.2', '5.4'] as const).map(
+      version =>
+        [
+          name,
+          version,
+          problem === 'wrong' ? 'Token has wrong type' : WORDS[version][problem],
+          tokenOf
+        ] as [string, '5.2' | '5.4', string, TokenOf]
+    )
+  );
+}
+
 function tokenRejection(message: string) {
   return {
     detail: SIMPLEJWT_DETAIL,
     code: 'token_not_valid',
     messages: [{ token_class: 'AccessToken', token_type: 'access', message }]
   };
+}
+
+/** An HTML page of `status`, holding `marker`. */
+async function expectPage(response: Response, status: number, marker: string): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toBe('text/html');
+  expect(await response.text()).toContain(marker);
 }
 
 function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<boolean> {
@@ -148,39 +181,46 @@ describe('refresh endpoint', () => {
     }
   );
 
-  it('accepts a valid bearer, then rejects it with the SimpleJWT 401 once the clock passes exp', async () => {
-    const standIn = await start();
-    const bearer = standIn.mintAccessToken();
-
-    const before = await post(standIn, REFRESH, refreshFields(standIn), { bearer });
-    standIn.clock.advance(900);
-    const after = await post(standIn, REFRESH, refreshFields(standIn), { bearer });
-
-    expect(before.status).toBe(200);
-    expect(after.status).toBe(401);
-    expect(after.headers.get('www-authenticate')).toBe('Bearer realm="api"');
-    expect(await after.json()).toEqual(tokenRejection('Token is expired'));
-  });
-
   it.each([
-    ['signed with another key', 'Token is invalid', (other: StandIn) => other.mintAccessToken()],
-    ['not a JWT at all', 'Token is invalid', () => 'not-a-jwt'],
-    [
-      'a refresh token',
-      'Token has wrong type',
-      (_: StandIn, own: StandIn) => own.mintRefreshToken()
-    ]
-  ])('rejects a bearer %s with the SimpleJWT 401 (%s)', async (_case, message, bearerOf) => {
-    const standIn = await start();
-    const other = await start();
+    ['5.2', WORDS['5.2'].expired],
+    ['5.4', WORDS['5.4'].expired]
+  ] as const)(
+    'SimpleJWT %s: accepts a valid bearer, then rejects it with a 401 "%s" once the clock passes exp',
+    async (simpleJwt, message) => {
+      const standIn = await start({ simpleJwt });
+      const bearer = standIn.mintAccessToken();
 
-    const response = await post(standIn, REFRESH, refreshFields(standIn), {
-      bearer: bearerOf(other, standIn)
-    });
+      const before = await post(standIn, REFRESH, refreshFields(standIn), { bearer });
+      standIn.clock.advance(900);
+      const after = await post(standIn, REFRESH, refreshFields(standIn), { bearer });
 
-    expect(response.status).toBe(401);
-    expect(await response.json()).toEqual(tokenRejection(message));
-  });
+      expect(before.status).toBe(200);
+      expect(after.status).toBe(401);
+      expect(after.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+      expect(await after.json()).toEqual(tokenRejection(message));
+    }
+  );
+
+  it.each(
+    byVersion([
+      ['signed with another key', 'invalid', (other: StandIn) => other.mintAccessToken()],
+      ['not a JWT at all', 'invalid', () => 'not-a-jwt'],
+      ['a refresh token', 'wrong', (_: StandIn, own: StandIn) => own.mintRefreshToken()]
+    ])
+  )(
+    "rejects a bearer %s with SimpleJWT %s's 401 (%s)",
+    async (_case, simpleJwt, message, bearerOf) => {
+      const standIn = await start({ simpleJwt });
+      const other = await start();
+
+      const response = await post(standIn, REFRESH, refreshFields(standIn), {
+        bearer: bearerOf(other, standIn)
+      });
+
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual(tokenRejection(message));
+    }
+  );
 
   it('accepts a refresh without a bearer unless requireBearer is set', async () => {
     const lenient = await start();
@@ -200,25 +240,34 @@ describe('refresh endpoint', () => {
     expect(strictWithBearer.status).toBe(200);
   });
 
-  it.each([
-    ['expired', (standIn: StandIn) => standIn.mintRefreshToken({ expiresIn: -1 })],
-    ['signed with another key', (_: StandIn, other: StandIn) => other.mintRefreshToken()],
-    ['an access token', (standIn: StandIn) => standIn.mintAccessToken()]
-  ])('rejects a refresh token that is %s with 401 token_not_valid', async (_case, tokenOf) => {
-    const standIn = await start();
-    const other = await start();
+  it.each(
+    byVersion([
+      ['expired', 'expired', (standIn: StandIn) => standIn.mintRefreshToken({ expiresIn: -1 })],
+      [
+        'signed with another key',
+        'invalid',
+        (_: StandIn, other: StandIn) => other.mintRefreshToken()
+      ],
+      ['an access token', 'wrong', (standIn: StandIn) => standIn.mintAccessToken()],
+      // SimpleJWT's view hands an empty token to RefreshToken, which PyJWT cannot decode.
+      ['empty', 'invalid', () => '']
+    ])
+  )(
+    'rejects a refresh token that is %s with SimpleJWT %s\'s InvalidToken: 401 token_not_valid "%s", with the challenge',
+    async (_case, simpleJwt, message, tokenOf) => {
+      const standIn = await start({ simpleJwt });
+      const other = await start();
 
-    const response = await post(standIn, REFRESH, {
-      refresh_token: tokenOf(standIn, other),
-      company_name: standIn.companyName
-    });
+      const response = await post(standIn, REFRESH, {
+        refresh_token: tokenOf(standIn, other),
+        company_name: standIn.companyName
+      });
 
-    expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({
-      detail: 'Token is invalid or expired',
-      code: 'token_not_valid'
-    });
-  });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+      expect(await response.json()).toEqual({ detail: message, code: 'token_not_valid' });
+    }
+  );
 
   it('rejects a refresh token once the clock has moved past its exp', async () => {
     const standIn = await start({ refreshTtlSeconds: 60 });
@@ -240,6 +289,135 @@ describe('refresh endpoint', () => {
 
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: 'Invalid company name.' });
+  });
+});
+
+describe('as SimpleJWT and Django REST framework answer', () => {
+  it("copies the refresh token's iat into the access tokens it refreshes, by default (SimpleJWT < 5.5)", async () => {
+    const copying = await start();
+    const own = await start({ copyIat: false });
+    const old = (standIn: StandIn) => {
+      const token = standIn.mintRefreshToken();
+      standIn.clock.advance(7200);
+      return token;
+    };
+    const fresh = async (standIn: StandIn, refreshToken: string) => {
+      const response = await post(standIn, REFRESH, {
+        refresh_token: refreshToken,
+        company_name: standIn.companyName
+      });
+      return decodeJwtPayload(((await response.json()) as { access_token: string }).access_token);
+    };
+
+    const copyingRefresh = old(copying);
+    const ownRefresh = old(own);
+    const copied = await fresh(copying, copyingRefresh);
+    const owned = await fresh(own, ownRefresh);
+
+    expect(copied.iat).toBe(decodeJwtPayload(copyingRefresh).iat);
+    expect((copied.exp as number) - (copied.iat as number)).toBe(7200 + 900);
+    expect(Math.abs((owned.iat as number) - own.clock.now())).toBeLessThanOrEqual(1);
+    expect((owned.exp as number) - (owned.iat as number)).toBe(900);
+    // Both keep the refresh token's other claims.
+    expect(copied.user_id).toBe(26);
+    expect(owned.user_id).toBe(26);
+  });
+
+  it('sends a Date header by its own clock on every answer, pages and faults included', async () => {
+    const standIn = await start();
+    standIn.clock.set(1_800_000_000);
+    standIn.fault({ status: 503 });
+    const dates = [
+      await post(standIn, REFRESH, refreshFields(standIn)),
+      await post(standIn, REFRESH, refreshFields(standIn)),
+      await post(standIn, 'nope', {})
+    ].map(response => Date.parse(response.headers.get('date') ?? ''));
+
+    for (const date of dates) expect(Math.abs(date - 1_800_000_000_000)).toBeLessThanOrEqual(2000);
+  });
+
+  it('authenticates before the view: a bad bearer is refused before any field or media type is read', async () => {
+    const standIn = await start();
+    const bearer = 'not-a-jwt';
+    const noFields = await post(standIn, REFRESH, {}, { bearer });
+    const wrongType = await fetch(`${standIn.url}/access/klearstack/${REFRESH}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'text/plain' },
+      body: 'refresh_token=x'
+    });
+    const onLogin = await post(standIn, LOGIN, loginFields(standIn), { bearer });
+
+    for (const response of [noFields, wrongType, onLogin]) {
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual(tokenRejection('Token is invalid or expired'));
+    }
+  });
+
+  it('with SessionAuthentication first: the same refusals are 403, without a challenge', async () => {
+    const standIn = await start({ sessionAuthenticationFirst: true, requireBearer: true });
+    const badBearer = await post(standIn, REFRESH, refreshFields(standIn), { bearer: 'not-a-jwt' });
+    const noBearer = await post(standIn, REFRESH, refreshFields(standIn));
+    const badRefresh = await post(
+      standIn,
+      REFRESH,
+      { refresh_token: 'x', company_name: standIn.companyName },
+      { bearer: standIn.mintAccessToken() }
+    );
+
+    expect([badBearer.status, noBearer.status, badRefresh.status]).toEqual([403, 403, 403]);
+    for (const response of [badBearer, noBearer, badRefresh])
+      expect(response.headers.get('www-authenticate')).toBeNull();
+    expect(await badBearer.json()).toEqual(tokenRejection('Token is invalid or expired'));
+    expect(await noBearer.json()).toEqual({
+      detail: 'Authentication credentials were not provided.'
+    });
+    expect(await badRefresh.json()).toEqual({
+      detail: 'Token is invalid or expired',
+      code: 'token_not_valid'
+    });
+  });
+
+  it.each([
+    ['text/plain', 'text/plain'],
+    ['text/plain; charset=utf-8', 'text/plain; charset=utf-8'],
+    ['none', undefined]
+  ])("answers a body of type %s with DRF's 415", async (_name, contentType) => {
+    const standIn = await start();
+    const response = await fetch(`${standIn.url}/access/klearstack/${REFRESH}`, {
+      method: 'POST',
+      headers: contentType ? { 'Content-Type': contentType } : {},
+      body: new TextEncoder().encode('refresh_token=x')
+    });
+
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({
+      detail: `Unsupported media type "${contentType ?? ''}" in request.`
+    });
+  });
+
+  it("reads a JSON body, as DRF's JSONParser does", async () => {
+    const standIn = await start();
+    const response = await fetch(`${standIn.url}/access/klearstack/${REFRESH}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(refreshFields(standIn))
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it.each<[string, StandInOptions, Fault | undefined, number, string]>([
+    [
+      'a Host not in allowedHosts',
+      { allowedHosts: ['api.klearstack.example'] },
+      undefined,
+      400,
+      '<title>Bad Request (400)</title>'
+    ],
+    ['the django-error fault', {}, { kind: 'django-error' }, 500, '<h1>Server Error (500)</h1>']
+  ])("answers %s with Django's own page", async (_case, options, fault, status, marker) => {
+    const standIn = await start(options);
+    if (fault) standIn.fault(fault);
+    await expectPage(await post(standIn, REFRESH, refreshFields(standIn)), status, marker);
   });
 });
 
@@ -409,9 +587,7 @@ describe('faults', () => {
 
     const response = await post(standIn, REFRESH, refreshFields(standIn));
 
-    expect(response.status).toBe(502);
-    expect(response.headers.get('content-type')).toBe('text/html');
-    expect(await response.text()).toContain('<center><h1>502 Bad Gateway</h1></center>');
+    await expectPage(response, 502, '<center><h1>502 Bad Gateway</h1></center>');
   });
 
   it('applies faultAlways to every request until it is cleared', async () => {
@@ -687,7 +863,9 @@ describe('the API a command calls with its token', () => {
     standIn.clock.advance(901);
     expect((await get(standIn, access)).status).toBe(401);
     expect((await get(standIn, standIn.mintRefreshToken())).status).toBe(401);
-    expect((await get(standIn)).status).toBe(401);
+    const none = await get(standIn);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toEqual({ detail: 'Authentication credentials were not provided.' });
     expect(standIn.requests.map(r => r.endpoint)).toEqual(['api', 'api', 'api']);
   });
 });

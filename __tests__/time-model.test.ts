@@ -234,4 +234,86 @@ describe('the cases the issue names', () => {
       )
     ]);
   });
+
+  it('20-second tokens and a refresh token issued 2 h ago (copied iat): no dead token, no skew warning', async () => {
+    const plan = scenario({ lifeSeconds: 20, refreshTokenAgeMs: 2 * HOUR, copiedIat: true });
+    const result = await simulate(plan);
+    expect(checkInvariants(plan, result)).toBeUndefined();
+    expect(result.file.every(entry => entry.diesAt >= entry.to)).toBe(true);
+    expect(result.requests.every(r => r.outcome === 'ok' && r.bearer)).toBe(true);
+    expect(said(result, 'warning')).toEqual([]);
+    // Three quarters of a 19 s life is under the 15 s floor: a refresh 15 s after each token arrives.
+    expect(result.requests.length).toBe(Math.floor(HOUR / (15_000 + plan.latencyMs)));
+  });
+
+  it('without a Date header: exp against the runner’s wall clock, early when it runs ahead, never late', async () => {
+    const right = scenario({ dateHeader: false });
+    const ahead = scenario({ dateHeader: false, runnerOffsetMs: 13 * MINUTE });
+    const [onTime, early] = [await simulate(right), await simulate(ahead)];
+    expect(checkInvariants(right, onTime)).toBeUndefined();
+    expect(onTime.requests.map(r => r.at / MINUTE)).toEqual([10, 20, 30, 40, 50, 60]);
+    // 13 min ahead, a 15-minute token seems to have 2 left: refreshed every ~90 s, never dead.
+    expect(early.file.every(entry => entry.diesAt >= entry.to)).toBe(true);
+    expect(early.requests.length).toBeGreaterThanOrEqual(39);
+    expect(early.requests.length).toBeLessThanOrEqual(41);
+    // No Date, no skew estimate: nothing is said about the clocks.
+    expect(said(early, 'warning')).toEqual([]);
+  });
+
+  it.each([
+    ['a service account: the login recovers at once', true],
+    ['none: one error saying only a login can recover, then a request per 15 min', false]
+  ])(
+    'a refresh endpoint that needs a valid bearer, through an outage longer than a life, with %s',
+    async (_case, canLogin) => {
+      const plan = scenario({
+        requireBearer: true,
+        canLogin,
+        durationMs: 3 * HOUR,
+        outages: [{ from: 20 * MINUTE, to: 50 * MINUTE, kind: 'refused' }]
+      });
+      const result = await simulate(plan);
+      expect(checkInvariants(plan, result)).toBeUndefined();
+      const after = result.requests.filter(r => r.at >= 50 * MINUTE);
+      // The dead bearer is not sent: a refresh without one, which KlearStack refuses.
+      expect(after[0]).toMatchObject({ endpoint: 'refresh', bearer: false, outcome: 'permanent' });
+      if (canLogin) {
+        expect(after[1]).toMatchObject({ endpoint: 'login', outcome: 'ok' });
+        expect(result.file.at(-1)?.diesAt).toBeGreaterThan(3 * HOUR);
+      } else {
+        expect(after.every(r => r.outcome === 'permanent')).toBe(true);
+        expect(after.length).toBeLessThanOrEqual(
+          Math.ceil((3 * HOUR - 50 * MINUTE) / PERMANENT_RETRY_MS) + 1
+        );
+        expect(
+          said(result, 'error').filter(m => m.includes('only a login can get a new token'))
+        ).toHaveLength(1);
+      }
+    }
+  );
+});
+
+describe('requests per simulated day (docs/RELIABILITY.md), for both iat behaviours', () => {
+  const DAY = scenario({ durationMs: 24 * HOUR, latencyMs: 100 });
+  const outage = [{ from: 10 * HOUR, to: 12 * HOUR, kind: 'refused' as const }];
+  it.each([
+    ['15-minute tokens, refresh-interval 10m', 144, DAY],
+    ['60-second tokens', 1948, { ...DAY, lifeSeconds: 60 }],
+    ['20-second tokens', 5721, { ...DAY, lifeSeconds: 20 }],
+    ['15-minute tokens through a two-hour outage', 216, { ...DAY, outages: outage }],
+    [
+      'an IsAuthenticated refresh endpoint through a two-hour outage, with a service account',
+      217,
+      { ...DAY, outages: outage, requireBearer: true, canLogin: true }
+    ]
+  ])('%s: %i requests, copied iat or not', async (_name, requests, day) => {
+    const counts = [];
+    for (const copiedIat of [true, false]) {
+      const plan = { ...day, copiedIat };
+      const result = await simulate(plan);
+      expect(checkInvariants(plan, result)).toBeUndefined();
+      counts.push(result.requests.length);
+    }
+    expect(counts).toEqual([requests, requests]);
+  });
 });

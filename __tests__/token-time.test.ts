@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import {
   describeSkew,
   isDead,
@@ -18,68 +19,124 @@ const MINUTE = 60_000;
 const token = (claims: Record<string, unknown>) => fakeJwt({ token_type: 'access', ...claims });
 
 describe('tokenTime: a deadline on the monotonic clock', () => {
-  it('counts exp − iat from the moment the request was sent, less a second for whole-second claims', () => {
-    const time = tokenTime(token({ iat: NOW, exp: NOW + 900 }), SENT);
+  it('counts exp − Date from the answer’s arrival, less a second for whole seconds', () => {
+    const time = tokenTime(token({ iat: NOW, exp: NOW + 900 }), SENT, WALL);
     expect(time.deadline).toBe(5_000 + 900_000 - 1000);
     expect(time.skewMs).toBe(0);
     expect(lifeMs(time)).toBe(899_000);
   });
 
-  it('gives the same deadline whatever the wall clocks say, and estimates their skew from iat', () => {
+  it('ignores iat, copied from a refresh token hours old or a second old', () => {
+    // SimpleJWT < 5.5: the access token carries its refresh token's iat, here 2 h old.
+    const copied = tokenTime(token({ iat: NOW - 7200, exp: NOW + 20 }), SENT, WALL);
+    const fresh = tokenTime(token({ iat: NOW, exp: NOW + 20 }), SENT, WALL);
+    expect(copied.deadline).toBe(5_000 + 19_000);
+    expect(fresh.deadline).toBe(copied.deadline);
+    expect(copied.skewMs).toBe(0);
+  });
+
+  it('gives the same deadline whatever the wall clocks say, and the skew from Date', () => {
     // KlearStack's clock is 2 h ahead of the runner's: exp is 2 h in the runner's future.
-    const ahead = tokenTime(token({ iat: NOW + 7200, exp: NOW + 7200 + 900 }), SENT);
+    const ahead = tokenTime(token({ exp: NOW + 7200 + 900 }), SENT, WALL + 7_200_000);
     // And 20 min behind: by the runner's wall clock the token expired 5 minutes before it arrived.
-    const behind = tokenTime(token({ iat: NOW - 1200, exp: NOW - 300 }), SENT);
+    const behind = tokenTime(token({ exp: NOW - 300 }), SENT, WALL - 1_200_000);
     expect(ahead.deadline).toBe(5_000 + 899_000);
     expect(behind.deadline).toBe(5_000 + 899_000);
     expect(ahead.skewMs).toBe(7_200_000);
     expect(behind.skewMs).toBe(-1_200_000);
   });
 
-  it('falls back to exp against the wall clock when there is no iat', () => {
-    expect(tokenTime(token({ exp: NOW + 600 }), SENT).deadline).toBe(5_000 + 599_000);
-    expect(tokenTime(token({ exp: NOW + 600 }), SENT).skewMs).toBeUndefined();
+  it('without a Date falls back to exp against the wall clock, and estimates no skew', () => {
+    expect(tokenTime(token({ iat: NOW - 7200, exp: NOW + 600 }), SENT, undefined).deadline).toBe(
+      5_000 + 599_000
+    );
+    expect(tokenTime(token({ iat: NOW + 3600, exp: NOW + 600 }), SENT, undefined).skewMs).toBe(
+      undefined
+    );
   });
 
   it('has no deadline for a token without exp', () => {
-    expect(tokenTime(token({ iat: NOW }), SENT)).toEqual({ obtainedAt: 5_000 });
-    expect(tokenTime('opaque-token-value', SENT)).toEqual({ obtainedAt: 5_000 });
+    expect(tokenTime(token({ iat: NOW }), SENT, WALL)).toEqual({ obtainedAt: 5_000 });
+    expect(tokenTime('opaque-token-value', SENT, WALL)).toEqual({ obtainedAt: 5_000 });
   });
 
   it.each([
-    ['exp in milliseconds', { iat: NOW, exp: (NOW + 900) * 1000 }, /looks like milliseconds/],
-    ['exp 0', { iat: NOW, exp: 0 }, /is not a time/],
-    ['exp negative', { exp: -5 }, /is not a time/],
-    ['exp before iat', { iat: NOW, exp: NOW - 1 }, /is not after its iat/],
-    ['exp equal to iat', { iat: NOW, exp: NOW }, /is not after its iat/],
-    ['no iat, exp already past by the wall clock', { exp: NOW - 30 }, /already past its exp/]
-  ])('takes %s as no expiry, and says why', (_name, claims, why) => {
-    const time = tokenTime(token(claims), SENT);
+    ['exp in milliseconds', { iat: NOW, exp: (NOW + 900) * 1000 }, WALL, /looks like milliseconds/],
+    ['exp 0', { iat: NOW, exp: 0 }, WALL, /is not a time/],
+    ['exp negative', { exp: -5 }, WALL, /is not a time/],
+    [
+      'exp at the Date',
+      { iat: NOW - 10, exp: NOW },
+      WALL,
+      /was not after the moment KlearStack answered/
+    ],
+    ['exp before the Date', { exp: NOW - 1 }, WALL, /was not after the moment KlearStack answered/],
+    [
+      'no Date, exp already past by the wall clock',
+      { exp: NOW - 30 },
+      undefined,
+      /already past its exp/
+    ]
+  ])('takes %s as no expiry, and says why', (_name, claims, date, why) => {
+    const time = tokenTime(token(claims), SENT, date);
     expect(time.deadline).toBeUndefined();
     expect(time.implausible).toMatch(why);
   });
+});
 
-  it('reads iat in milliseconds as no iat', () => {
-    const time = tokenTime(token({ iat: NOW * 1000, exp: NOW + 600 }), SENT);
-    expect(time.skewMs).toBeUndefined();
-    expect(time.deadline).toBe(5_000 + 599_000);
+describe('tokenTime is never later than the truth (properties)', () => {
+  // The truth: KlearStack stamps exp and Date at one moment of its clock (Date truncated to the
+  // second, as HTTP dates are), the answer then travels `transitMs` to the runner. Anything the
+  // runner's clock says, and any iat, must not move the deadline past KlearStack's exp.
+  it('for any skew, any copied iat age, any life of a few seconds or more, any transit', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 7 * 86400 }),
+        fc.integer({ min: -30 * 86400_000, max: 30 * 86400_000 }),
+        fc.integer({ min: 0, max: 30 * 86400 }),
+        fc.integer({ min: 0, max: 999 }),
+        fc.integer({ min: 0, max: 1500 }),
+        fc.integer({ min: 0, max: 10 ** 9 }),
+        (lifeSeconds, skewMs, iatAgeSeconds, stampFractionMs, transitMs, monotonic) => {
+          // KlearStack's clock at the stamp, and the true moment (runner's monotonic) of it.
+          const klearAtStamp = WALL + stampFractionMs;
+          const stampSeconds = Math.floor(klearAtStamp / 1000);
+          const exp = stampSeconds + lifeSeconds;
+          const jwt = token({ exp, iat: stampSeconds - iatAgeSeconds });
+          const arrived = {
+            monotonic: monotonic + transitMs,
+            wall: klearAtStamp - skewMs + transitMs
+          };
+          const time = tokenTime(jwt, arrived, stampSeconds * 1000);
+          // KlearStack takes it for dead once its clock reaches exp.
+          const trulyDiesAt = monotonic + (exp * 1000 - klearAtStamp);
+          expect(time.deadline).toBeDefined();
+          // Late by the answer's transit at most: a few seconds on the slowest network.
+          expect(time.deadline as number).toBeLessThanOrEqual(trulyDiesAt + transitMs);
+          // And not needlessly early: a second at most.
+          expect(time.deadline as number).toBeGreaterThanOrEqual(trulyDiesAt - 1000);
+          expect(time.skewMs as number).toBeGreaterThanOrEqual(skewMs - 1000 - transitMs);
+          expect(time.skewMs as number).toBeLessThanOrEqual(skewMs);
+        }
+      )
+    );
   });
 });
 
 describe('isDead', () => {
-  const time = tokenTime(token({ iat: NOW, exp: NOW + 60 }), SENT);
+  const time = tokenTime(token({ iat: NOW, exp: NOW + 60 }), SENT, WALL);
   it('is false before the deadline and true from it on', () => {
     expect(isDead(time, 5_000 + 58_999)).toBe(false);
     expect(isDead(time, 5_000 + 59_000)).toBe(true);
   });
   it('is never true for a token without a deadline', () => {
-    expect(isDead(tokenTime('opaque', SENT), Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(isDead(tokenTime('opaque', SENT, WALL), Number.MAX_SAFE_INTEGER)).toBe(false);
   });
 });
 
 describe('refreshDueAt', () => {
   const dueAfter = (lifeSeconds: number, intervalMs: number) =>
-    refreshDueAt(tokenTime(token({ iat: NOW, exp: NOW + lifeSeconds }), SENT), intervalMs) -
+    refreshDueAt(tokenTime(token({ exp: NOW + lifeSeconds }), SENT, WALL), intervalMs) -
     SENT.monotonic;
 
   it('waits the interval while the token outlives it by more than two minutes', () => {
@@ -105,13 +162,18 @@ describe('refreshDueAt', () => {
     expect(dueAfter(2, 10 * MINUTE)).toBe(MIN_EARLY_GAP_MS);
   });
 
+  it('counts the interval from when the request was sent, so a slow answer adds no drift', () => {
+    const time = tokenTime(token({ exp: NOW + 900 }), SENT, WALL);
+    expect(refreshDueAt(time, 10 * MINUTE, SENT.monotonic - 3000)).toBe(2_000 + 10 * MINUTE);
+  });
+
   it('keeps a short interval the user asked for', () => {
     expect(dueAfter(5, 1000)).toBe(1000);
   });
 
   it('waits the interval for a token without a usable expiry', () => {
-    expect(refreshDueAt(tokenTime('opaque', SENT), 90_000)).toBe(5_000 + 90_000);
-    expect(refreshDueAt(tokenTime(token({ iat: NOW, exp: (NOW + 60) * 1000 }), SENT), 90_000)).toBe(
+    expect(refreshDueAt(tokenTime('opaque', SENT, WALL), 90_000)).toBe(5_000 + 90_000);
+    expect(refreshDueAt(tokenTime(token({ exp: (NOW + 60) * 1000 }), SENT, WALL), 90_000)).toBe(
       5_000 + 90_000
     );
   });
@@ -126,12 +188,19 @@ describe('skew', () => {
   });
 
   it('is worth a warning only beyond a minute', () => {
+    // With a copied iat two hours old, which must not count as skew.
     const at = (skewSeconds: number) =>
-      skewWarning(tokenTime(token({ iat: NOW + skewSeconds, exp: NOW + skewSeconds + 900 }), SENT));
+      skewWarning(
+        tokenTime(
+          token({ iat: NOW - 7200, exp: NOW + skewSeconds + 900 }),
+          SENT,
+          WALL + skewSeconds * 1000
+        )
+      );
     expect(at(60)).toBeUndefined();
     expect(at(-60)).toBeUndefined();
     expect(at(61)).toMatch(
-      /^The runner's clock is 1 min behind KlearStack's \(from the token's iat\)\./
+      /^The runner's clock is 1 min behind KlearStack's \(from the Date of KlearStack's answer\)\./
     );
     expect(at(-3600)).toMatch(/^The runner's clock is 1 h ahead of KlearStack's/);
   });

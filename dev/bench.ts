@@ -28,9 +28,10 @@ import type { StandIn, StandInOptions } from './stand-in.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-// The guard: the whole step within 1.25× the least a step could do, over https as every real job
-// runs (plain http is reported against the same line).
-const TARGETS = { timeRatio: 1.25, rssRatio: 1.2, bundleKiB: 150 };
+// The guard: the whole step within 1.10× the least a step could do over https, as every real job
+// runs, and within 1.20× over plain http (a local test server), where the floor does no handshake
+// to hide the step's own work in.
+const TARGETS = { timeRatio: 1.2, timeRatioOverHttps: 1.1, rssRatio: 1.2, bundleKiB: 150 };
 
 // The request any implementation of the step makes (a fresh connection, the same headers and
 // form), then `handled`, which has the parsed answer in `answer`.
@@ -502,8 +503,8 @@ async function main() {
       targets: TARGETS,
       met: {
         time: wallRatio.action.median <= TARGETS.timeRatio,
-        // The same target for the https pair, which is what every real job runs.
-        timeOverHttps: wallRatio.actionOverHttps.median <= TARGETS.timeRatio,
+        // Tighter for the https pair, what every real job runs: the handshake is the same work for both.
+        timeOverHttps: wallRatio.actionOverHttps.median <= TARGETS.timeRatioOverHttps,
         rss: rssRatio.action.median <= TARGETS.rssRatio,
         bundle: bundleBytes < TARGETS.bundleKiB * 1024
       }
@@ -536,7 +537,7 @@ async function main() {
       '| Target | Measured | Met |',
       '| --- | --- | --- |',
       `| Whole step ≤ ${ratio(TARGETS.timeRatio)} the floor | ${ratio(wallRatio.action.median)} | ${results.met.time ? 'yes' : 'no'} |`,
-      `| Whole step over https ≤ ${ratio(TARGETS.timeRatio)} the floor over https | ${ratio(wallRatio.actionOverHttps.median)} | ${results.met.timeOverHttps ? 'yes' : 'no'} |`,
+      `| Whole step over https ≤ ${ratio(TARGETS.timeRatioOverHttps)} the floor over https | ${ratio(wallRatio.actionOverHttps.median)} | ${results.met.timeOverHttps ? 'yes' : 'no'} |`,
       `| Peak RSS ≤ ${ratio(TARGETS.rssRatio)} the floor's | ${ratio(rssRatio.action.median)} | ${results.met.rss ? 'yes' : 'no'} |`,
       `| dist/index.js < ${TARGETS.bundleKiB} KiB | ${(bundleBytes / 1024).toFixed(1)} KiB | ${results.met.bundle ? 'yes' : 'no'} |`,
       `| (Whole step ÷ the floor also loading node:https) | ${ratio(actionVersus.floorHttps.median)} | |`,

@@ -2,9 +2,13 @@
 // would see it. Against the built-in KlearStack stand-in: one run that gets a token, then one whose
 // refresh fails. With KLEAR_BASE_URL, KLEAR_REFRESH_TOKEN and KLEAR_COMPANY_NAME set (and optionally
 // KLEAR_ACCESS_TOKEN): one run against that server, exiting with the action's exit code.
+// `npm run demo -- --run 'COMMAND'`: run mode against the stand-in, with 30-second tokens and a
+// 2-second refresh-interval, so that refreshes happen while the command runs; exits with the step's
+// exit code.
 // Nothing here prints a token: the log is the runner's masked view and token outputs show as ***.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { runAction } from './runner.ts';
 import type { RunOptions, RunResult } from './runner.ts';
 import { startStandIn } from './stand-in.ts';
@@ -12,6 +16,9 @@ import { startStandIn } from './stand-in.ts';
 const ENTRY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const TOKEN_OUTPUTS = new Set(['access-token', 'refresh-token']);
 const REAL_SERVER_VARIABLES = ['KLEAR_BASE_URL', 'KLEAR_REFRESH_TOKEN', 'KLEAR_COMPANY_NAME'];
+/** Run mode's demo: tokens that live this long, refreshed this often, so refreshes show in seconds. */
+const RUN_TOKEN_SECONDS = 30;
+const RUN_REFRESH_INTERVAL = '2s';
 
 function heading(title: string): void {
   console.log(`\n=== ${title} ===`);
@@ -52,7 +59,8 @@ function show(result: RunResult): void {
 }
 
 async function againstStandIn(): Promise<number> {
-  const standIn = await startStandIn();
+  // A refresh endpoint that wants a valid bearer (IsAuthenticated), as the vendor's page suggests.
+  const standIn = await startStandIn({ requireBearer: true });
   try {
     // What the workflow's secrets would hold.
     const refreshToken = standIn.mintRefreshToken();
@@ -67,7 +75,9 @@ async function againstStandIn(): Promise<number> {
     });
     show(first);
 
-    heading('Run 2: 15 minutes later, the access token from run 1 has expired');
+    heading(
+      'Run 2: 15 minutes later, the access token from run 1 has expired, and there is no service account'
+    );
     console.log(
       "\nThe stand-in's clock moves on 15 minutes and the step runs again with run 1's token as access-token."
     );
@@ -89,6 +99,38 @@ async function againstStandIn(): Promise<number> {
       return 1;
     }
     return 0;
+  } finally {
+    await standIn.close();
+  }
+}
+
+/** Run mode against the stand-in: `command` with the token kept fresh, as a workflow's step runs it. */
+async function runMode(command: string): Promise<number> {
+  const standIn = await startStandIn({ accessTtlSeconds: RUN_TOKEN_SECONDS });
+  try {
+    heading(
+      `Run mode: your command, with the token kept fresh (KlearStack stand-in at ${standIn.url})`
+    );
+    console.log(
+      `\nAs the step \`run: ${command}\` with refresh-interval ${RUN_REFRESH_INTERVAL}; the stand-in's tokens live ${RUN_TOKEN_SECONDS} s. The command gets the token in KLEAR_ACCESS_TOKEN and the newest one in the file KLEAR_ACCESS_TOKEN_FILE. The log shows when the step ends.`
+    );
+    const result = await runAction({
+      inputs: {
+        'base-url': standIn.url,
+        // A week's life: a refresh token that dies within a day is (rightly) warned about.
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: 7 * 86400 }),
+        'company-name': standIn.companyName,
+        run: command,
+        'refresh-interval': RUN_REFRESH_INTERVAL
+      },
+      timeoutMs: 60 * 60_000
+    });
+    show(result);
+    const refreshes = standIn.requests.length - 1;
+    console.log(
+      `\nKlearStack stand-in: ${standIn.requests.length} token ${standIn.requests.length === 1 ? 'request' : 'requests'}, the first token and ${refreshes} ${refreshes === 1 ? 'refresh' : 'refreshes'} while the command ran.`
+    );
+    return result.exitCode ?? 1;
   } finally {
     await standIn.close();
   }
@@ -131,6 +173,8 @@ async function main(): Promise<number> {
     );
     return 1;
   }
+  const { values } = parseArgs({ options: { run: { type: 'string' } } });
+  if (values.run !== undefined) return runMode(values.run);
   const given = REAL_SERVER_VARIABLES.filter(name => process.env[name]);
   if (given.length === 0) return againstStandIn();
   if (given.length < REAL_SERVER_VARIABLES.length) {

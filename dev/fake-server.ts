@@ -1,17 +1,9 @@
 // `npm run fake-server -- [--port N] [--host H] [--prefix /p] [--access-ttl S] [--refresh-ttl S]
 //   [--require-bearer] [--write-env PATH]`: a KlearStack stand-in for trying the action by hand or in
 // a workflow (pass --write-env "$GITHUB_ENV" so later steps get the connection values).
-import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { handOver, wholeNumber } from './cli.ts';
 import { startStandIn } from './stand-in.ts';
-
-function wholeNumber(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) {
-    throw new Error(`--${name} must be a whole number, got "${value}".`);
-  }
-  return Number(value);
-}
 
 async function main() {
   const { values } = parseArgs({
@@ -40,18 +32,18 @@ async function main() {
     process.once(signal, () => void standIn.close());
   }
 
-  const lines = [
-    `KLEAR_BASE_URL=${standIn.url}`,
-    `KLEAR_COMPANY_NAME=${standIn.companyName}`,
-    `KLEAR_REFRESH_TOKEN=${standIn.mintRefreshToken()}`,
-    `KLEAR_ACCESS_TOKEN=${standIn.mintAccessToken()}`,
-    `KLEAR_USERNAME=${standIn.username}`,
-    `KLEAR_PASSWORD=${standIn.password}`
-  ].join('\n');
   console.error(`KlearStack stand-in listening on ${standIn.url} (Ctrl-C to stop)`);
-  // The file first: whoever waits for stdout may read the file as soon as it appears.
-  if (values['write-env'] !== undefined) appendFileSync(values['write-env'], `${lines}\n`);
-  process.stdout.write(`${lines}\n`);
+  handOver(
+    {
+      KLEAR_BASE_URL: standIn.url,
+      KLEAR_COMPANY_NAME: standIn.companyName,
+      KLEAR_REFRESH_TOKEN: standIn.mintRefreshToken(),
+      KLEAR_ACCESS_TOKEN: standIn.mintAccessToken(),
+      KLEAR_USERNAME: standIn.username,
+      KLEAR_PASSWORD: standIn.password
+    },
+    values['write-env']
+  );
 }
 
 main().catch((error: unknown) => {

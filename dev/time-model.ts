@@ -1,12 +1,17 @@
 /**
  * A simulated day of run mode's schedule (src/run/refresher.ts) against a model of KlearStack, in
  * virtual time. It stands for KlearStack's token endpoints as ../shared/klearstack/NOTES.md
- * describes them: tokens stamped with `iat`/`exp` on KlearStack's own clock (whole seconds, as
- * SimpleJWT does), a bearer checked for expiry ("Token is expired", so a 401 the client reads as an
- * expired bearer), an optional bearer requirement, outages that refuse, hang (until the client's
- * timeout) or answer 503/429, and periods where the credentials are rejected (401 on refresh and on
- * login). The runner's wall clock is offset from true time and can jump; its monotonic clock is
- * true time. The real mint() runs against a model client, so fallbacks and retries are the action's.
+ * describes them, on Django REST framework and SimpleJWT: tokens stamped with `iat`/`exp` on
+ * KlearStack's own clock (whole seconds), with the refresh token's `iat` copied into every access
+ * token by default (SimpleJWT before 5.5, tokens.py `RefreshToken.access_token`) or their own; each
+ * answer's `Date` header (gunicorn's clock when it answers, whole seconds), stamped half-way
+ * through the request's latency; a bearer checked for expiry before the view (DRF authenticates
+ * first: a refusal the client reads as a rejected bearer); an optional bearer requirement
+ * (IsAuthenticated: without one, a refusal the client reads as "needs a bearer"); outages that
+ * refuse, hang (until the client's timeout) or answer 503/429, and periods where the credentials
+ * are rejected (401 on refresh and on login). The runner's wall clock is offset from true time and
+ * can jump; its monotonic clock is true time. The real mint() runs against a model client, so
+ * fallbacks and retries are the action's.
  */
 import { ActionError } from '../src/errors.ts';
 import { mint, type Credentials, type Minted } from '../src/mint.ts';
@@ -33,8 +38,14 @@ export type OutageKind = 'refused' | 'hang' | '503' | '429';
 
 export interface Scenario {
   seed: number;
-  /** Token life KlearStack gives (exp − iat), seconds. */
+  /** Access token life KlearStack gives (ACCESS_TOKEN_LIFETIME), seconds. */
   lifeSeconds: number;
+  /** Access tokens carry the refresh token's iat (SimpleJWT < 5.5) rather than their own. */
+  copiedIat: boolean;
+  /** How long before the start the refresh token in the secret was issued, ms. */
+  refreshTokenAgeMs: number;
+  /** KlearStack's answers carry a Date header (gunicorn and nginx always send one). */
+  dateHeader: boolean;
   intervalMs: number;
   /** KlearStack's clock minus true time, ms. */
   klearOffsetMs: number;
@@ -60,6 +71,9 @@ export function scenario(overrides: Partial<Scenario> = {}): Scenario {
   return {
     seed: 1,
     lifeSeconds: 900,
+    copiedIat: true,
+    refreshTokenAgeMs: 2 * HOUR,
+    dateHeader: true,
     intervalMs: 10 * 60 * 1000,
     klearOffsetMs: 0,
     runnerOffsetMs: 0,
@@ -218,16 +232,30 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
     periods.find(period => at >= period.from && at < period.to);
   const diesAt = new Map<string, number>();
 
-  function issue(tokenType: 'access' | 'refresh'): string {
-    const iat = Math.floor(klearNowMs() / 1000);
+  /** KlearStack's clock, whole seconds, `agoMs` before now. */
+  const klearSeconds = (agoMs = 0) => Math.floor((klearNowMs() - agoMs) / 1000);
+  // The iat of the refresh token in use, which access tokens copy: the secret's, then a login's.
+  let refreshIat = 0;
+
+  /**
+   * A token KlearStack mints as it handles a request, half-way through its latency (the same moment
+   * as its answer's Date, the model's server being quick); the first token's request was at once.
+   */
+  function issue(tokenType: 'access' | 'refresh', agoMs = 0): string {
+    const now = klearSeconds(agoMs);
+    if (tokenType === 'refresh') refreshIat = now;
+    const iat = tokenType === 'access' && scenario.copiedIat ? refreshIat : now;
     // Refresh tokens live "at least a day"; the command runs a day at most.
-    const stated = iat + (tokenType === 'refresh' ? 2 * 86400 : scenario.lifeSeconds);
+    const stated = now + (tokenType === 'refresh' ? 2 * 86400 : scenario.lifeSeconds);
     const exp = tokenType === 'access' && scenario.expInMilliseconds ? stated * 1000 : stated;
     const token = `${b64({ alg: 'HS256' })}.${b64({ token_type: tokenType, exp, iat, jti: ++jti })}.c2ln`;
     // True time at which KlearStack's clock reaches exp.
     diesAt.set(token, exp * 1000 - scenario.klearOffsetMs - EPOCH_MS);
     return token;
   }
+  /** The answer's Date, stamped with the tokens it carries; none when the scenario has none. */
+  const serverDate = (agoMs = 0) =>
+    scenario.dateHeader ? { serverDate: klearSeconds(agoMs) * 1000 } : {};
 
   /** One request: answered (or failed) after the latency, or the timeout when the model hangs. */
   function request(
@@ -279,14 +307,14 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
             return fail(
               scenario.latencyMs,
               'bearer-expired',
-              new ActionError('bearer expired', { status: 401, bearerExpired: true })
+              new ActionError('bearer expired', { status: 401, refused: 'bearer' })
             );
           }
         } else if (scenario.requireBearer) {
           return fail(
             scenario.latencyMs,
             'permanent',
-            new ActionError('no bearer', { status: 401 })
+            new ActionError('no bearer', { status: 401, refused: 'needs-bearer' })
           );
         }
       }
@@ -301,17 +329,30 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
   const client = {
     refresh: (r: { accessToken?: string }) =>
       request('refresh', r.accessToken || undefined, () => {
-        const accessToken = issue('access');
+        const accessToken = issue('access', scenario.latencyMs / 2);
         mask(accessToken);
-        return { accessToken, releaseVersion: '7.8.9', method: 'refresh', attempts: 1 };
+        return {
+          accessToken,
+          releaseVersion: '7.8.9',
+          method: 'refresh',
+          attempts: 1,
+          ...serverDate(scenario.latencyMs / 2)
+        };
       }),
     login: () =>
       request('login', undefined, () => {
-        const accessToken = issue('access');
-        const refreshToken = issue('refresh');
+        const refreshToken = issue('refresh', scenario.latencyMs / 2);
+        const accessToken = issue('access', scenario.latencyMs / 2);
         mask(accessToken);
         mask(refreshToken);
-        return { accessToken, refreshToken, releaseVersion: '7.8.9', method: 'login', attempts: 1 };
+        return {
+          accessToken,
+          refreshToken,
+          releaseVersion: '7.8.9',
+          method: 'login',
+          attempts: 1,
+          ...serverDate(scenario.latencyMs / 2)
+        };
       })
   };
   const say = (kind: 'warning' | 'error' | 'info') => (text: string) =>
@@ -328,7 +369,7 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
     });
 
   const credentials: Credentials = {
-    refreshToken: issue('refresh'),
+    refreshToken: issue('refresh', scenario.refreshTokenAgeMs),
     accessToken: '',
     companyName: 'acme',
     username: scenario.canLogin ? 'svc' : '',
@@ -339,10 +380,11 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
     accessToken: issue('access'),
     releaseVersion: '7.8.9',
     method: 'refresh',
-    attempts: 1
+    attempts: 1,
+    ...serverDate()
   };
   mask(first.accessToken);
-  const sent = readClock(clock);
+  const arrived = readClock(clock);
   const write = (token: string) => {
     const last = file.at(-1);
     if (last) last.to = time.now;
@@ -383,7 +425,7 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
   };
 
   const refresher = new Refresher(
-    { intervalMs: scenario.intervalMs, credentials, first, sent },
+    { intervalMs: scenario.intervalMs, credentials, first, arrived },
     {
       kit: { info: say('info'), warning: say('warning'), error: say('error'), debug: () => {} },
       clock,
@@ -396,10 +438,12 @@ async function simulateDay(scenario: Scenario): Promise<SimResult> {
       random,
       mint: async current => {
         if (stopped) cyclesAfterEnd++;
-        // The schedule's own bound for the unwritten token: its request's sending plus its life,
-        // less the second it subtracts.
+        // The schedule's own bound for the unwritten token, at its earliest: its request's sending
+        // plus its life, less the second it subtracts, and without a Date header less up to another
+        // for exp's whole seconds read against the runner's wall clock.
         const waiting = unwritten === undefined ? undefined : cycles[unwritten];
-        if (waiting && time.now < waiting.at + (waiting.tokenLifeMs ?? Infinity) - 1000 - 1)
+        const slackMs = scenario.dateHeader ? 1000 : 2000;
+        if (waiting && time.now < waiting.at + (waiting.tokenLifeMs ?? Infinity) - slackMs - 1)
           mintsOverUnwritten++;
         mintedSinceWrite = true;
         const previous = cycles.at(-1);
@@ -562,8 +606,14 @@ export function generateScenario(seed: number): Scenario {
   // Long enough to matter, bounded so one scenario stays a few thousand refreshes at most.
   const period = Math.min(intervalMs, lifeSeconds * 750);
   const durationMs = Math.min(Math.round(logUniform(60 * 1000, DAY)), period * 3000);
-  const skewMs = uniform(-2, 2) * HOUR;
+  // Without a Date header the runner's wall clock is all there is: the guarantee then needs it right.
+  const dateHeader = random() < 0.9;
+  const skewMs = dateHeader ? uniform(-2, 2) * HOUR : 0;
   const runnerOffsetMs = uniform(-1, 1) * HOUR;
+  const jumps = Array.from({ length: dateHeader ? Math.floor(uniform(0, 3)) : 0 }, () => ({
+    at: uniform(0, durationMs),
+    byMs: (random() < 0.5 ? -1 : 1) * logUniform(1000, 2 * HOUR)
+  }));
   const periods = (count: number, shortest: number, longest: number) =>
     Array.from({ length: count }, () => {
       const from = uniform(0, durationMs);
@@ -573,13 +623,13 @@ export function generateScenario(seed: number): Scenario {
   return {
     seed,
     lifeSeconds,
+    copiedIat: random() < 0.5,
+    refreshTokenAgeMs: logUniform(1000, 20 * HOUR),
+    dateHeader,
     intervalMs,
     klearOffsetMs: runnerOffsetMs + skewMs,
     runnerOffsetMs,
-    jumps: Array.from({ length: Math.floor(uniform(0, 3)) }, () => ({
-      at: uniform(0, durationMs),
-      byMs: (random() < 0.5 ? -1 : 1) * logUniform(1000, 2 * HOUR)
-    })),
+    jumps,
     durationMs,
     latencyMs: Math.round(logUniform(5, 2000)),
     outages: periods(Math.floor(uniform(0, 4)), 10 * 1000, 3 * HOUR).map(period => ({

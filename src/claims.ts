@@ -5,8 +5,6 @@
 export interface Claims {
   /** Expiry, seconds since the epoch (as stated: see plausibleSeconds). */
   exp?: number;
-  /** Issued at, seconds since the epoch, on KlearStack's clock. */
-  iat?: number;
   /** 'access' or 'refresh' in KlearStack (SimpleJWT) tokens. */
   tokenType?: string;
 }
@@ -49,12 +47,12 @@ export function readClaims(token: string): Claims {
   try {
     const json: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     if (typeof json !== 'object' || json === null) return {};
-    const { exp, iat, token_type: tokenType } = json as Record<string, unknown>;
+    // No `iat`: SimpleJWT before 5.5 copies the refresh token's, so it says nothing about timing.
+    const { exp, token_type: tokenType } = json as Record<string, unknown>;
     const seconds = (value: unknown) =>
       typeof value === 'number' && Math.abs(value) <= MAX_DATE_SECONDS ? value : undefined;
     return {
       exp: seconds(exp),
-      iat: seconds(iat),
       tokenType: typeof tokenType === 'string' ? tokenType : undefined
     };
   } catch {

@@ -1,4 +1,4 @@
-import { looksLikeToken, MIN_OPAQUE_TOKEN_LENGTH } from './claims.ts';
+import { looksLikeToken, MIN_OPAQUE_TOKEN_LENGTH, plausibleSeconds } from './claims.ts';
 import { ENDPOINTS, type Endpoint } from './endpoints.ts';
 import { ActionError } from './errors.ts';
 import { gatewayError } from './gateway.ts';
@@ -10,6 +10,12 @@ export interface Grant {
   accessToken: string;
   refreshToken?: string;
   releaseVersion: string;
+  /**
+   * KlearStack's clock when it answered (ms since the epoch, whole seconds): the answer's `Date`
+   * header, which token time reads instead of the token's `iat` (run/token-time.ts). Undefined when
+   * the answer had none, or one that is not a date.
+   */
+  serverDate?: number;
 }
 
 /** timeoutMs, signal and maxBodyBytes apply to each request (transport.ts). */
@@ -64,17 +70,26 @@ export class KlearClient {
     const form = new URLSearchParams(fields).toString();
     const response = await postForm(url, form, headers, this.#config);
     this.#config.debug?.(`HTTP ${response.status} from ${url.host}`);
-    return this.#interpret(endpoint, url, Object.keys(fields), response);
+    return this.#interpret(
+      endpoint,
+      url,
+      { fields: Object.keys(fields), bearer: Boolean(bearer) },
+      response
+    );
   }
 
-  #interpret(endpoint: Endpoint, url: URL, sentFields: string[], response: Answer): Grant {
+  #interpret(endpoint: Endpoint, url: URL, sent: Sent, response: Answer): Grant {
     const { status } = response;
     const json = parseJson(response.body);
-    if (status >= 200 && status < 300) return this.#grant(endpoint, json);
+    if (status >= 200 && status < 300) {
+      const grant = this.#grant(endpoint, json);
+      const serverDate = parseHttpDate(response.headers.date);
+      return serverDate === undefined ? grant : { ...grant, serverDate };
+    }
     if (status >= 300 && status < 400) throw redirectError(status, url, response.headers.location);
     const gateway = gatewayError(status, url, response.headers, response.body, json);
     if (gateway) throw gateway;
-    throw statusError(endpoint, url, sentFields, status, json, response.headers['retry-after']);
+    throw statusError(endpoint, url, sent, status, json, response.headers['retry-after']);
   }
 
   #grant(endpoint: Endpoint, json: unknown): Grant {
@@ -110,6 +125,23 @@ export class KlearClient {
   }
 }
 
+/** What a request carried that its answer may be about: the form's field names, and whether a bearer went along. */
+interface Sent {
+  fields: string[];
+  bearer: boolean;
+}
+
+/**
+ * An HTTP date (RFC 9110 §5.6.7: IMF-fixdate, or the obsolete forms a recipient must accept) as ms
+ * since the epoch, or undefined when it is missing or not a believable date: a server without a
+ * clock must not send one, and one that sends garbage is treated the same.
+ */
+function parseHttpDate(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value);
+  return plausibleSeconds(ms / 1000) ? ms : undefined;
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -138,12 +170,15 @@ function redirectError(status: number, url: URL, location: string | undefined): 
 function statusError(
   endpoint: Endpoint,
   url: URL,
-  sentFields: string[],
+  sent: Sent,
   status: number,
   json: unknown,
   retryAfter: string | undefined
 ): ActionError {
   const body = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+  const refusal =
+    status === 401 || status === 403 ? refusalOf(endpoint, sent, status, body) : undefined;
+  if (refusal) return refusal;
   switch (status) {
     case 400:
       return new ActionError(
@@ -151,7 +186,10 @@ function statusError(
         { status }
       );
     case 401:
-      return unauthorized(endpoint, body);
+      return new ActionError(
+        'KlearStack rejected the request (HTTP 401): the refresh token or access token is invalid or expired, or company-name does not match the account. Store a new refresh token, check company-name, or give username and password so the action can log in.',
+        { status }
+      );
     case 403:
       return new ActionError(
         'KlearStack refused access (HTTP 403): the account may not use this endpoint, or a firewall in front of the API blocked the runner. Check the account with your KlearStack administrator, and any IP allow-list.',
@@ -174,7 +212,7 @@ function statusError(
   }
   // KlearStack's 500 `{"error": "<name>"}` means that field was missing. Only a field we sent is
   // named back: any other text in a body could be an echo of something secret.
-  if (status === 500 && typeof body.error === 'string' && sentFields.includes(body.error)) {
+  if (status === 500 && typeof body.error === 'string' && sent.fields.includes(body.error)) {
     return new ActionError(
       `KlearStack says the required parameter '${body.error}' is missing or empty (HTTP 500). This will not fix itself on retry: check that the input that feeds it is set and that its secret is available to this workflow.`,
       { status }
@@ -192,24 +230,74 @@ function statusError(
   );
 }
 
-function unauthorized(endpoint: Endpoint, body: Record<string, unknown>): ActionError {
+/**
+ * KlearStack's authentication refusing a request, read from the structure of Django REST framework's
+ * and SimpleJWT's answers, never from their wording (which differs by version and language). DRF
+ * answers 401 when the first authentication class challenges (JWTAuthentication: `WWW-Authenticate:
+ * Bearer realm="api"`) and 403 when it does not (SessionAuthentication listed first), so both
+ * statuses carry the same bodies (rest_framework/views.py, handle_exception).
+ */
+function refusalOf(
+  endpoint: Endpoint,
+  sent: Sent,
+  status: number,
+  body: Record<string, unknown>
+): ActionError | undefined {
   if (endpoint === 'login') {
+    return status === 401
+      ? new ActionError(
+          'KlearStack rejected the login (HTTP 401): the username, password or company-name is wrong. Check the service account secrets.',
+          { status, refused: 'credentials' }
+        )
+      : undefined;
+  }
+  if (sent.bearer && rejectsBearer(body)) {
     return new ActionError(
-      'KlearStack rejected the login (HTTP 401): the username, password or company-name is wrong. Check the service account secrets.',
-      { status: 401 }
+      `KlearStack rejected the access token sent as the bearer as expired or invalid (HTTP ${status}). Leave access-token empty or pass a fresh one.`,
+      { status, refused: 'bearer' }
     );
   }
-  const said = JSON.stringify([body.detail, body.messages, body.error]);
-  // SimpleJWT says "Token is expired"; its "Token is invalid or expired" does not say which.
-  const expired = /token is expired/i.test(said);
-  const accessExpired = expired && /"token_type":"access"|AccessToken/.test(said);
-  const cause = accessExpired
-    ? 'the access token given in access-token has expired. Leave access-token empty or pass a fresh one (the refresh only needs the refresh token)'
-    : expired
-      ? 'the token it was given has expired. Store a new refresh token in the secret, or give username and password so the action can log in'
-      : 'the refresh token or access token is invalid or expired, or company-name does not match the account. Store a new refresh token, check company-name, or give username and password so the action can log in';
-  return new ActionError(`KlearStack rejected the request (HTTP 401): ${cause}.`, {
-    status: 401,
-    bearerExpired: accessExpired
-  });
+  if (!sent.bearer && isDrfDetailOnly(body)) {
+    return new ActionError(
+      `KlearStack's refresh endpoint requires a valid access token as the bearer, and none was sent (HTTP ${status}). Give a living access token in access-token, or username and password (a service account) so the action can log in.`,
+      { status, refused: 'needs-bearer' }
+    );
+  }
+  if (body.code === 'token_not_valid') {
+    return new ActionError(
+      `KlearStack rejected the refresh token as invalid or expired (HTTP ${status}). Store a new refresh token in the secret, or give username and password so the action can log in.`,
+      { status, refused: 'credentials' }
+    );
+  }
+  return undefined;
+}
+
+/**
+ * SimpleJWT's JWTAuthentication rejecting the Authorization header's token: `code: token_not_valid`
+ * and one entry per token class it tried, each naming the class (authentication.py,
+ * get_validated_token). Only the header's token gets `messages`; a refresh token the view rejects
+ * gets `detail` and `code` alone (exceptions.py, InvalidToken).
+ */
+function rejectsBearer(body: Record<string, unknown>): boolean {
+  const { code, messages } = body;
+  return (
+    code === 'token_not_valid' &&
+    Array.isArray(messages) &&
+    messages.some(
+      (entry: unknown) =>
+        typeof entry === 'object' &&
+        entry !== null &&
+        typeof (entry as Record<string, unknown>).token_class === 'string'
+    )
+  );
+}
+
+/**
+ * DRF's own refusal of an unauthenticated request: `{"detail": …}` and nothing else (NotAuthenticated
+ * or PermissionDenied, through exception_handler in views.py). KlearStack's view states its own
+ * errors as `{"error": …}`, and SimpleJWT's carry a `code`.
+ */
+function isDrfDetailOnly(body: Record<string, unknown>): boolean {
+  const keys = Object.keys(body);
+  return keys.length === 1 && typeof body.detail === 'string';
 }

@@ -1,3 +1,5 @@
+export type Refusal = 'bearer' | 'needs-bearer' | 'credentials';
+
 /**
  * A failure the user can act on. `message` is one sentence of what happened and one of what to do;
  * it is printed as the step's error, so it must never contain a secret or a raw response body.
@@ -9,8 +11,13 @@ export class ActionError extends Error {
   readonly status?: number;
   /** Seconds the server asked us to wait (Retry-After), if it said. */
   readonly retryAfterSeconds?: number;
-  /** KlearStack said the bearer (the access token sent along) has expired: a refresh without it may pass. */
-  readonly bearerExpired: boolean;
+  /**
+   * What KlearStack's authentication refused, when it said so in its own structure (client.ts):
+   * `bearer`, the access token sent along (a refresh without it may pass); `needs-bearer`, nothing
+   * was sent and the endpoint wants a valid one (only a login can help); `credentials`, the refresh
+   * token, company or account (a login may help).
+   */
+  readonly refused?: Refusal;
   /** The answer came from something in front of KlearStack, not from KlearStack itself. */
   readonly fromGateway: boolean;
 
@@ -20,7 +27,7 @@ export class ActionError extends Error {
       retryable?: boolean;
       status?: number;
       retryAfterSeconds?: number;
-      bearerExpired?: boolean;
+      refused?: Refusal;
       fromGateway?: boolean;
     } = {}
   ) {
@@ -29,7 +36,7 @@ export class ActionError extends Error {
     this.retryable = options.retryable ?? false;
     this.status = options.status;
     this.retryAfterSeconds = options.retryAfterSeconds;
-    this.bearerExpired = options.bearerExpired ?? false;
+    this.refused = options.refused;
     this.fromGateway = options.fromGateway ?? false;
   }
 }

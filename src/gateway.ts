@@ -25,6 +25,8 @@ export function gatewayError(
   if (isKlearStackJson) return undefined;
   // A bare 401 that challenges for a bearer is KlearStack's even without a body.
   if (status === 401 && /^\s*Bearer\b/i.test(challenges)) return undefined;
+  const django = djangoPage(status, url, body);
+  if (django) return django;
   const [why, retryable] = explain(status, url, body);
   // A wrong path gets a page from whatever serves it: a gateway, another site, or Django's own
   // 404 outside KlearStack's API. The other statuses are a gateway's own.
@@ -38,6 +40,31 @@ export function gatewayError(
     fromGateway: true,
     retryAfterSeconds: retryable ? parseRetryAfter(headers['retry-after']) : undefined
   });
+}
+
+/**
+ * Django's own pages, which KlearStack's web framework answers with before its API (Django REST
+ * framework) can: with DEBUG off and no 400.html/500.html template, views/defaults.py renders
+ * ERROR_PAGE_TEMPLATE as text/html with the title "Bad Request (400)" or "Server Error (500)". Its
+ * 400 is mostly a Host not in ALLOWED_HOSTS (http/request.py, get_host: DisallowedHost, turned into
+ * that page by core/handlers/exception.py); its 500 an unhandled exception. Only the fixed titles are
+ * looked for; nothing of the body is repeated.
+ */
+function djangoPage(status: number, url: URL, body: string): ActionError | undefined {
+  const title = /<title>\s*(Bad Request \(400\)|Server Error \(500\))\s*<\/title>/.exec(body)?.[1];
+  if (status === 400 && title === 'Bad Request (400)') {
+    return new ActionError(
+      `KlearStack's web framework (Django) refused the request with its own "Bad Request (400)" page (HTTP 400), most likely because the host it was sent, ${url.host} from base-url, is not in its ALLOWED_HOSTS setting. Use the host name KlearStack is served under in base-url, or ask KlearStack's administrators to add ${url.hostname} to ALLOWED_HOSTS.`,
+      { status }
+    );
+  }
+  if (status === 500 && title === 'Server Error (500)') {
+    return new ActionError(
+      `KlearStack failed with an unhandled error: its web framework (Django) answered HTTP 500 with its own "Server Error (500)" page, not the API's JSON. This may pass on a retry; if it persists, report it to KlearStack support with the time it happened.`,
+      { status, retryable: true }
+    );
+  }
+  return undefined;
 }
 
 /** Every WWW-Authenticate challenge, in one line: a login the action cannot give is named there. */

@@ -47,6 +47,12 @@ export const LIMITS = {
   refreshIntervalSeconds: { min: 1, max: 24 * 3600 }
 } as const;
 
+/**
+ * action.yml's default for refresh-interval. `refresh-interval: ''` (a workflow passing on an unset
+ * input of its own, say) means this too, as an omitted input does.
+ */
+export const DEFAULT_REFRESH_INTERVAL = '10m';
+
 const SECRETS_HINT =
   'If it comes from a secret or variable, make sure that is available to this workflow: secrets are empty on pull requests from forks and on Dependabot runs.';
 
@@ -107,7 +113,7 @@ export function readInputs(source: InputSource, env: NodeJS.ProcessEnv = process
     timeoutMs: wholeNumber('timeout-seconds', raw('timeout-seconds'), LIMITS.timeoutSeconds) * 1000,
     maxAttempts: wholeNumber('max-attempts', raw('max-attempts'), LIMITS.maxAttempts),
     run: run.trim() ? run : '',
-    refreshIntervalMs: parseDuration(raw('refresh-interval')) * 1000,
+    refreshIntervalMs: parseDuration(raw('refresh-interval') || DEFAULT_REFRESH_INTERVAL) * 1000,
     workingDirectory,
     shell,
     caCertificate: raw('ca-certificate')

@@ -1,12 +1,13 @@
-import * as core from '@actions/core';
+import * as toolkit from './toolkit.ts';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { KlearClient } from './client.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
-import { checkPipes, checkTempDir, keepFresh } from './run/keep-fresh.ts';
-import { expiryWarnings, mint, type Credentials, type MintDeps } from './mint.ts';
+import { Cancellation, signalExitCode, type SignalSource } from './run/cancel.ts';
+import type { CommandEnd } from './run/command.ts';
+import { expiryNotes, mint, type Credentials, type MintDeps } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
 import { readClock, type Clock } from './run/refresher.ts';
 import { DEFAULT_POLICY, realSleep } from './retry.ts';
@@ -26,6 +27,14 @@ export interface MainDeps {
   tempDir: string;
   /** Where `run` runs when working-directory is empty, and what a relative one is relative to. */
   workspace: string;
+  /** The runner's cancel signals (`process`); run mode listens from its start. */
+  signals: SignalSource;
+}
+
+/** Run mode's engine, and the cancel it heeds. */
+interface RunMode {
+  engine: typeof import('./run/keep-fresh.ts');
+  cancellation: Cancellation;
 }
 
 /** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
@@ -33,8 +42,31 @@ const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
 
 /** The whole step for validated inputs; knows nothing of process.env. Returns the exit code. */
 export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
-  const { kit } = deps;
   const stop = new AbortController();
+  if (!inputs.run) return step(inputs, deps, stop);
+  // From here to the process's exit a cancel cannot end the action outright: it stops the requests
+  // and waits, ends the command, and the step says so and exits as the signal would have it.
+  const cancellation = new Cancellation(deps.signals);
+  cancellation.onCancel(() => stop.abort());
+  try {
+    // Run mode's modules (fs/promises among them) load only in run mode: a plain step, most steps,
+    // never needs them, and each module costs start-up time (npm run bench).
+    const engine = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
+    return await step(inputs, deps, stop, { engine, cancellation });
+  } catch (error) {
+    if (!cancellation.signal) throw error;
+    return cancelled(deps.kit, cancellation.signal);
+  }
+}
+
+/** Everything but the cancel: plain mode, or run mode with its cancellation watching. */
+async function step(
+  inputs: Inputs,
+  deps: MainDeps,
+  stop: AbortController,
+  runMode?: RunMode
+): Promise<number> {
+  const { kit } = deps;
   const warned = new Set<string>();
   const secureContext = await trustContext(inputs.caCertificate);
   const client = new KlearClient({
@@ -59,37 +91,43 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     password: inputs.password
   };
   const now = () => deps.clock.wall();
-  for (const warning of expiryWarnings(credentials, now())) kit.warning(warning);
+  for (const note of expiryNotes(credentials, now())) {
+    if (note.warning) kit.warning(note.text);
+    else kit.info(note.text);
+  }
   const mintDeps: MintDeps = {
     client,
     policy: { ...DEFAULT_POLICY, maxAttempts: inputs.maxAttempts },
     retry: {
       sleep: ms => deps.sleep(ms, stop.signal),
       random: deps.random,
-      onRetry: ({ attempt, delayMs, error }) =>
+      onRetry: ({ attempt, delayMs, error }) => {
+        // Cancelled: no retry, nor a word of one (the step says it was cancelled).
+        stop.signal.throwIfAborted();
         kit.warning(
           `Attempt ${attempt} failed: ${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s.`
-        )
+        );
+      }
     },
     info: message => kit.info(message),
     warning: message => kit.warning(message),
     now
   };
-  if (inputs.run) {
-    checkTempDir(deps.tempDir);
-    checkPipes(process.env);
+  if (runMode) {
+    runMode.engine.checkTempDir(deps.tempDir);
+    runMode.engine.checkPipes(process.env);
   }
-  const firstSent = readClock(deps.clock);
   const first = await mint(credentials, mintDeps);
+  const firstArrived = readClock(deps.clock);
 
-  if (!inputs.run) {
-    const skew = skewWarning(tokenTime(first.accessToken, firstSent));
+  if (!runMode) {
+    const skew = skewWarning(tokenTime(first.accessToken, firstArrived, first.serverDate));
     if (skew) kit.warning(skew);
     publish(kit, first, inputs.envName);
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
-    deps.summary(renderSummary(first));
+    deps.summary(renderSummary(first, undefined, first.refreshToken ?? inputs.refreshToken));
     return 0;
   }
 
@@ -97,7 +135,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   kit.info(
     `Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`
   );
-  const outcome = await keepFresh(
+  const outcome = await runMode.engine.keepFresh(
     {
       command: inputs.run,
       shell: inputs.shell,
@@ -106,7 +144,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
       first,
-      firstSent,
+      firstArrived,
       credentials,
       secrets: [
         first.accessToken,
@@ -128,43 +166,71 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
       flushLog: deps.flushLog,
       clock: deps.clock,
       random: deps.random,
-      stop
+      stop,
+      cancellation: runMode.cancellation
     }
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName);
-  deps.summary(renderSummary(outcome.latest, outcome));
-  if (outcome.cancelledBy) {
-    kit.error(
-      `The step was cancelled (${outcome.cancelledBy}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
-    );
-  } else if (outcome.exitCode !== 0) {
-    kit.error(`The command exited with code ${outcome.exitCode}.`);
-  }
+  const refreshToken = outcome.latest.refreshToken ?? first.refreshToken ?? inputs.refreshToken;
+  deps.summary(renderSummary(outcome.latest, outcome, refreshToken));
+  const signal = await runMode.cancellation.received();
+  if (signal) return cancelled(kit, signal, outcome);
+  if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
   return outcome.exitCode;
+}
+
+/**
+ * Says that run mode was cancelled, and how far it had got: `end` is the command's, when it was
+ * started. Returns the step's exit code, 128 + the signal, as if the signal had ended it.
+ */
+function cancelled(kit: Toolkit, signal: NodeJS.Signals, end?: CommandEnd): number {
+  if (!end) {
+    kit.error(
+      `The step was cancelled (${signal}) before the command started: it did not run, and no token file is left.`
+    );
+  } else if (end.cancelledBy) {
+    kit.error(
+      `The step was cancelled (${signal}): the command was ended (SIGINT, then SIGTERM and SIGKILL for what remained) and the token file removed.`
+    );
+  } else {
+    kit.error(
+      `The step was cancelled (${signal}) after the command had ended (exit code ${end.exitCode}); the token file was removed.`
+    );
+  }
+  return signalExitCode(signal);
 }
 
 export async function run(): Promise<void> {
   try {
     const inputs = readInputs({
-      get: name => core.getInput(name),
-      mask: value => core.setSecret(value),
-      warn: message => core.warning(message)
+      get: name => toolkit.getInput(name),
+      mask: value => toolkit.setSecret(value),
+      warn: message => toolkit.warning(message)
     });
     const exitCode = await main(inputs, {
-      kit: core,
+      kit: toolkit,
       summary: appendSummary,
       sleep: realSleep,
       random: Math.random,
-      clock: { wall: Date.now, monotonic: () => performance.now() },
+      clock: { wall: Date.now, monotonic: monotonicMs },
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
-      workspace: process.env.GITHUB_WORKSPACE || process.cwd()
+      workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+      signals: process
     });
     if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {
-    core.setFailed(messageOf(error));
+    toolkit.setFailed(messageOf(error));
   }
+}
+
+/**
+ * Milliseconds on a clock that never jumps, from an arbitrary start: performance.now()'s clock,
+ * read without loading perf_hooks into every step (npm run bench).
+ */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /**
@@ -178,6 +244,6 @@ function appendSummary(markdown: string): void {
   try {
     appendFileSync(path, markdown);
   } catch (error) {
-    core.warning(`Could not write the job summary: ${messageOf(error)}`);
+    toolkit.warning(`Could not write the job summary: ${messageOf(error)}`);
   }
 }

@@ -1,6 +1,6 @@
-import { expiryIso, formatDuration, isExpired, readClaims } from './claims.ts';
+import { expiryIso, formatDuration, isExpired, plausibleSeconds, readClaims } from './claims.ts';
 import type { Grant, KlearClient } from './client.ts';
-import { ActionError } from './errors.ts';
+import { ActionError, type Refusal } from './errors.ts';
 import { withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 export interface Credentials {
@@ -27,14 +27,13 @@ export interface MintDeps {
   /**
    * Run mode's refreshes, whose tokens came from KlearStack during the run: KlearStack alone judges
    * them. The refresh token is sent whatever its exp says by the runner's clock (which may be
-   * skewed), and a refresh refused because its bearer has expired is sent once more at once
-   * without one. Plain mode judges its input tokens by the wall clock, with leeway, and reports a
-   * refused bearer.
+   * skewed), and a bearer it refuses is its own that died, not worth a warning. Plain mode judges
+   * its input tokens by the wall clock, with leeway, and warns when KlearStack refuses the
+   * access-token input.
    */
   klearStackJudges?: boolean;
 }
 
-const DAY_SECONDS = 24 * 3600;
 /**
  * A refresh token handed in as an input has no arrival time, only `exp` against the runner's wall
  * clock, which may run ahead of KlearStack's. Within this leeway (RFC 7519 §4.1.4: "a few minutes")
@@ -44,8 +43,9 @@ export const INPUT_EXPIRY_LEEWAY_MS = 5 * 60 * 1000;
 
 /**
  * Gets a fresh access token: by refresh when there is a usable refresh token, by login when there is
- * none, when it has expired (by its own `exp`; an expired one is never sent), or when KlearStack
- * rejects it with 401 and a service account was given.
+ * none, when it has expired (by its own `exp`; an expired one is never sent), or when a service
+ * account was given and KlearStack refuses the refresh (401, or a refusal it states on 403) or
+ * wants a valid bearer there is none of.
  */
 export async function mint(credentials: Credentials, deps: MintDeps): Promise<Minted> {
   const canLogin = Boolean(credentials.username && credentials.password);
@@ -72,11 +72,13 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
         );
         return { ...refreshed.value, method: 'refresh', attempts: refreshed.attempts };
       } catch (error) {
-        // Only KlearStack's own 401: a gateway's login page must never be sent the password.
-        if (!(canLogin && error instanceof ActionError && error.status === 401)) throw error;
-        if (error.fromGateway) throw error;
+        // Only KlearStack's own refusal: a gateway's login page must never be sent the password.
+        if (!(canLogin && error instanceof ActionError && !error.fromGateway)) throw error;
+        if (!(error.status === 401 || error.refused)) throw error;
         deps.warning(
-          'KlearStack rejected the refresh (HTTP 401); logging in with the service account instead.'
+          error.refused === 'needs-bearer'
+            ? `KlearStack's refresh endpoint requires a valid access token and there is none (HTTP ${error.status}); logging in with the service account instead.`
+            : `KlearStack rejected the refresh (HTTP ${error.status}); logging in with the service account instead.`
         );
       }
     }
@@ -94,7 +96,12 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
   return { ...loggedIn.value, method: 'login', attempts: loggedIn.attempts };
 }
 
-async function refreshOnce(credentials: Credentials, deps: MintDeps) {
+/**
+ * One refresh. SimpleJWT rejects a bad bearer before the view reads the form, even where the view
+ * would refresh without one (DRF authenticates first), so a refused bearer is dropped and the
+ * refresh sent once more. Where KlearStack then wants a valid bearer, only a login can help.
+ */
+async function refreshOnce(credentials: Credentials, deps: MintDeps): Promise<Grant> {
   const request = {
     refreshToken: credentials.refreshToken,
     companyName: credentials.companyName,
@@ -103,31 +110,75 @@ async function refreshOnce(credentials: Credentials, deps: MintDeps) {
   try {
     return await deps.client.refresh(request);
   } catch (error) {
-    if (!(deps.klearStackJudges && request.accessToken)) throw error;
-    if (!(error instanceof ActionError && error.bearerExpired)) throw error;
-    return deps.client.refresh({ ...request, accessToken: '' });
+    if (!(request.accessToken && refusedAs(error, 'bearer'))) throw needsLogin(error, deps);
+    if (!deps.klearStackJudges) {
+      deps.warning(
+        `KlearStack rejected the access-token input as expired or invalid (HTTP ${error.status}); refreshing without it.`
+      );
+    }
+  }
+  try {
+    return await deps.client.refresh({ ...request, accessToken: '' });
+  } catch (error) {
+    if (!refusedAs(error, 'needs-bearer')) throw error;
+    throw new ActionError(
+      `The access token sent as the bearer has expired or is invalid, and KlearStack's refresh endpoint requires a valid one (HTTP ${error.status} without it), so only a login can get a new token. Give username and password (a service account) so the action can log in${deps.klearStackJudges ? '' : ', or a living access token in access-token'}.`,
+      { status: error.status, refused: 'needs-bearer' }
+    );
   }
 }
 
-/** Warnings worth one line at the start of a step; the API stays the judge, so nothing here fails. */
-export function expiryWarnings(credentials: Credentials, nowMs: number): string[] {
-  const now = nowMs / 1000;
-  const warnings: string[] = [];
+/**
+ * Run mode sends no bearer only once its own has died: KlearStack wanting one then means the token
+ * has expired, and the client's "none was sent" would blame an input.
+ */
+function needsLogin(error: unknown, deps: MintDeps): unknown {
+  if (!(deps.klearStackJudges && refusedAs(error, 'needs-bearer'))) return error;
+  return new ActionError(
+    `The access token has expired, and KlearStack's refresh endpoint requires a valid one (HTTP ${error.status} without it), so only a login can get a new token. Give username and password (a service account) so the action can log in.`,
+    { status: error.status, refused: 'needs-bearer' }
+  );
+}
+
+function refusedAs(error: unknown, refusal: Refusal): error is ActionError {
+  return error instanceof ActionError && error.refused === refusal;
+}
+
+/**
+ * Within this a refresh token's expiry matters to the job: 6 hours is the longest a job runs on a
+ * GitHub-hosted runner (and the default `timeout-minutes`), so a token that outlives it outlives
+ * any step of this job that could still refresh with it. KlearStack's refresh tokens live about a
+ * day, so a fresh one is inside a day on every run: that alone is no news.
+ */
+export const REFRESH_EXPIRY_MATTERS_MS = 6 * 3600 * 1000;
+
+/** A line for the start of a step: a warning when it needs doing something, else information. */
+export interface Note {
+  warning: boolean;
+  text: string;
+}
+
+/** What the input tokens' expiry is worth saying; the API stays the judge, so nothing here fails. */
+export function expiryNotes(credentials: Credentials, nowMs: number): Note[] {
+  const notes: Note[] = [];
   if (isExpired(credentials.accessToken, nowMs)) {
-    warnings.push(
-      `The access-token input expired at ${expiryIso(credentials.accessToken)}; trying anyway, but KlearStack will probably answer 401. Leave access-token empty or pass a fresh one.`
-    );
+    notes.push({
+      warning: true,
+      text: `The access-token input expired at ${expiryIso(credentials.accessToken)}; trying anyway, and without it if KlearStack refuses it. Leave access-token empty or pass a fresh one.`
+    });
   }
-  const refresh = readClaims(credentials.refreshToken).exp;
-  if (
-    credentials.refreshToken &&
-    refresh !== undefined &&
-    refresh > now &&
-    refresh - now < DAY_SECONDS
-  ) {
-    warnings.push(
-      `The refresh token expires in ${formatDuration(refresh - now)} (at ${new Date(refresh * 1000).toISOString()}). Store a new one soon, or give username and password so unattended jobs can log in.`
-    );
+  const exp = readClaims(credentials.refreshToken).exp;
+  if (!credentials.refreshToken || !plausibleSeconds(exp) || exp * 1000 <= nowMs) return notes;
+  const left = exp * 1000 - nowMs;
+  const when = `${formatDuration(left / 1000)} (at ${expiryIso(credentials.refreshToken)})`;
+  const canLogin = Boolean(credentials.username && credentials.password);
+  if (left < REFRESH_EXPIRY_MATTERS_MS && !canLogin) {
+    notes.push({
+      warning: true,
+      text: `The refresh token expires in ${when}, within the ${REFRESH_EXPIRY_MATTERS_MS / 3600_000} hours a job can run: a refresh after then fails. Store a new one soon, or give username and password so the action can log in.`
+    });
+  } else {
+    notes.push({ warning: false, text: `The refresh token expires in ${when}.` });
   }
-  return warnings;
+  return notes;
 }

@@ -1,7 +1,7 @@
 import type { Minted } from './mint.ts';
 import { expiryIso } from './claims.ts';
 
-/** The part of @actions/core this action uses; main() takes it as a value so tests can watch it. */
+/** The part of the runner's toolkit this action uses (toolkit.ts); main() takes it as a value so tests can watch it. */
 export interface Toolkit {
   info(message: string): void;
   warning(message: string): void;

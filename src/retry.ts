@@ -89,7 +89,7 @@ function annotate(error: ActionError, suffix: string): ActionError {
     retryable: error.retryable,
     status: error.status,
     retryAfterSeconds: error.retryAfterSeconds,
-    bearerExpired: error.bearerExpired,
+    refused: error.refused,
     fromGateway: error.fromGateway
   });
 }

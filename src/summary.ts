@@ -8,16 +8,18 @@ export interface RunFacts extends Omit<RefreshFacts, 'latest'> {
 }
 
 /**
- * The job summary: how the newest token was obtained and when it runs out, and in run mode how the
- * refreshing went. Never a token.
+ * The job summary: how the newest token was obtained and when it and the refresh token in use run
+ * out, and in run mode how the refreshing went. Never a token.
  */
-export function renderSummary(minted: Minted, run?: RunFacts): string {
+export function renderSummary(minted: Minted, run?: RunFacts, refreshToken = ''): string {
   const rows: [string, string][] = [
     ['Obtained by', minted.method === 'login' ? 'login (service account)' : 'refresh token'],
     ['Attempts', String(minted.attempts)],
     ['KlearStack release', minted.releaseVersion || 'not reported'],
     ['Token expires at', expiryIso(minted.accessToken) || 'not stated by the token']
   ];
+  const refreshExpiry = expiryIso(refreshToken);
+  if (refreshExpiry) rows.push(['Refresh token expires at', refreshExpiry]);
   if (run) {
     rows.push(['Refreshes during `run`', String(run.refreshes)]);
     if (run.failedRefreshes) rows.push(['Failed refreshes', String(run.failedRefreshes)]);

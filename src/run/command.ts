@@ -6,15 +6,16 @@
  * in time: its programs get SIGINT first (a chance to clean up), its shell is ended at once (a
  * non-interactive bash whose program exits 0 on SIGINT would go on to the next line), and whatever
  * is left gets SIGTERM at 2.5 s and SIGKILL at 5 s, background jobs and programs ignoring both
- * included. The command keeps RUNNER_TRACKING_ID, so the runner's end-of-job sweep still finds
- * anything that left the process group, or all of it if the action is killed outright.
+ * included, and the action waits for all of it to be gone, whenever the cancel comes. The command
+ * keeps RUNNER_TRACKING_ID, so the runner's end-of-job sweep still finds anything that left the
+ * process group, or all of it if the action is killed outright.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fs, openSync, readdirSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { constants } from 'node:os';
+import { signalExitCode, type Cancellation } from './cancel.ts';
 import { OutputRelay, type Source } from './relay.ts';
 
 /** After SIGINT: the group's SIGTERM, then SIGKILL; the action is done well before the runner's 7.5 s. */
@@ -26,10 +27,6 @@ const WRITE_BATCH_BYTES = 64 * 1024;
 /** After the command's shell exits, how long its output may still come (a background job's, say). */
 const DRAIN_MS = 2000;
 const windows = process.platform === 'win32';
-// SIGBREAK is Ctrl+Break, which the runner sends on Windows after Ctrl+C when it cancels a job.
-const SIGNALS: NodeJS.Signals[] = windows
-  ? ['SIGINT', 'SIGTERM', 'SIGBREAK']
-  : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface CommandOptions {
   /** A private folder for the command's output pipes. */
@@ -40,10 +37,10 @@ export interface CommandOptions {
   env: NodeJS.ProcessEnv;
   /** Secrets known before the command starts, scrubbed from its output. */
   secrets: string[];
-  /** Called once a cancel signal arrived: refreshing stops at once. */
-  onCancel(): void;
-  /** Says that the program could not be started. */
-  onStartError(message: string): void;
+  /** The runner's cancel: before the start, the program is not started; after it, it is ended. */
+  cancellation: Cancellation;
+  /** The error the step fails with when the program could not be started (`error` is spawn's). */
+  notStarted(error: NodeJS.ErrnoException): Error;
 }
 
 export interface CommandEnd {
@@ -96,7 +93,7 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
     },
     options.secrets
   );
-  // Everything the action itself writes from now on (@actions/core writes to process.stdout)
+  // Everything the action itself writes from now on (src/toolkit.ts writes to process.stdout)
   // starts a line of its own, and every value it masks is scrubbed from the command's output.
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
@@ -107,101 +104,166 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
     return (originalWrite as (...args: unknown[]) => boolean)(relay.own(text), ...rest);
   }) as typeof process.stdout.write;
 
-  const pipes = windows
-    ? undefined
-    : fifos(options.dir, (source, text) => relay.push(source, text));
-  const child = spawn(options.program, options.args, {
-    cwd: options.cwd,
-    stdio: ['inherit', pipes?.[0].writeFd ?? 'pipe', pipes?.[1].writeFd ?? 'pipe'],
-    // A process group of its own, so that a signal reaches the programs the shell runs.
-    detached: !windows,
-    env: options.env,
-    windowsHide: true
-  });
-  // The command holds the write ends now; the action's copies would keep the pipes from ending.
-  for (const pipe of pipes ?? []) closeSync(pipe.writeFd);
-  outputs = pipes
-    ? pipes.map(pipe => pipe.reader)
-    : [child.stdout as Readable, child.stderr as Readable];
-  const streams = (['stdout', 'stderr'] as const).map((source, i) => {
-    const stream = outputs[i];
-    if (!pipes) stream.on('data', (chunk: Buffer) => relay.push(source, chunk.toString('latin1')));
-    // 'end' is the end of the output: a socket over a FIFO does not always go on to 'close'.
-    return new Promise<void>(done => {
-      const ended = () => {
-        relay.end(source);
-        done();
-      };
-      stream.once('end', ended);
-      stream.once('close', ended);
-    });
-  });
-
-  let cancelledBy: NodeJS.Signals | undefined;
-  let cancelledAt = 0;
-  const timers: NodeJS.Timeout[] = [];
-  const group = (signal: NodeJS.Signals): void => {
-    if (child.pid === undefined) return;
-    try {
-      if (windows) {
-        // No process groups: the whole tree, at once (TerminateProcess of the shell alone would
-        // leave its programs running).
-        spawnSync('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true });
-      } else process.kill(-child.pid, signal);
-    } catch {
-      // Already gone.
-    }
-  };
-  const cancel = (signal: NodeJS.Signals): void => {
-    if (cancelledBy) return;
-    cancelledBy = signal;
-    cancelledAt = Date.now();
-    options.onCancel();
-    group('SIGINT');
-    try {
-      if (!windows && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-    } catch {
-      // The shell has already ended.
-    }
-    timers.push(setTimeout(() => group('SIGTERM'), TERM_AFTER_MS));
-    timers.push(setTimeout(() => group('SIGKILL'), KILL_AFTER_MS));
-  };
-  for (const signal of SIGNALS) process.on(signal, cancel);
-
+  let ending: Ending | undefined;
+  let stopListening = (): void => {};
   try {
-    const exitCode = await new Promise<number>(resolve => {
-      child.on('error', error => {
-        options.onStartError(error.message);
-        resolve(127);
-      });
-      child.on('exit', (code, signal) =>
-        resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))
+    const pipes = windows
+      ? undefined
+      : fifos(options.dir, (source, text) => relay.push(source, text));
+    outputs = pipes?.map(pipe => pipe.reader) ?? [];
+    let child: ChildProcess;
+    try {
+      // Nothing starts once the step is cancelled; from the start on, a cancel ends what started.
+      await options.cancellation.check();
+      child = start(
+        options,
+        pipes?.map(pipe => pipe.writeFd)
+      );
+      const started = new Ending(child);
+      stopListening = options.cancellation.onCancel(signal => started.cancel(signal));
+      ending = started;
+    } finally {
+      // The command holds the write ends now, if it started; the action's copies would keep the
+      // pipes from ending.
+      for (const pipe of pipes ?? []) closeSync(pipe.writeFd);
+    }
+    // Node reports most failed starts (ENOENT, EACCES) as an 'error' event, not by throwing.
+    const exited = new Promise<number>((resolve, reject) => {
+      child.once('error', error => reject(options.notStarted(error)));
+      child.once('exit', (code, signal) =>
+        resolve(code ?? (signal ? signalExitCode(signal) : 128))
       );
     });
-    if (cancelledBy) await groupGone(child.pid, cancelledAt + KILL_AFTER_MS + 300);
+    if (!pipes) outputs = [child.stdout as Readable, child.stderr as Readable];
+    const streams = (['stdout', 'stderr'] as const).map((source, i) => {
+      const stream = outputs[i];
+      if (!pipes)
+        stream.on('data', (chunk: Buffer) => relay.push(source, chunk.toString('latin1')));
+      // 'end' is the end of the output: a socket over a FIFO does not always go on to 'close'.
+      return new Promise<void>(done => {
+        const ended = () => {
+          relay.end(source);
+          done();
+        };
+        stream.once('end', ended);
+        stream.once('close', ended);
+      });
+    });
+
+    const exitCode = await exited;
     // What the command wrote just before it ended still comes; a background job holding the pipes
-    // open does not hold the step.
-    let drain: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(streams),
-      new Promise(done => {
-        drain = setTimeout(done, DRAIN_MS);
-      })
-    ]);
-    // An armed timer would keep the step alive after the command for the whole wait.
-    clearTimeout(drain);
-    return cancelledBy
-      ? { exitCode: 128 + constants.signals[cancelledBy], cancelledBy }
-      : { exitCode };
+    // open does not hold the step. A cancel while it is awaited ends that job, and is waited for.
+    await outputEnds(streams, ending.begun);
+    const { signal } = ending;
+    if (!signal) return { exitCode };
+    await ending.gone();
+    await outputEnds(streams);
+    return { exitCode: signalExitCode(signal), cancelledBy: signal };
   } finally {
-    for (const signal of SIGNALS) process.off(signal, cancel);
-    for (const timer of timers) clearTimeout(timer);
+    stopListening();
+    ending?.stop();
     for (const stream of outputs) stream.destroy();
     relay.end('stdout');
     relay.end('stderr');
     flush();
     process.stdout.write = originalWrite;
   }
+}
+
+/**
+ * How a cancel ends the command: SIGINT to its process group (a chance to clean up) and SIGTERM to
+ * its shell at once, SIGTERM to the group at 2.5 s and SIGKILL at 5 s; and the wait for its end.
+ */
+class Ending {
+  /** The cancel signal, once one came. */
+  signal: NodeJS.Signals | undefined;
+  /** Resolves on the cancel. */
+  readonly begun: Promise<void>;
+  readonly #child: ChildProcess;
+  #begin = (): void => {};
+  #at = 0;
+  readonly #timers: NodeJS.Timeout[] = [];
+
+  constructor(child: ChildProcess) {
+    this.#child = child;
+    this.begun = new Promise(done => {
+      this.#begin = done;
+    });
+  }
+
+  cancel(signal: NodeJS.Signals): void {
+    this.signal = signal;
+    this.#at = Date.now();
+    this.#begin();
+    this.#group('SIGINT');
+    const child = this.#child;
+    // The shell, while it runs (once it has exited, its PID may be another process's).
+    if (!windows && child.pid !== undefined && child.exitCode === null && !child.signalCode) {
+      try {
+        process.kill(child.pid, 'SIGTERM');
+      } catch {
+        // The shell has already ended.
+      }
+    }
+    this.#timers.push(setTimeout(() => this.#group('SIGTERM'), TERM_AFTER_MS));
+    this.#timers.push(setTimeout(() => this.#group('SIGKILL'), KILL_AFTER_MS));
+  }
+
+  /** Resolves once nothing of the group runs, or 300 ms after its SIGKILL. */
+  gone(): Promise<void> {
+    return groupGone(this.#child.pid, this.#at + KILL_AFTER_MS + 300);
+  }
+
+  /** Clears the signals still to come: they would keep the step alive. */
+  stop(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+  }
+
+  #group(signal: NodeJS.Signals): void {
+    const { pid } = this.#child;
+    if (pid === undefined) return;
+    try {
+      if (windows) {
+        // No process groups: the whole tree, at once (TerminateProcess of the shell alone would
+        // leave its programs running).
+        spawnSync('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true });
+      } else process.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Starts the program, or throws the step's error for a start that failed at once (E2BIG). */
+function start(options: CommandOptions, writeFds: number[] | undefined): ChildProcess {
+  try {
+    return spawn(options.program, options.args, {
+      cwd: options.cwd,
+      stdio: ['inherit', writeFds?.[0] ?? 'pipe', writeFds?.[1] ?? 'pipe'],
+      // A process group of its own, so that a signal reaches the programs the shell runs.
+      detached: !windows,
+      env: options.env,
+      windowsHide: true
+    });
+  } catch (error) {
+    throw options.notStarted(error as NodeJS.ErrnoException);
+  }
+}
+
+/**
+ * Resolves once both output streams have ended, DRAIN_MS after the call, or when `early` resolves.
+ * The timer is cleared either way: armed, it would keep the step alive for the whole wait.
+ */
+async function outputEnds(streams: Promise<void>[], early?: Promise<void>): Promise<void> {
+  let drain: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(streams),
+    new Promise(done => {
+      drain = setTimeout(done, DRAIN_MS);
+    }),
+    ...(early ? [early] : [])
+  ]);
+  clearTimeout(drain);
 }
 
 /** The size of a pipe's buffer on Linux: a read never returns more. */

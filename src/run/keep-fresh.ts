@@ -1,9 +1,10 @@
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ActionError, codeOf } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import type { Toolkit } from '../publish.ts';
+import type { Cancellation } from './cancel.ts';
 import { Refresher, type Clock, type RefreshFacts } from './refresher.ts';
 import { findProgram, scriptContents, shellArguments, type Shell } from './shell.ts';
 import type { ClockReading } from './token-time.ts';
@@ -18,8 +19,8 @@ export interface KeepFreshOptions {
   tempDir: string;
   intervalMs: number;
   first: Minted;
-  /** The clock when the request for `first` went out: its life is counted from there. */
-  firstSent: ClockReading;
+  /** The clock when the answer with `first` arrived: its life is counted from there. */
+  firstArrived: ClockReading;
   /** The credentials and tokens so far, scrubbed from the command's output. */
   secrets: string[];
   credentials: Credentials;
@@ -35,6 +36,8 @@ export interface KeepFreshDeps {
   random(): number;
   /** Aborted when the command has ended: pending refreshes and their waits stop at once. */
   stop: AbortController;
+  /** The runner's cancel: refreshing stops, and the command is not started or is ended. */
+  cancellation: Cancellation;
 }
 
 export interface RunOutcome extends RefreshFacts {
@@ -60,18 +63,23 @@ export function checkPipes(env: NodeJS.ProcessEnv): void {
  * Checks, before any token is minted, that run mode can keep its token file in `dir` (RUNNER_TEMP):
  * a token minted only to fail writing it is thrown away, and each retry would mint another. A file
  * is written and removed rather than permissions read: only a write finds a full disk, a read-only
- * mount, or a quota, and root passes every permission check.
+ * mount, or a quota, and root passes every permission check. The file goes in a folder made for it
+ * (a fresh name, 0700), as the token file does: a name known in advance would let anyone who can
+ * write to RUNNER_TEMP plant a link there and have the probe overwrite what it points to.
  */
 export function checkTempDir(dir: string): void {
   let problem = '';
-  const probe = join(dir, `.klear-token-probe-${process.pid}`);
   try {
     if (!statSync(dir).isDirectory()) problem = 'is not a directory';
     else {
+      const folder = mkdtempSync(join(dir, '.klear-token-probe-'));
       try {
-        writeFileSync(probe, Buffer.alloc(PROBE_BYTES), { mode: 0o600 });
+        writeFileSync(join(folder, 'probe'), Buffer.alloc(PROBE_BYTES), {
+          mode: 0o600,
+          flag: 'wx'
+        });
       } finally {
-        rmSync(probe, { force: true });
+        rmSync(folder, { recursive: true, force: true });
       }
     }
   } catch (error) {
@@ -131,7 +139,8 @@ export async function keepFresh(
     // A rename within one folder is atomic, so a reader never sees half a token.
     const next = join(dir, `token.${++writes}`);
     try {
-      await writeFile(next, token, { mode: 0o600 });
+      // 'wx': never through a link, even in a folder no one else can write to.
+      await writeFile(next, token, { mode: 0o600, flag: 'wx' });
       await rename(next, file);
     } catch (error) {
       await rm(next, { force: true });
@@ -144,7 +153,7 @@ export async function keepFresh(
       intervalMs: options.intervalMs,
       credentials: options.credentials,
       first: options.first,
-      sent: options.firstSent
+      arrived: options.firstArrived
     },
     {
       kit,
@@ -160,15 +169,15 @@ export async function keepFresh(
     }
   );
 
+  const stopRefreshing = deps.cancellation.onCancel(() => refresher.stop());
   try {
     await writeToken(options.first.accessToken);
     // As the runner runs a run: step: the script in a file of its own, run through the template.
     const script = join(dir, `script${options.shell.extension}`);
-    await writeFile(script, scriptContents(options.shell, options.command), { mode: 0o700 }).catch(
-      (error: unknown) => {
-        throw diskError(error, options.tempDir);
-      }
-    );
+    const contents = scriptContents(options.shell, options.command);
+    await writeFile(script, contents, { mode: 0o700, flag: 'wx' }).catch((error: unknown) => {
+      throw diskError(error, options.tempDir);
+    });
     refresher.start();
     const end = await runCommand({
       dir,
@@ -181,18 +190,32 @@ export async function keepFresh(
         [`${options.envName}_FILE`]: file
       },
       secrets: options.secrets,
-      onCancel: () => refresher.stop(),
-      onStartError: message =>
-        kit.error(
-          `Could not start ${options.shell.program} to run the command: ${message}. Check the 'shell' input and that the program runs on this runner.`
-        )
+      cancellation: deps.cancellation,
+      notStarted: error => notStarted(options.shell.program, error)
     });
     return { ...end, ...refresher.facts };
   } finally {
+    stopRefreshing();
     refresher.stop();
     deps.stop.abort();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Why `program` could not be started, said for the person who set the inputs. E2BIG is Linux's
+ * limits on a process's start: 128 KiB for one variable or argument, and about a quarter of the
+ * stack limit (2 MiB by default) for all of them together.
+ */
+function notStarted(program: string, error: NodeJS.ErrnoException): ActionError {
+  if (error.code === 'E2BIG') {
+    return new ActionError(
+      `Could not start ${program} to run the command: its environment is too large for the operating system to start a program with (E2BIG), a variable of over 128 KiB or all of them together over the system's limit. Make the step's environment smaller (env:, and what earlier steps put in GITHUB_ENV), and pass large values in files.`
+    );
+  }
+  return new ActionError(
+    `Could not start ${program} to run the command: ${error.message}. Check the 'shell' input, that the program runs on this runner, and that working-directory still exists.`
+  );
 }
 
 /**

@@ -29,7 +29,7 @@ export const MAX_BACKOFF_MS = 2 * 60 * 1000;
 export const PERMANENT_RETRY_MS = 15 * 60 * 1000;
 
 export interface Clock {
-  /** The runner's wall clock, ms since the epoch: only for estimating skew and for `exp` without `iat`. */
+  /** The runner's wall clock, ms since the epoch: only for the skew, and for `exp` when an answer has no Date. */
   wall(): number;
   /** A clock that never jumps, in ms: every deadline and timer is on it. */
   monotonic(): number;
@@ -60,8 +60,15 @@ export interface RefreshFacts {
   failedRefreshes: number;
   /** Tokens that reached their deadline before a refresh replaced them. */
   expiries: number;
-  /** KlearStack's clock minus the runner's, estimated from the newest token's iat (see isNotableSkew). */
+  /** KlearStack's clock minus the runner's, from the newest answer's Date (see isNotableSkew). */
   skewMs?: number;
+}
+
+/** A token minted but not yet written, with when its request went out (monotonic) and its answer arrived. */
+interface Unwritten {
+  minted: Minted;
+  sentAt: number;
+  arrived: ClockReading;
 }
 
 /** Failed attempts since the last success; `rejected` once KlearStack refused the credentials. */
@@ -87,18 +94,18 @@ export class Refresher {
   #saidRefusal = false;
   #stopped = false;
   /**
-   * A token minted but not written (the runner's disk was full), with when its request went out.
+   * A token minted but not written (the runner's disk was full), with when its answer arrived.
    * It is written again rather than replaced while it lives: minting another would fail the same
    * way, and cost KlearStack a request each time.
    */
-  #unwritten: { minted: Minted; sent: ClockReading } | undefined;
+  #unwritten: Unwritten | undefined;
   #refreshTimer: unknown;
   #expiryTimer: unknown;
   readonly #said = new Set<string>();
 
-  /** `sent` is the clock when the request for `first` went out. */
+  /** `arrived` is the clock when the answer with `first` arrived. */
   constructor(
-    options: { intervalMs: number; credentials: Credentials; first: Minted; sent: ClockReading },
+    options: { intervalMs: number; credentials: Credentials; first: Minted; arrived: ClockReading },
     deps: RefresherDeps
   ) {
     this.#deps = deps;
@@ -109,7 +116,7 @@ export class Refresher {
     };
     this.#canLogin = Boolean(options.credentials.username && options.credentials.password);
     this.#latest = options.first;
-    this.#time = this.#observe(options.first, options.sent);
+    this.#time = this.#observe(options.first, options.arrived);
   }
 
   start(): void {
@@ -135,8 +142,8 @@ export class Refresher {
   }
 
   /** The model of a new token, with its one-time warnings. */
-  #observe(minted: Minted, sent: ClockReading): TokenTime {
-    const time = tokenTime(minted.accessToken, sent);
+  #observe(minted: Minted, arrived: ClockReading): TokenTime {
+    const time = tokenTime(minted.accessToken, arrived, minted.serverDate);
     const skew = skewWarning(time);
     if (skew) this.#sayOnce('skew', () => this.#deps.kit.warning(skew));
     if (time.implausible) {
@@ -198,10 +205,13 @@ export class Refresher {
   async #refresh(): Promise<void> {
     const { kit, clock } = this.#deps;
     const unwritten = this.#takeUnwritten();
-    const sent = unwritten?.sent ?? readClock(clock);
+    const sentAt = unwritten?.sentAt ?? clock.monotonic();
     let minted: Minted;
+    let arrived: ClockReading;
     try {
       minted = unwritten?.minted ?? (await this.#deps.mint(this.#request()));
+      // Read before anything else waits: the token's life is counted from here.
+      arrived = unwritten?.arrived ?? readClock(clock);
       if (this.#stopped) return;
       // The client masked the token as it read it; the runner must have that line before the
       // token can show up in the command's output.
@@ -218,12 +228,12 @@ export class Refresher {
       // A fresh mint means KlearStack's failures are over: the write's failure (the runner's disk)
       // starts a streak of its own, said as such.
       if (!unwritten) this.#failing = undefined;
-      this.#unwritten = { minted, sent };
+      this.#unwritten = { minted, sentAt, arrived };
       this.#failed(error);
       return;
     }
     if (this.#stopped) return;
-    this.#time = this.#observe(minted, sent);
+    this.#time = this.#observe(minted, arrived);
     this.#latest = minted;
     this.#credentials.refreshToken = minted.refreshToken ?? this.#credentials.refreshToken;
     this.#refreshes++;
@@ -238,15 +248,16 @@ export class Refresher {
     this.#saidRefusal = false;
     this.#expiredUnreplaced = false;
     this.#watchExpiry();
-    this.#scheduleAt(refreshDueAt(this.#time, this.#intervalMs));
+    this.#scheduleAt(refreshDueAt(this.#time, this.#intervalMs, sentAt));
   }
 
   /** The token still waiting to be written, unless it has died meanwhile (then a new one is minted). */
-  #takeUnwritten(): { minted: Minted; sent: ClockReading } | undefined {
+  #takeUnwritten(): Unwritten | undefined {
     const unwritten = this.#unwritten;
     this.#unwritten = undefined;
     if (!unwritten) return undefined;
-    const time = tokenTime(unwritten.minted.accessToken, unwritten.sent);
+    const { minted, arrived } = unwritten;
+    const time = tokenTime(minted.accessToken, arrived, minted.serverDate);
     return isDead(time, this.#deps.clock.monotonic()) ? undefined : unwritten;
   }
 

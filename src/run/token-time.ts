@@ -1,14 +1,17 @@
 /**
- * Token time by KlearStack's clock. A token's `iat` and `exp` are stamped by KlearStack, whose clock
- * can be minutes away from the runner's (self-hosted machines without NTP, resumed VMs). So a
- * token's deadline is kept on the runner's monotonic clock: the moment its request was sent plus
- * the life KlearStack gave it (`exp − iat`), which trusts neither wall clock. Only a token without a
- * plausible `iat` falls back to `exp` against the runner's wall clock. Everything here is pure: the
- * caller passes the clock readings.
+ * Token time by KlearStack's clock. A token's `exp` is stamped by KlearStack, whose clock can be
+ * minutes away from the runner's (self-hosted machines without NTP, resumed VMs). Its `iat` is no
+ * help: SimpleJWT before 5.5 copies the refresh token's `iat` into every access token it refreshes
+ * (tokens.py, `RefreshToken.access_token`), so `exp − iat` overstates a life by the refresh token's
+ * age. What does tell KlearStack's clock is its answer's `Date` header (RFC 9110 §6.6.1: an origin
+ * server with a clock sends it; gunicorn and nginx do): the life left is `exp − Date`, counted from
+ * the answer's arrival on the runner's monotonic clock, which trusts neither wall clock. Without a
+ * usable `Date`, `exp` is judged against the runner's wall clock at arrival, the best there is.
+ * Everything here is pure: the caller passes the clock readings and the `Date` it was told.
  */
 import { formatDuration, plausibleSeconds as plausible, readClaims } from '../claims.ts';
 
-/** `iat` and `exp` are whole seconds, so a life read from them can be up to a second too long. */
+/** `exp` and `Date` are whole seconds, so a life read from them can be up to a second too long. */
 const CLAIM_RESOLUTION_MS = 1000;
 /** Skew beyond this is worth saying; below it, it is latency and rounding. */
 const NOTABLE_SKEW_MS = 60 * 1000;
@@ -22,15 +25,15 @@ const MAX_AHEAD_MS = 2 * 60 * 1000;
 /** However short a token lives, refreshes the interval did not ask for come no closer than this. */
 export const MIN_EARLY_GAP_MS = 15 * 1000;
 
-/** When a token dies, on the runner's monotonic clock, and what its claims said about the clocks. */
+/** When a token dies, on the runner's monotonic clock, and what its answer said about the clocks. */
 export interface TokenTime {
   /** Monotonic ms at which the token must be taken for dead; undefined when it states no usable expiry. */
   deadline?: number;
-  /** Monotonic ms the token's request was sent: its life is counted from here. */
+  /** Monotonic ms its answer arrived: its life is counted from here. */
   obtainedAt: number;
-  /** KlearStack's clock minus the runner's, estimated from `iat`; undefined without a plausible `iat`. */
+  /** KlearStack's clock minus the runner's, from the answer's Date; undefined without one. */
   skewMs?: number;
-  /** Set when the claims were not believable, saying why, for one warning. */
+  /** Set when the expiry was not believable, saying why, for one warning. */
   implausible?: string;
 }
 
@@ -43,12 +46,19 @@ export interface ClockReading {
 }
 
 /**
- * The model of one token. `sent` is the clock when the request that got it went out: KlearStack
- * stamped it later than that, so counting its life from there errs on the early side.
+ * The model of one token. `arrived` is the runner's clocks read as its answer came; `serverDate` is
+ * that answer's `Date` (ms, KlearStack's clock), when it had a usable one. KlearStack stamped `exp`
+ * before it stamped `Date`, so `exp − Date` errs on the short side, and the second subtracted for
+ * whole seconds covers `Date`'s truncation. Counting from arrival errs late only by the answer's own
+ * transit, milliseconds.
  */
-export function tokenTime(token: string, sent: ClockReading): TokenTime {
-  const { exp, iat } = readClaims(token);
-  const obtainedAt = sent.monotonic;
+export function tokenTime(
+  token: string,
+  arrived: ClockReading,
+  serverDate: number | undefined
+): TokenTime {
+  const { exp } = readClaims(token);
+  const obtainedAt = arrived.monotonic;
   if (exp === undefined) return { obtainedAt };
   if (!plausible(exp)) {
     return {
@@ -59,21 +69,23 @@ export function tokenTime(token: string, sent: ClockReading): TokenTime {
           : `its exp (${exp}) is not a time`
     };
   }
-  if (plausible(iat)) {
-    if (exp <= iat) {
-      return { obtainedAt, implausible: `its exp (${exp}) is not after its iat (${iat})` };
+  if (serverDate !== undefined) {
+    const left = exp * 1000 - serverDate - CLAIM_RESOLUTION_MS;
+    const skewMs = serverDate - arrived.wall;
+    if (left <= 0) {
+      return {
+        obtainedAt,
+        skewMs,
+        implausible: `its exp (${new Date(exp * 1000).toISOString()}) was not after the moment KlearStack answered (${new Date(serverDate).toISOString()}, its Date header)`
+      };
     }
-    return {
-      obtainedAt,
-      deadline: obtainedAt + (exp - iat) * 1000 - CLAIM_RESOLUTION_MS,
-      skewMs: iat * 1000 - sent.wall
-    };
+    return { obtainedAt, skewMs, deadline: obtainedAt + left };
   }
-  const left = exp * 1000 - sent.wall - CLAIM_RESOLUTION_MS;
+  const left = exp * 1000 - arrived.wall - CLAIM_RESOLUTION_MS;
   if (left <= 0) {
     return {
       obtainedAt,
-      implausible: `it was already past its exp by the runner's clock when it arrived, and without iat its life cannot be told (is the runner's clock ahead?)`
+      implausible: `it was already past its exp by the runner's clock when it arrived, and KlearStack's answer had no Date header to tell its own clock (is the runner's clock ahead?)`
     };
   }
   return { obtainedAt, deadline: obtainedAt + left };
@@ -90,13 +102,18 @@ export function isDead(time: TokenTime, now: number): boolean {
 }
 
 /**
- * When the next refresh is due (monotonic ms): at the interval after the token was obtained, or
- * before the last quarter of its life (at most two minutes before it dies), whichever is sooner. A
- * refresh the interval did not ask for never comes sooner than half the token's life after it was
- * obtained (the quarter rule already keeps three quarters) nor sooner than MIN_EARLY_GAP_MS.
+ * When the next refresh is due (monotonic ms): at the interval after the request for the token was
+ * sent (`sentAt`, so that a slow answer does not push every later refresh back), or before the last
+ * quarter of its life (at most two minutes before it dies), whichever is sooner. A refresh the
+ * interval did not ask for never comes sooner than half the token's life after it was obtained (the
+ * quarter rule already keeps three quarters) nor sooner than MIN_EARLY_GAP_MS.
  */
-export function refreshDueAt(time: TokenTime, intervalMs: number): number {
-  const byInterval = time.obtainedAt + intervalMs;
+export function refreshDueAt(
+  time: TokenTime,
+  intervalMs: number,
+  sentAt = time.obtainedAt
+): number {
+  const byInterval = sentAt + intervalMs;
   const life = lifeMs(time);
   if (life === undefined || time.deadline === undefined) return byInterval;
   const ahead = time.deadline - Math.min(life / 4, MAX_AHEAD_MS);
@@ -105,7 +122,7 @@ export function refreshDueAt(time: TokenTime, intervalMs: number): number {
 
 /** "3 min ahead of KlearStack's" / "45 s behind KlearStack's": the runner's clock, for messages. */
 export function describeSkew(skewMs: number): string {
-  // The estimate is good to a second or so (iat is whole seconds, plus latency): to the nearest
+  // The estimate is good to a second or so (Date is whole seconds, plus latency): to the nearest
   // minute once it is a minute or more, so 899.6 s reads "15 min", not "14 min".
   const seconds = Math.abs(skewMs) / 1000;
   const span = formatDuration(seconds >= 60 ? Math.round(seconds / 60) * 60 : seconds);
@@ -116,5 +133,5 @@ export function describeSkew(skewMs: number): string {
 /** The one warning a large skew is worth, or undefined. */
 export function skewWarning(time: TokenTime): string | undefined {
   if (!isNotableSkew(time.skewMs)) return undefined;
-  return `The runner's clock is ${describeSkew(time.skewMs)} (from the token's iat). Token times follow KlearStack's clock: refreshes are timed from the token's stated life, and expires-at is as KlearStack states it.`;
+  return `The runner's clock is ${describeSkew(time.skewMs)} (from the Date of KlearStack's answer). Token times follow KlearStack's clock: refreshes are timed from the token's life left by that clock, and expires-at is as KlearStack states it.`;
 }

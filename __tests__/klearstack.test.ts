@@ -1,0 +1,490 @@
+// The bundled action, run as the runner runs it, against the reference KlearStack (dev/klearstack.ts:
+// Django 3.2, Django REST framework 3.14 and SimpleJWT 5.2.2 under gunicorn, Debian's packages) in
+// each configuration a KlearStack could have: a refreshed access token's `iat` copied from the
+// refresh token (SimpleJWT < 5.5) or its own (5.5+); the refresh endpoint AllowAny or IsAuthenticated;
+// SessionAuthentication listed before JWTAuthentication or not. Stored refresh tokens were issued two
+// hours before the run, as a secret's is. Where the Debian packages are missing, the cases are not
+// run and the install command is printed; under CI=true they run and fail with that sentence.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  missingSentence,
+  startKlearStack,
+  type KlearStack,
+  type KlearStackConfig
+} from '../dev/klearstack.ts';
+import { runAction, startAction, type RunOptions, type RunResult } from '../dev/runner.ts';
+import { expectSecretsKept } from './helpers/secrets.ts';
+
+const MISSING = missingSentence();
+const IN_CI = process.env.CI === 'true';
+if (MISSING && !IN_CI) console.log(`klearstack.test: ${MISSING}. Its cases are not run here.`);
+const withDjango = MISSING && !IN_CI ? describe.skip : describe;
+
+/** How long ago the stored refresh token was issued: SimpleJWT < 5.5 copies that into `iat`. */
+const STORED_AGE = 2 * 3600;
+const ACCESS_LIFETIME = 900;
+const REFRESH_LIFETIME = 86400;
+const LOGIN_PATH = '/access/klearstack/get_access_token';
+const REFRESH_PATH = '/access/klearstack/getaccesstokenfromrefreshtoken';
+const PING_PATH = '/api/v1/ping';
+const GATEWAY_BLAME = /proxy, load balancer or gateway/;
+/** Warnings a healthy run must never give: a false skew, and a refresh token's ordinary expiry. */
+const FALSE_ALARM = /clock|refresh token expires/i;
+
+interface Shape {
+  iat: 'copied' | 'own';
+  refreshNeedsBearer: boolean;
+  sessionFirst: boolean;
+}
+
+const ALL_SHAPES: Shape[] = (['copied', 'own'] as const).flatMap(iat =>
+  [false, true].flatMap(refreshNeedsBearer =>
+    [false, true].map(sessionFirst => ({ iat, refreshNeedsBearer, sessionFirst }))
+  )
+);
+/** Where nothing is rejected, SessionAuthentication's place changes nothing. */
+const ACCEPTING_SHAPES = ALL_SHAPES.filter(shape => !shape.sessionFirst);
+
+function named(shape: Shape): string {
+  const permission = shape.refreshNeedsBearer ? 'IsAuthenticated' : 'AllowAny';
+  return `${shape.iat} iat, refresh ${permission}${shape.sessionFirst ? ', SessionAuthentication first' : ''}`;
+}
+
+const eachShape = (shapes: Shape[]) =>
+  it.concurrent.each(shapes.map(shape => [named(shape), shape] as const));
+
+const servers: KlearStack[] = [];
+const scenarios = new Map<string, Promise<RunOutcome>>();
+afterAll(async () => {
+  // A scenario whose test failed early may still be starting a server.
+  await Promise.allSettled(scenarios.values());
+  await Promise.all(servers.splice(0).map(klear => klear.close()));
+});
+
+async function serve(config: KlearStackConfig): Promise<KlearStack> {
+  const klear = await startKlearStack(config);
+  servers.push(klear);
+  return klear;
+}
+
+function connection(klear: KlearStack): Record<string, string> {
+  return { 'base-url': klear.url, 'company-name': klear.user.company };
+}
+
+function account(klear: KlearStack): Record<string, string> {
+  return { username: klear.user.username, password: klear.user.password };
+}
+
+/** What the reference's protected endpoint answers to `token`: a token the action got must work. */
+async function ping(klear: KlearStack, token: string): Promise<number> {
+  const answer = await fetch(klear.url + PING_PATH, {
+    headers: { Authorization: `Bearer ${token}` }
+  });
+  return answer.status;
+}
+
+/** Exit 0, no error, no false alarm, secrets kept, and the token works on the protected endpoint. */
+async function expectToken(klear: KlearStack, result: RunResult, options: RunOptions) {
+  expect(result.errors).toEqual([]);
+  expect(result.warnings.filter(warning => FALSE_ALARM.test(warning))).toEqual([]);
+  expect(result.exitCode).toBe(0);
+  const token = result.outputs['access-token'] ?? '';
+  const minted = [token, result.outputs['refresh-token'] ?? ''].filter(Boolean);
+  expectSecretsKept(result, options, minted);
+  expect(await ping(klear, token)).toBe(200);
+}
+
+/** Exit 1 with one error, secrets kept, nothing exported. Returns the error. */
+function expectOneError(result: RunResult, options: RunOptions): string {
+  expect(result.exitCode).toBe(1);
+  expect(result.errors).toHaveLength(1);
+  expect(result.outputs['access-token'] ?? '').toBe('');
+  expectSecretsKept(result, options);
+  return result.errors[0] ?? '';
+}
+
+// ---- Run mode: 20-second tokens, a refresh token stored 2 h ago, the protected endpoint called
+// every 2 s. Each scenario takes 45 to 55 s, so all of them start together when the file does
+// (the last describe block asserts on them) while the short cases run.
+const RUN_LIFETIME = 20;
+const RUN_SECONDS = 45;
+const OUTAGE_AT_MS = 5_000;
+/** Longer than a token's life: the token in the file is dead when gunicorn is back. */
+const OUTAGE_MS = 22_000;
+/**
+ * Within this of gunicorn's return the command's calls must succeed again: failed refreshes are
+ * retried after 5, 10, 20 s… (README, run mode), so the retry after a 22-second outage comes within 20 s.
+ */
+const RECOVERY_MS = 20_000;
+/** Then at least two calls, 2 s apart, that must all succeed. */
+const OUTAGE_RUN_SECONDS = (OUTAGE_AT_MS + OUTAGE_MS + RECOVERY_MS) / 1000 + 6;
+const PINGING = [
+  'end=$(( $(date +%s) + RUN_FOR ))',
+  'while [ "$(date +%s)" -lt "$end" ]; do',
+  '  status=$(curl -s -o /dev/null -w "%{http_code}" --max-time 5 -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$PING" || true)',
+  '  echo "ping $(date +%s%3N) $status"',
+  '  sleep 2',
+  'done'
+].join('\n');
+
+interface Call {
+  at: number;
+  status: string;
+}
+
+interface RunOutcome {
+  klear: KlearStack;
+  options: RunOptions;
+  result: RunResult;
+  calls: Call[];
+  /** Epoch ms when gunicorn was stopped and when it listened again (outage scenarios). */
+  outage?: { from: number; to: number };
+}
+
+const RUN_SHAPES = ACCEPTING_SHAPES;
+/** The outage where it matters most: copied iat, with each way a dead bearer can be answered. */
+const OUTAGE_SHAPES = ALL_SHAPES.filter(shape => shape.iat === 'copied');
+
+async function runMode(shape: Shape, outage: boolean): Promise<RunOutcome> {
+  const klear = await serve({
+    ...shape,
+    accessLifetime: RUN_LIFETIME,
+    refreshLifetime: REFRESH_LIFETIME
+  });
+  const [refreshToken, accessToken] = await klear.mint([
+    { kind: 'refresh', ageSeconds: STORED_AGE },
+    { kind: 'access' }
+  ]);
+  const inputs: Record<string, string> = {
+    ...connection(klear),
+    'refresh-token': refreshToken ?? '',
+    run: PINGING
+  };
+  // IsAuthenticated: the first refresh needs a living bearer, and after an outage only a login helps.
+  if (shape.refreshNeedsBearer) inputs['access-token'] = accessToken ?? '';
+  if (shape.refreshNeedsBearer && outage) Object.assign(inputs, account(klear));
+  const runFor = outage ? OUTAGE_RUN_SECONDS : RUN_SECONDS;
+  const options: RunOptions = {
+    inputs,
+    env: { PING: klear.url + PING_PATH, RUN_FOR: String(runFor) },
+    timeoutMs: (runFor + 30) * 1000
+  };
+  const running = startAction(options);
+  let window: RunOutcome['outage'];
+  if (outage) {
+    await sleep(OUTAGE_AT_MS);
+    const from = Date.now();
+    await klear.stop();
+    await sleep(OUTAGE_MS);
+    await klear.start();
+    window = { from, to: Date.now() };
+  }
+  const result = await running.result;
+  const calls = result.log
+    .split('\n')
+    .map(line => /^ping (\d+) (\d{3})$/.exec(line))
+    .filter(match => match !== null)
+    .map(([, at, status]) => ({ at: Number(at), status: status ?? '' }));
+  return { klear, options, result, calls, outage: window };
+}
+
+function scenario(shape: Shape, outage: boolean): Promise<RunOutcome> {
+  const key = `${named(shape)}${outage ? ' outage' : ''}`;
+  let running = scenarios.get(key);
+  if (!running) {
+    running = runMode(shape, outage);
+    // Awaited by its test; this only keeps a failure from being reported as unhandled before then.
+    running.catch(() => {});
+    scenarios.set(key, running);
+  }
+  return running;
+}
+
+withDjango('the reference KlearStack', () => {
+  beforeAll(() => {
+    for (const shape of RUN_SHAPES) void scenario(shape, false);
+    for (const shape of OUTAGE_SHAPES) void scenario(shape, true);
+  });
+
+  describe('plain steps, in each configuration', () => {
+    const byShape = new Map<Shape, { klear: KlearStack; tokens: Record<string, string> }>();
+    beforeAll(async () => {
+      await Promise.all(
+        ALL_SHAPES.map(async shape => {
+          const klear = await serve({
+            ...shape,
+            accessLifetime: ACCESS_LIFETIME,
+            refreshLifetime: REFRESH_LIFETIME
+          });
+          const [stored, expiredRefresh, living, expiredAccess] = await klear.mint([
+            { kind: 'refresh', ageSeconds: STORED_AGE },
+            { kind: 'refresh', ageSeconds: REFRESH_LIFETIME + 60 },
+            { kind: 'access' },
+            { kind: 'access', ageSeconds: ACCESS_LIFETIME + 60 }
+          ]);
+          const tokens = { stored, expiredRefresh, living, expiredAccess } as Record<
+            string,
+            string
+          >;
+          byShape.set(shape, { klear, tokens });
+        })
+      );
+    }, 60_000);
+    const server = (shape: Shape) =>
+      byShape.get(shape) as { klear: KlearStack; tokens: Record<string, string> };
+
+    eachShape(ALL_SHAPES)(
+      '%s: a refresh token stored 2 h ago, no access-token: a token without a warning, or where a bearer is required, what to give',
+      async (_name, shape) => {
+        const { klear, tokens } = server(shape);
+        const options = { inputs: { ...connection(klear), 'refresh-token': tokens.stored ?? '' } };
+        const result = await runAction(options);
+        if (!shape.refreshNeedsBearer) {
+          await expectToken(klear, result, options);
+          expect(result.warnings).toEqual([]);
+          return;
+        }
+        // DRF answers "Authentication credentials were not provided." (401, or 403 with
+        // SessionAuthentication first) before the view reads a field.
+        const error = expectOneError(result, options);
+        expect(error).toMatch(/access-token/);
+        expect(error).toMatch(/username/);
+        expect(error).not.toMatch(GATEWAY_BLAME);
+      }
+    );
+
+    eachShape(ACCEPTING_SHAPES)(
+      '%s: a living access-token as the bearer: a token without a warning',
+      async (_name, shape) => {
+        const { klear, tokens } = server(shape);
+        const options = {
+          inputs: {
+            ...connection(klear),
+            'refresh-token': tokens.stored ?? '',
+            'access-token': tokens.living ?? ''
+          }
+        };
+        const result = await runAction(options);
+        await expectToken(klear, result, options);
+        expect(result.warnings).toEqual([]);
+        expect(result.outputs['refresh-token']).toBe('');
+      }
+    );
+
+    eachShape(ACCEPTING_SHAPES.filter(shape => !shape.refreshNeedsBearer))(
+      '%s: the service account alone logs in without a warning',
+      async (_name, shape) => {
+        const { klear } = server(shape);
+        const options = { inputs: { ...connection(klear), ...account(klear) } };
+        const result = await runAction(options);
+        await expectToken(klear, result, options);
+        expect(result.warnings).toEqual([]);
+        expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
+      }
+    );
+
+    eachShape(ALL_SHAPES)(
+      '%s: an expired refresh token with a service account: logs in',
+      async (_name, shape) => {
+        const { klear, tokens } = server(shape);
+        const options = {
+          inputs: {
+            ...connection(klear),
+            ...account(klear),
+            'refresh-token': tokens.expiredRefresh ?? ''
+          }
+        };
+        const result = await runAction(options);
+        await expectToken(klear, result, options);
+        expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
+      }
+    );
+
+    eachShape(ALL_SHAPES)(
+      '%s: an expired access-token, no service account: refreshes without it, or says it expired and what to give',
+      async (_name, shape) => {
+        const { klear, tokens } = server(shape);
+        const options = {
+          inputs: {
+            ...connection(klear),
+            'refresh-token': tokens.stored ?? '',
+            'access-token': tokens.expiredAccess ?? ''
+          }
+        };
+        const result = await runAction(options);
+        if (!shape.refreshNeedsBearer) {
+          // DRF rejects the expired bearer even before an AllowAny view; without it the refresh passes.
+          await expectToken(klear, result, options);
+          return;
+        }
+        const error = expectOneError(result, options);
+        expect(error).toMatch(/access-token/);
+        expect(error).toMatch(/expired/);
+        expect(error).toMatch(/username/);
+      }
+    );
+
+    eachShape(ALL_SHAPES)(
+      '%s: an expired access-token with a service account: gets a token',
+      async (_name, shape) => {
+        const { klear, tokens } = server(shape);
+        const options = {
+          inputs: {
+            ...connection(klear),
+            ...account(klear),
+            'refresh-token': tokens.stored ?? '',
+            'access-token': tokens.expiredAccess ?? ''
+          }
+        };
+        const result = await runAction(options);
+        await expectToken(klear, result, options);
+        // Where the refresh needs a living bearer, only a login could have done it.
+        if (shape.refreshNeedsBearer) expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
+        else expect(result.outputs['refresh-token']).toBe('');
+      }
+    );
+
+    eachShape(ALL_SHAPES.filter(shape => shape.iat === 'copied'))(
+      '%s: a company KlearStack refuses: one error naming company-name',
+      async (_name, shape) => {
+        const { klear, tokens } = server(shape);
+        const options = {
+          inputs: {
+            ...connection(klear),
+            'company-name': 'some-other-corp',
+            'refresh-token': tokens.stored ?? '',
+            'access-token': tokens.living ?? ''
+          }
+        };
+        const error = expectOneError(await runAction(options), options);
+        expect(error).toMatch(/company-name/);
+      }
+    );
+  });
+
+  describe('company names reach Django intact', () => {
+    const COMPANIES = [
+      'Smith & Sons',
+      'a+b=c',
+      'two  spaces inside',
+      'Müller GmbH',
+      '東京 株式会社',
+      'x=1&y=2+3 %20 é'
+    ];
+    let klear: KlearStack;
+    beforeAll(async () => {
+      klear = await serve({
+        users: COMPANIES.map((company, index) => ({
+          username: `svc-${index}`,
+          password: `pw-${index}`,
+          company
+        }))
+      });
+    }, 30_000);
+
+    it.concurrent.each(COMPANIES.map((company, index) => [company, index] as const))(
+      'logs in and refreshes for %j',
+      async (company, index) => {
+        const login = {
+          inputs: {
+            'base-url': klear.url,
+            'company-name': company,
+            username: `svc-${index}`,
+            password: `pw-${index}`
+          }
+        };
+        const loggedIn = await runAction(login);
+        await expectToken(klear, loggedIn, login);
+        const refresh = {
+          inputs: {
+            'base-url': klear.url,
+            'company-name': company,
+            'refresh-token': loggedIn.outputs['refresh-token'] ?? ''
+          }
+        };
+        await expectToken(klear, await runAction(refresh), refresh);
+        const received = klear
+          .requests()
+          .filter(request => request.company === company)
+          .map(request => [request.path, request.status]);
+        expect(received).toEqual([
+          [LOGIN_PATH, 200],
+          [REFRESH_PATH, 200]
+        ]);
+      }
+    );
+  });
+
+  describe("Django's own pages are named as KlearStack's web framework, not a gateway", () => {
+    it.concurrent(
+      'a Host not in ALLOWED_HOSTS (400): names the host and ALLOWED_HOSTS, asked once',
+      async () => {
+        const klear = await serve({ allowedHosts: ['klearstack.example.com'] });
+        const [stored] = await klear.mint([{ kind: 'refresh', ageSeconds: STORED_AGE }]);
+        const options = { inputs: { ...connection(klear), 'refresh-token': stored ?? '' } };
+        const error = expectOneError(await runAction(options), options);
+        expect(error).toContain(`127.0.0.1:${klear.port}`);
+        expect(error).toContain('ALLOWED_HOSTS');
+        expect(error).toMatch(/Django/);
+        expect(error).not.toMatch(GATEWAY_BLAME);
+        expect(klear.requests().map(request => request.status)).toEqual([400]);
+      }
+    );
+
+    it.concurrent("an unhandled exception (500): said as KlearStack's Django", async () => {
+      const klear = await serve({ crash: true });
+      const [stored] = await klear.mint([{ kind: 'refresh', ageSeconds: STORED_AGE }]);
+      const options = {
+        inputs: { ...connection(klear), 'refresh-token': stored ?? '', 'max-attempts': '1' }
+      };
+      const error = expectOneError(await runAction(options), options);
+      expect(error).toMatch(/Django/);
+      expect(error).toMatch(/HTTP 500/);
+      expect(error).not.toMatch(GATEWAY_BLAME);
+      expect(klear.requests().map(request => request.status)).toEqual([500]);
+    });
+  });
+
+  describe('run mode with 20-second tokens and a refresh token stored 2 h ago', () => {
+    // Not concurrent: these only await scenarios that have been running since the file started.
+    it.each(RUN_SHAPES.map(shape => [named(shape), shape] as const))(
+      '%s: the command calls the API every 2 s for 45 s and never gets 401',
+      async (_name, shape) => {
+        const { klear, options, result, calls } = await scenario(shape, false);
+        expect(calls.length).toBeGreaterThanOrEqual(RUN_SECONDS / 3);
+        expect(calls.filter(call => call.status !== '200')).toEqual([]);
+        expect(result.exitCode).toBe(0);
+        expect(result.errors).toEqual([]);
+        expect(result.warnings).toEqual([]);
+        // The step's own refresh, and one at least every 20 s after it.
+        const refreshes = klear.requests().filter(r => r.path === REFRESH_PATH && r.status === 200);
+        expect(refreshes.length).toBeGreaterThanOrEqual(1 + Math.floor(RUN_SECONDS / RUN_LIFETIME));
+        expectSecretsKept(result, options, [result.outputs['access-token'] ?? '']);
+      },
+      (RUN_SECONDS + 60) * 1000
+    );
+
+    it.each(OUTAGE_SHAPES.map(shape => [named(shape), shape] as const))(
+      '%s: an outage longer than a token, then the command recovers',
+      async (_name, shape) => {
+        const { klear, options, result, calls, outage } = await scenario(shape, true);
+        const { from, to } = outage as { from: number; to: number };
+        expect(result.exitCode).toBe(0);
+        const before = calls.filter(call => call.at < from);
+        expect(before.length).toBeGreaterThanOrEqual(2);
+        expect(before.filter(call => call.status !== '200')).toEqual([]);
+        const settled = calls.filter(call => call.at > to + RECOVERY_MS);
+        expect(settled.length).toBeGreaterThanOrEqual(2);
+        expect(settled.filter(call => call.status !== '200')).toEqual([]);
+        const after = klear.requests().filter(request => request.at * 1000 > to);
+        // Where the refresh needs a living bearer, only a login brings a new one after the outage.
+        if (shape.refreshNeedsBearer) {
+          expect(after.map(r => [r.path, r.status])).toContainEqual([LOGIN_PATH, 200]);
+        }
+        expectSecretsKept(result, options, [result.outputs['access-token'] ?? '']);
+      },
+      (OUTAGE_RUN_SECONDS + 60) * 1000
+    );
+  });
+});

@@ -1,0 +1,121 @@
+// src/toolkit.ts speaks the runner's protocol in place of @actions/core: for any names, values and
+// messages, it must write to stdout and to the GITHUB_OUTPUT and GITHUB_ENV files exactly what
+// @actions/core 3 writes (the heredoc delimiter aside, which is random in both), read inputs as it
+// reads them, and fail the step as it does.
+import * as core from '@actions/core';
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as toolkit from '../src/toolkit.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'klear-toolkit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const saved = { ...process.env };
+const savedExitCode = process.exitCode;
+afterEach(() => {
+  process.env = { ...saved };
+  process.exitCode = savedExitCode;
+});
+
+type Kit = typeof toolkit;
+type Step =
+  | ['setSecret' | 'info' | 'debug' | 'warning' | 'error' | 'setFailed', string]
+  | ['setOutput' | 'exportVariable', string, string];
+
+/** Text the protocol must carry: escapes, separators and line ends, among any other characters. */
+const text = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', '%', '%25', '\r', '\n', ':', ',', '=', '<<', '::', 'é') }),
+  fc.string({ unit: 'binary' })
+);
+const name = fc.string({
+  unit: fc.constantFrom('A', 'b', '_', '-', ' ', ':', ',', '%', '\n'),
+  minLength: 1
+});
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.tuple(fc.constantFrom('setSecret', 'info', 'debug', 'warning', 'error', 'setFailed'), text),
+  fc.tuple(fc.constantFrom('setOutput', 'exportVariable'), name, text)
+) as fc.Arbitrary<Step>;
+
+/** What `kit` writes for `steps`: stdout, the two files (delimiters made alike), exit code, env. */
+function play(kit: Kit, steps: Step[], withFiles: boolean) {
+  const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_ENV: join(dir, 'env') };
+  process.env = { ...saved };
+  for (const [variable, path] of Object.entries(files)) {
+    writeFileSync(path, '');
+    if (withFiles) process.env[variable] = path;
+    else delete process.env[variable];
+  }
+  process.exitCode = undefined;
+  const stdout: string[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
+    stdout.push(String(chunk));
+    return true;
+  });
+  try {
+    for (const [operation, first, second] of steps) {
+      if (operation === 'setOutput' || operation === 'exportVariable') {
+        kit[operation](first, second as string);
+      } else kit[operation](first);
+    }
+  } finally {
+    write.mockRestore();
+  }
+  const alike = (written: string) =>
+    written.replace(
+      /ghadelimiter_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g,
+      'D'
+    );
+  const exported = Object.fromEntries(
+    steps.flatMap(([operation, first]) =>
+      operation === 'exportVariable' ? [[first, process.env[first]]] : []
+    )
+  );
+  return {
+    stdout: stdout.join(''),
+    output: alike(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+    env: alike(readFileSync(files.GITHUB_ENV, 'utf8')),
+    exitCode: process.exitCode,
+    exported
+  };
+}
+
+describe('the toolkit', () => {
+  it('writes what @actions/core writes, for any commands, outputs and variables', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 8 }), fc.boolean(), (steps, withFiles) => {
+        expect(play(toolkit as Kit, steps, withFiles)).toEqual(
+          play(core as unknown as Kit, steps, withFiles)
+        );
+      }),
+      { numRuns: 300 }
+    );
+  });
+
+  it('reads an input as @actions/core does (INPUT_ and the name in capitals, spaces as _, trimmed)', () => {
+    fc.assert(
+      fc.property(name, text, (input, value) => {
+        fc.pre(!input.includes('='));
+        process.env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value;
+        expect(toolkit.getInput(input)).toBe(core.getInput(input));
+      })
+    );
+  });
+
+  it('writes each output with a fresh random delimiter, a version-4 UUID', () => {
+    const { output } = play(
+      toolkit as Kit,
+      [
+        ['setOutput', 'a', 'x'],
+        ['setOutput', 'b', 'y']
+      ],
+      true
+    );
+    expect(output).toBe('a<<D\nx\nD\nb<<D\ny\nD\n');
+    const raw = readFileSync(join(dir, 'output'), 'utf8');
+    const delimiters = raw.match(/ghadelimiter_\S+/g) ?? [];
+    expect(delimiters).toHaveLength(4);
+    expect(new Set(delimiters).size).toBe(2);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The step's side of the runner's protocol: inputs from `INPUT_*`, workflow commands on stdout
+ * (`::add-mask::`, `::warning::`…), outputs and variables appended to the files GITHUB_OUTPUT and
+ * GITHUB_ENV name. It writes what @actions/core 3 writes (lib/core.js, command.js,
+ * file-command.js; __tests__/toolkit.test.ts holds it to that). It is our own because importing
+ * @actions/core loads all of node:crypto, for one random delimiter per output, and
+ * node:fs/promises, for the job summary, into every step: about 6 ms of a start that every job pays
+ * (npm run bench). The delimiter's randomness comes from /dev/urandom instead.
+ */
+import { appendFileSync, closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { EOL } from 'node:os';
+
+/** A command's message as the runner unescapes it. */
+function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** A command's property (`name=…`) as the runner unescapes it. */
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+function issue(command: string, message: string, name?: string): void {
+  const properties = name ? ` name=${escapeProperty(name)}` : '';
+  process.stdout.write(`::${command}${properties}::${escapeData(message)}${EOL}`);
+}
+
+/** 122 random bits as a version-4 UUID, without loading node:crypto where the kernel has them. */
+function randomUuid(): string {
+  if (process.platform === 'win32') return process.getBuiltinModule('node:crypto').randomUUID();
+  const bytes = Buffer.alloc(16);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    readSync(fd, bytes, 0, bytes.length, null);
+  } finally {
+    closeSync(fd);
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Appends `name<<delimiter … delimiter` to the file `variable` names; false when the runner names
+ * none (a runner older than file commands).
+ */
+function appendKeyValue(variable: 'GITHUB_OUTPUT' | 'GITHUB_ENV', name: string, value: string) {
+  const path = process.env[variable];
+  if (!path) return false;
+  if (!existsSync(path)) throw new Error(`Missing file at path: ${path}`);
+  const delimiter = `ghadelimiter_${randomUuid()}`;
+  // A value holding the delimiter could end its entry early and add others: never written.
+  if (name.includes(delimiter) || value.includes(delimiter)) {
+    throw new Error(`Unexpected input: ${name} or its value contains the delimiter`);
+  }
+  appendFileSync(path, `${name}<<${delimiter}${EOL}${value}${EOL}${delimiter}${EOL}`, 'utf8');
+  return true;
+}
+
+export function getInput(name: string): string {
+  return (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim();
+}
+
+export function setSecret(value: string): void {
+  issue('add-mask', value);
+}
+
+export function info(message: string): void {
+  process.stdout.write(`${message}${EOL}`);
+}
+
+export function debug(message: string): void {
+  issue('debug', message);
+}
+
+export function warning(message: string): void {
+  issue('warning', message);
+}
+
+export function error(message: string): void {
+  issue('error', message);
+}
+
+export function setFailed(message: string): void {
+  process.exitCode = 1;
+  error(message);
+}
+
+export function setOutput(name: string, value: string): void {
+  if (appendKeyValue('GITHUB_OUTPUT', name, value)) return;
+  process.stdout.write(EOL);
+  issue('set-output', value, name);
+}
+
+export function exportVariable(name: string, value: string): void {
+  process.env[name] = value;
+  if (!appendKeyValue('GITHUB_ENV', name, value)) issue('set-env', value, name);
+}
