@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import ClosingLineReporter from '../dev/closing-line-reporter.ts';
-import { ciPackages, recordSkip, skipFor } from './helpers/needs.ts';
+import { ciPackages, describeWithPackages, recordSkip, skipFor } from './helpers/needs.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const scratch = mkdtempSync(join(tmpdir(), 'klear-reporter-'));
@@ -117,6 +117,14 @@ describe('a test that needs a program', () => {
     expect(packages.get('squid')).toBe('squid');
     expect(packages.get('tinyproxy')).toBe('tinyproxy');
     expect(packages.get('htpasswd')).toBe('apache2-utils');
+  });
+
+  it('with Debian packages found missing by the caller: describe itself, or a failure under CI=true', () => {
+    expect(describeWithPackages([], { CI: 'true' })).toBe(describe);
+    const missing = describeWithPackages(['python3-django', 'gunicorn'], { CI: 'true' });
+    expect(() => missing('against Django', () => {})).toThrow(
+      'python3-django and gunicorn are missing, so "against Django" cannot run; CI installs python3-django gunicorn (.ci/run), so this is a broken install, not a skip.'
+    );
   });
 
   it('is a skip with its reason and package outside CI, and a failure under CI=true', () => {

@@ -3,23 +3,25 @@
 // each configuration a KlearStack could have: a refreshed access token's `iat` copied from the
 // refresh token (SimpleJWT < 5.5) or its own (5.5+); the refresh endpoint AllowAny or IsAuthenticated;
 // SessionAuthentication listed before JWTAuthentication or not. Stored refresh tokens were issued two
-// hours before the run, as a secret's is. Where the Debian packages are missing, the cases are not
-// run and the install command is printed; under CI=true they run and fail with that sentence.
+// hours before the run, as a secret's is.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  missingSentence,
+  missingPackages,
   startKlearStack,
   type KlearStack,
-  type KlearStackConfig
+  type KlearStackConfig,
+  type KlearStackUser
 } from '../dev/klearstack.ts';
 import { runAction, startAction, type RunOptions, type RunResult } from '../dev/runner.ts';
+import { API_PATH, decodeJwtPayload, startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { describeWithPackages } from './helpers/needs.ts';
 import { expectSecretsKept } from './helpers/secrets.ts';
 
-const MISSING = missingSentence();
-const IN_CI = process.env.CI === 'true';
-if (MISSING && !IN_CI) console.log(`klearstack.test: ${MISSING}. Its cases are not run here.`);
-const withDjango = MISSING && !IN_CI ? describe.skip : describe;
+// Skipped where a package is missing, and named at the end of `npm test` with the apt-get line;
+// under CI=true, a failure instead (__tests__/helpers/needs.ts).
+const withDjango = describeWithPackages(missingPackages());
 
 /** How long ago the stored refresh token was issued: SimpleJWT < 5.5 copies that into `iat`. */
 const STORED_AGE = 2 * 3600;
@@ -31,6 +33,14 @@ const PING_PATH = '/api/v1/ping';
 const GATEWAY_BLAME = /proxy, load balancer or gateway/;
 /** Warnings a healthy run must never give: a false skew, and a refresh token's ordinary expiry. */
 const FALSE_ALARM = /clock|refresh token expires/i;
+
+/** A configuration's tokens: a refresh token stored 2 h ago, an expired one, and two access tokens. */
+interface Tokens {
+  stored: string;
+  expiredRefresh: string;
+  living: string;
+  expiredAccess: string;
+}
 
 interface Shape {
   iat: 'copied' | 'own';
@@ -117,8 +127,11 @@ const OUTAGE_MS = 22_000;
  * retried after 5, 10, 20 s… (README, run mode), so the retry after a 22-second outage comes within 20 s.
  */
 const RECOVERY_MS = 20_000;
-/** Then at least two calls, 2 s apart, that must all succeed. */
-const OUTAGE_RUN_SECONDS = (OUTAGE_AT_MS + OUTAGE_MS + RECOVERY_MS) / 1000 + 6;
+/**
+ * Then at least two calls, 2 s apart, that must all succeed; the outage's times are the test's, which
+ * start a few seconds before the command's (the step's own refresh, gunicorn's restart).
+ */
+const OUTAGE_RUN_SECONDS = (OUTAGE_AT_MS + OUTAGE_MS + RECOVERY_MS) / 1000 + 10;
 const PINGING = [
   'end=$(( $(date +%s) + RUN_FOR ))',
   'while [ "$(date +%s)" -lt "$end" ]; do',
@@ -201,45 +214,271 @@ function scenario(shape: Shape, outage: boolean): Promise<RunOutcome> {
   return running;
 }
 
+// ---- The stand-in against the reference: the same requests to both, the answers compared once
+// what must differ is taken out (token values, ids and times, the protected endpoint's body).
+interface Probe {
+  method?: string;
+  path: 'refresh' | 'login' | 'api' | 'elsewhere';
+  host?: string;
+  type?: 'form' | 'json' | 'text';
+  fields?: (tokens: Tokens, user: KlearStackUser) => Record<string, string>;
+  bearer?: (tokens: Tokens) => string;
+}
+
+const refreshFields = (tokens: Tokens, user: KlearStackUser) => ({
+  refresh_token: tokens.stored,
+  company_name: user.company
+});
+const loginFields = (_tokens: Tokens, user: KlearStackUser) => ({
+  username: user.username,
+  password: user.password,
+  company_name: user.company
+});
+const living = (tokens: Tokens) => tokens.living;
+
+const PROBES: Record<string, Probe> = {
+  'refresh, no bearer': { path: 'refresh', fields: refreshFields },
+  'refresh, living bearer': { path: 'refresh', fields: refreshFields, bearer: living },
+  'refresh, expired bearer': {
+    path: 'refresh',
+    fields: refreshFields,
+    bearer: tokens => tokens.expiredAccess
+  },
+  'refresh, a bearer that is no JWT': {
+    path: 'refresh',
+    fields: refreshFields,
+    bearer: () => 'not-a-token'
+  },
+  'refresh, the refresh token as bearer': {
+    path: 'refresh',
+    fields: refreshFields,
+    bearer: tokens => tokens.stored
+  },
+  'refresh, expired refresh token': {
+    path: 'refresh',
+    fields: (tokens, user) => ({
+      refresh_token: tokens.expiredRefresh,
+      company_name: user.company
+    }),
+    bearer: living
+  },
+  'refresh, an access token as refresh_token': {
+    path: 'refresh',
+    fields: (tokens, user) => ({ refresh_token: tokens.living, company_name: user.company }),
+    bearer: living
+  },
+  'refresh, empty refresh_token': {
+    path: 'refresh',
+    fields: (_tokens, user) => ({ refresh_token: '', company_name: user.company }),
+    bearer: living
+  },
+  'refresh, no refresh_token': {
+    path: 'refresh',
+    fields: (_tokens, user) => ({ company_name: user.company }),
+    bearer: living
+  },
+  'refresh, no company_name': {
+    path: 'refresh',
+    fields: tokens => ({ refresh_token: tokens.stored }),
+    bearer: living
+  },
+  'refresh, another company': {
+    path: 'refresh',
+    fields: tokens => ({ refresh_token: tokens.stored, company_name: 'some-other-corp' }),
+    bearer: living
+  },
+  'refresh as JSON': { path: 'refresh', type: 'json', fields: refreshFields, bearer: living },
+  'refresh as text/plain': { path: 'refresh', type: 'text', fields: refreshFields, bearer: living },
+  'GET on the refresh endpoint': { method: 'GET', path: 'refresh', bearer: living },
+  login: { path: 'login', fields: loginFields },
+  'login, wrong password': {
+    path: 'login',
+    fields: (tokens, user) => ({ ...loginFields(tokens, user), password: 'wrong' })
+  },
+  'login, no username': {
+    path: 'login',
+    fields: (_tokens, user) => ({ password: user.password, company_name: user.company })
+  },
+  'login, no company_name': {
+    path: 'login',
+    fields: (_tokens, user) => ({ username: user.username, password: user.password })
+  },
+  'login with an expired bearer': {
+    path: 'login',
+    fields: loginFields,
+    bearer: tokens => tokens.expiredAccess
+  },
+  'API, no bearer': { method: 'GET', path: 'api' },
+  'API, living bearer': { method: 'GET', path: 'api', bearer: living },
+  'API, expired bearer': { method: 'GET', path: 'api', bearer: tokens => tokens.expiredAccess },
+  'a path outside the API': { method: 'GET', path: 'elsewhere' },
+  'a Host not in ALLOWED_HOSTS': {
+    path: 'refresh',
+    host: 'klearstack.example.com',
+    fields: refreshFields
+  }
+};
+
+interface Seen {
+  status: number;
+  challenge: string | null;
+  type: string;
+  date: boolean;
+  body: unknown;
+}
+
+/**
+ * A JWT by what must agree: its type, its claims' names, the minutes left of its life, and whether it
+ * says it was issued now or hours ago (a copied `iat`). Its value, id and exact times differ.
+ */
+function describeTokens(value: unknown): unknown {
+  if (typeof value === 'string' && /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(value)) {
+    const claims = decodeJwtPayload(value);
+    const now = Date.now() / 1000;
+    return {
+      jwt: claims.token_type,
+      claims: Object.keys(claims).sort(),
+      minutesLeft: Math.round((Number(claims.exp) - now) / 60),
+      issued: Number(claims.iat) < now - 3600 ? 'hours ago' : 'now'
+    };
+  }
+  if (Array.isArray(value)) return value.map(describeTokens);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, describeTokens(v)]));
+  }
+  return value;
+}
+
+function encodeBody(type: Probe['type'], fields: Record<string, string>): [string, string] {
+  if (type === 'json') return ['application/json', JSON.stringify(fields)];
+  const form = new URLSearchParams(fields).toString();
+  return [type === 'text' ? 'text/plain' : 'application/x-www-form-urlencoded', form];
+}
+
+function probe(
+  base: string,
+  apiPath: string,
+  request: Probe,
+  tokens: Tokens,
+  user: KlearStackUser
+) {
+  const url = new URL(base);
+  const paths = { refresh: REFRESH_PATH, login: LOGIN_PATH, api: apiPath, elsewhere: '/nowhere' };
+  const headers: Record<string, string> = {};
+  if (request.host) headers.Host = request.host;
+  if (request.bearer) headers.Authorization = `Bearer ${request.bearer(tokens)}`;
+  let body: string | undefined;
+  if (request.fields) {
+    const [type, text] = encodeBody(request.type, request.fields(tokens, user));
+    body = text;
+    headers['Content-Type'] = type;
+  }
+  return new Promise<Seen>((resolve, reject) => {
+    const sent = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname.replace(/\/$/, '') + paths[request.path],
+        method: request.method ?? 'POST',
+        headers
+      },
+      answer => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const type = answer.headers['content-type'] ?? '';
+          const status = answer.statusCode ?? 0;
+          // The protected endpoint's 200 body is each server's own.
+          const json =
+            type.startsWith('application/json') && !(request.path === 'api' && status === 200);
+          resolve({
+            status,
+            challenge: answer.headers['www-authenticate'] ?? null,
+            type,
+            date: answer.headers.date !== undefined,
+            body: json ? describeTokens(JSON.parse(text)) : status === 200 ? '' : text
+          });
+        });
+        answer.on('error', reject);
+      }
+    );
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
+async function probeAll(base: string, apiPath: string, tokens: Tokens, user: KlearStackUser) {
+  const seen: Record<string, Seen> = {};
+  for (const [name, request] of Object.entries(PROBES)) {
+    seen[name] = await probe(base, apiPath, request, tokens, user);
+  }
+  return seen;
+}
+
+/** The stand-in's tokens issued at the same ages as the reference's, by moving its clock back. */
+function standInTokensFor(standIn: StandIn): Tokens {
+  const aged = (seconds: number, mint: () => string): string => {
+    standIn.clock.advance(-seconds);
+    try {
+      return mint();
+    } finally {
+      standIn.clock.advance(seconds);
+    }
+  };
+  return {
+    stored: aged(STORED_AGE, () => standIn.mintRefreshToken()),
+    expiredRefresh: aged(REFRESH_LIFETIME + 60, () => standIn.mintRefreshToken()),
+    living: standIn.mintAccessToken(),
+    expiredAccess: aged(ACCESS_LIFETIME + 60, () => standIn.mintAccessToken())
+  };
+}
+
 withDjango('the reference KlearStack', () => {
   beforeAll(() => {
     for (const shape of RUN_SHAPES) void scenario(shape, false);
     for (const shape of OUTAGE_SHAPES) void scenario(shape, true);
   });
 
-  describe('plain steps, in each configuration', () => {
-    const byShape = new Map<Shape, { klear: KlearStack; tokens: Record<string, string> }>();
-    beforeAll(async () => {
-      await Promise.all(
-        ALL_SHAPES.map(async shape => {
-          const klear = await serve({
-            ...shape,
-            accessLifetime: ACCESS_LIFETIME,
-            refreshLifetime: REFRESH_LIFETIME
-          });
-          const [stored, expiredRefresh, living, expiredAccess] = await klear.mint([
-            { kind: 'refresh', ageSeconds: STORED_AGE },
-            { kind: 'refresh', ageSeconds: REFRESH_LIFETIME + 60 },
-            { kind: 'access' },
-            { kind: 'access', ageSeconds: ACCESS_LIFETIME + 60 }
-          ]);
-          const tokens = { stored, expiredRefresh, living, expiredAccess } as Record<
-            string,
-            string
-          >;
-          byShape.set(shape, { klear, tokens });
-        })
-      );
-    }, 60_000);
-    const server = (shape: Shape) =>
-      byShape.get(shape) as { klear: KlearStack; tokens: Record<string, string> };
+  // One reference per configuration, with its tokens, for the plain steps and the conformance.
+  const byShape = new Map<Shape, { klear: KlearStack; tokens: Tokens }>();
+  beforeAll(async () => {
+    await Promise.all(
+      ALL_SHAPES.map(async shape => {
+        const klear = await serve({
+          ...shape,
+          accessLifetime: ACCESS_LIFETIME,
+          refreshLifetime: REFRESH_LIFETIME
+        });
+        const [stored, expiredRefresh, living, expiredAccess] = await klear.mint([
+          { kind: 'refresh', ageSeconds: STORED_AGE },
+          { kind: 'refresh', ageSeconds: REFRESH_LIFETIME + 60 },
+          { kind: 'access' },
+          { kind: 'access', ageSeconds: ACCESS_LIFETIME + 60 }
+        ]);
+        const tokens = { stored, expiredRefresh, living, expiredAccess } as Tokens;
+        byShape.set(shape, { klear, tokens });
+      })
+    );
+  }, 60_000);
+  const server = (shape: Shape) => byShape.get(shape) as { klear: KlearStack; tokens: Tokens };
+  /** The step against `shape`'s reference, with these inputs besides base-url and company-name. */
+  async function step(
+    shape: Shape,
+    inputs: (tokens: Tokens, klear: KlearStack) => Record<string, string>
+  ) {
+    const { klear, tokens } = server(shape);
+    const options = { inputs: { ...connection(klear), ...inputs(tokens, klear) } };
+    return { klear, options, result: await runAction(options) };
+  }
 
+  describe('plain steps, in each configuration', () => {
     eachShape(ALL_SHAPES)(
       '%s: a refresh token stored 2 h ago, no access-token: a token without a warning, or where a bearer is required, what to give',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = { inputs: { ...connection(klear), 'refresh-token': tokens.stored ?? '' } };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, tokens => ({
+          'refresh-token': tokens.stored
+        }));
         if (!shape.refreshNeedsBearer) {
           await expectToken(klear, result, options);
           expect(result.warnings).toEqual([]);
@@ -257,15 +496,10 @@ withDjango('the reference KlearStack', () => {
     eachShape(ACCEPTING_SHAPES)(
       '%s: a living access-token as the bearer: a token without a warning',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            'refresh-token': tokens.stored ?? '',
-            'access-token': tokens.living ?? ''
-          }
-        };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, tokens => ({
+          'refresh-token': tokens.stored,
+          'access-token': tokens.living
+        }));
         await expectToken(klear, result, options);
         expect(result.warnings).toEqual([]);
         expect(result.outputs['refresh-token']).toBe('');
@@ -275,9 +509,9 @@ withDjango('the reference KlearStack', () => {
     eachShape(ACCEPTING_SHAPES.filter(shape => !shape.refreshNeedsBearer))(
       '%s: the service account alone logs in without a warning',
       async (_name, shape) => {
-        const { klear } = server(shape);
-        const options = { inputs: { ...connection(klear), ...account(klear) } };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, (_tokens, klear) => ({
+          ...account(klear)
+        }));
         await expectToken(klear, result, options);
         expect(result.warnings).toEqual([]);
         expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
@@ -287,15 +521,10 @@ withDjango('the reference KlearStack', () => {
     eachShape(ALL_SHAPES)(
       '%s: an expired refresh token with a service account: logs in',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            ...account(klear),
-            'refresh-token': tokens.expiredRefresh ?? ''
-          }
-        };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, (tokens, klear) => ({
+          ...account(klear),
+          'refresh-token': tokens.expiredRefresh
+        }));
         await expectToken(klear, result, options);
         expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
       }
@@ -304,15 +533,10 @@ withDjango('the reference KlearStack', () => {
     eachShape(ALL_SHAPES)(
       '%s: an expired access-token, no service account: refreshes without it, or says it expired and what to give',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            'refresh-token': tokens.stored ?? '',
-            'access-token': tokens.expiredAccess ?? ''
-          }
-        };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, tokens => ({
+          'refresh-token': tokens.stored,
+          'access-token': tokens.expiredAccess
+        }));
         if (!shape.refreshNeedsBearer) {
           // DRF rejects the expired bearer even before an AllowAny view; without it the refresh passes.
           await expectToken(klear, result, options);
@@ -328,16 +552,11 @@ withDjango('the reference KlearStack', () => {
     eachShape(ALL_SHAPES)(
       '%s: an expired access-token with a service account: gets a token',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            ...account(klear),
-            'refresh-token': tokens.stored ?? '',
-            'access-token': tokens.expiredAccess ?? ''
-          }
-        };
-        const result = await runAction(options);
+        const { klear, options, result } = await step(shape, (tokens, klear) => ({
+          ...account(klear),
+          'refresh-token': tokens.stored,
+          'access-token': tokens.expiredAccess
+        }));
         await expectToken(klear, result, options);
         // Where the refresh needs a living bearer, only a login could have done it.
         if (shape.refreshNeedsBearer) expect(result.outputs['refresh-token']).toMatch(/^eyJ/);
@@ -348,16 +567,12 @@ withDjango('the reference KlearStack', () => {
     eachShape(ALL_SHAPES.filter(shape => shape.iat === 'copied'))(
       '%s: a company KlearStack refuses: one error naming company-name',
       async (_name, shape) => {
-        const { klear, tokens } = server(shape);
-        const options = {
-          inputs: {
-            ...connection(klear),
-            'company-name': 'some-other-corp',
-            'refresh-token': tokens.stored ?? '',
-            'access-token': tokens.living ?? ''
-          }
-        };
-        const error = expectOneError(await runAction(options), options);
+        const { options, result } = await step(shape, tokens => ({
+          'company-name': 'some-other-corp',
+          'refresh-token': tokens.stored,
+          'access-token': tokens.living
+        }));
+        const error = expectOneError(result, options);
         expect(error).toMatch(/company-name/);
       }
     );
@@ -422,10 +637,17 @@ withDjango('the reference KlearStack', () => {
       async () => {
         const klear = await serve({ allowedHosts: ['klearstack.example.com'] });
         const [stored] = await klear.mint([{ kind: 'refresh', ageSeconds: STORED_AGE }]);
-        const options = { inputs: { ...connection(klear), 'refresh-token': stored ?? '' } };
+        const options = {
+          inputs: {
+            ...connection(klear),
+            // A name rather than an address, so that the error must name what base-url says.
+            'base-url': klear.url.replace('127.0.0.1', 'localhost'),
+            'refresh-token': stored ?? ''
+          }
+        };
         const error = expectOneError(await runAction(options), options);
-        expect(error).toContain(`127.0.0.1:${klear.port}`);
-        expect(error).toContain('ALLOWED_HOSTS');
+        // Django matches ALLOWED_HOSTS against the host without its port (HttpRequest.get_host).
+        expect(error).toMatch(/\blocalhost\b.*ALLOWED_HOSTS/);
         expect(error).toMatch(/Django/);
         expect(error).not.toMatch(GATEWAY_BLAME);
         expect(klear.requests().map(request => request.status)).toEqual([400]);
@@ -440,9 +662,36 @@ withDjango('the reference KlearStack', () => {
       };
       const error = expectOneError(await runAction(options), options);
       expect(error).toMatch(/Django/);
-      expect(error).toMatch(/HTTP 500/);
+      expect(error).toMatch(/\b500\b/);
       expect(error).not.toMatch(GATEWAY_BLAME);
       expect(klear.requests().map(request => request.status)).toEqual([500]);
+    });
+  });
+
+  describe('the stand-in answers as the real stack does', () => {
+    eachShape(ALL_SHAPES)('%s: the same statuses, challenges and bodies', async (_name, shape) => {
+      const { klear, tokens } = server(shape);
+      const standIn = await startStandIn({
+        requireBearer: shape.refreshNeedsBearer,
+        copyIat: shape.iat === 'copied',
+        sessionAuthenticationFirst: shape.sessionFirst,
+        simpleJwt: '5.2',
+        // Django's ALLOWED_HOSTS as the reference has it.
+        allowedHosts: ['127.0.0.1', 'localhost'],
+        accessTtlSeconds: ACCESS_LIFETIME,
+        refreshTtlSeconds: REFRESH_LIFETIME,
+        companyName: klear.user.company,
+        username: klear.user.username,
+        password: klear.user.password
+      });
+      try {
+        const real = await probeAll(klear.url, PING_PATH, tokens, klear.user);
+        const standInTokens = standInTokensFor(standIn);
+        const stood = await probeAll(standIn.url, API_PATH, standInTokens, klear.user);
+        expect(stood).toEqual(real);
+      } finally {
+        await standIn.close();
+      }
     });
   });
 
@@ -472,7 +721,7 @@ withDjango('the reference KlearStack', () => {
         const { from, to } = outage as { from: number; to: number };
         expect(result.exitCode).toBe(0);
         const before = calls.filter(call => call.at < from);
-        expect(before.length).toBeGreaterThanOrEqual(2);
+        expect(before.length).toBeGreaterThanOrEqual(1);
         expect(before.filter(call => call.status !== '200')).toEqual([]);
         const settled = calls.filter(call => call.at > to + RECOVERY_MS);
         expect(settled.length).toBeGreaterThanOrEqual(2);

@@ -32,7 +32,7 @@ const PACKAGES: Record<string, string> = {
   rest_framework_simplejwt: 'python3-djangorestframework-simplejwt',
   gunicorn: 'gunicorn'
 };
-export const INSTALL_COMMAND =
+const INSTALL_COMMAND =
   'sudo apt-get install -y python3 python3-django python3-djangorestframework python3-djangorestframework-simplejwt gunicorn';
 const READY_MS = 30_000;
 const STOP_MS = 10_000;
@@ -109,7 +109,7 @@ export interface KlearStack {
   close(): Promise<void>;
 }
 
-export const DEFAULT_USER: KlearStackUser = {
+const DEFAULT_USER: KlearStackUser = {
   username: 'svc-ci',
   password: 'correct-horse-battery-staple',
   company: 'acme-corp'
@@ -136,7 +136,7 @@ export function missingPackages(): string[] {
 }
 
 /** One sentence for a person: what is missing and how to install it; undefined when nothing is. */
-export function missingSentence(): string | undefined {
+function missingSentence(): string | undefined {
   const missing = missingPackages();
   if (missing.length === 0) return undefined;
   return `The reference KlearStack needs Debian's ${missing.join(', ')} (run with ${PYTHON}); install with: ${INSTALL_COMMAND}`;

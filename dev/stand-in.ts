@@ -129,9 +129,9 @@ const JWT_HEADER = base64url(JSON.stringify({ typ: 'JWT', alg: 'HS256' }));
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };
 // The claims a refresh token does not pass on to its access token (tokens.py, no_copy_claims).
 const NO_COPY_CLAIMS = new Set(['token_type', 'exp', 'jti']);
-// Django's production 404 page.
+// Django's production 404 page (views/defaults.py, ERROR_PAGE_TEMPLATE, which opens with a newline).
 const NOT_FOUND_HTML =
-  '<!doctype html>\n<html lang="en">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n' +
+  '\n<!doctype html>\n<html lang="en">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n' +
   '  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n';
 // A maintenance page or captive portal answering 200 in the API's place.
 const MAINTENANCE_HTML =
