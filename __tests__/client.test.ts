@@ -324,7 +324,7 @@ describe('answers that are errors', () => {
   });
 
   it.each([301, 302, 307, 308])(
-    '%i: refuses the redirect, names the target host, and sends nothing there',
+    '%i: refuses the redirect, says it goes to another host, and sends nothing there',
     async status => {
       reply(status, '', { Location: 'https://evil.example.net/steal?x=1' });
       const evil = nock('https://evil.example.net')
@@ -332,12 +332,50 @@ describe('answers that are errors', () => {
         .reply(200, { access_token: NEW_TOKEN });
       const error = await failureOf(refresh());
       expect(error.message).toMatch(
-        new RegExp(`redirect \\(HTTP ${status}\\) to evil\\.example\\.net; redirects are refused`)
+        new RegExp(`redirect \\(HTTP ${status}\\) to another host or port; redirects are refused`)
       );
-      expect(error.message).not.toContain('steal');
+      expect(error.message).not.toMatch(/evil|steal/);
       expect(evil.isDone()).toBe(false);
     }
   );
+
+  it.each([
+    ['a path on the same host', '/elsewhere?t=1', 'to another path on the same host'],
+    [
+      'plain http on the same host',
+      'http://klear.example.com/x',
+      'to http instead of https on the same host'
+    ],
+    [
+      'plain http on another host',
+      'http://other.example/x',
+      'to http instead of https on another host or port'
+    ],
+    ['another scheme', 'ftp://klear.example.com/x', 'to another scheme'],
+    ['an unreadable location', 'http://[not-an-address', 'to an unreadable location']
+  ])(
+    'a redirect to %s is named by how it differs, never by its text',
+    async (_case, location, said) => {
+      reply(302, '', { Location: location });
+      const error = await failureOf(refresh());
+      expect(error.message).toContain(`redirect (HTTP 302) ${said};`);
+      expect(error.message).not.toContain(location);
+    }
+  );
+
+  it('a redirect without a Location says so', async () => {
+    reply(302, '');
+    expect((await failureOf(refresh())).message).toContain(
+      'redirect (HTTP 302) without a location;'
+    );
+  });
+
+  it('a password echoed into the Location host never shows, in any case', async () => {
+    const password = 'Tr0ub4dor-Horse-Battery';
+    reply(302, '', { Location: `https://${password}.evil.test/` });
+    const error = await failureOf(refresh());
+    expect(error.message.toLowerCase()).not.toContain(password.toLowerCase());
+  });
 
   it('400: says the request was incomplete', async () => {
     reply(400, { error: 'Please provide username.' });
@@ -387,7 +425,8 @@ describe('pages from something in front of KlearStack', () => {
     ['Basic', 'Basic realm="corp"'],
     ['Negotiate', 'Negotiate'],
     ['NTLM', 'NTLM'],
-    ['Basic', 'Bearer realm="api", Basic realm="corp"']
+    ['Basic', 'Bearer realm="api", Basic realm="corp"'],
+    ['Digest', 'dIgEsT realm="corp"']
   ])(
     '401 asking for %s: its own login, not retried, even with a JSON body',
     async (scheme, header) => {
@@ -443,6 +482,46 @@ describe('pages from something in front of KlearStack', () => {
       expect(error.retryable).toBe(false);
     }
   );
+});
+
+describe('bodies nested deeper than any answer', () => {
+  const nested = (depth: number) => `{"detail": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
+  const reply = (body: string, headers?: Record<string, string>) =>
+    nock(ROOT).post('/access/klearstack/getaccesstokenfromrefreshtoken').reply(401, body, headers);
+
+  it("a 10,000-level 401 with KlearStack's Bearer challenge is its refusal, read as an unreadable body", async () => {
+    reply(nested(10_000), { 'WWW-Authenticate': 'Bearer realm="api"' });
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(
+      /^KlearStack rejected the request \(HTTP 401\): the refresh token/
+    );
+    expect(error.status).toBe(401);
+    expect(error.fromGateway).toBe(false);
+  });
+
+  it('a 10,000-level 401 without a challenge is a page we could not read, as any non-JSON 401', async () => {
+    reply(nested(10_000));
+    const error = await failureOf(refresh());
+    expect(error.message).toMatch(/answered HTTP 401 with its own page/);
+    expect(error.fromGateway).toBe(true);
+  });
+
+  // SimpleJWT's refusal of a refresh token, which the client names as such when it can read it.
+  const refused = (x: string) =>
+    `{"detail": "Token is invalid or expired", "code": "token_not_valid", "x": ${x}}`;
+  const REFUSED = /rejected the refresh token as invalid or expired/;
+
+  it('32 levels are read as JSON; 33 are not', async () => {
+    reply(refused(`${'['.repeat(31)}${']'.repeat(31)}`));
+    expect((await failureOf(refresh())).message).toMatch(REFUSED);
+    reply(refused(`${'['.repeat(32)}${']'.repeat(32)}`));
+    expect((await failureOf(refresh())).message).toMatch(/answered HTTP 401 with its own page/);
+  });
+
+  it('brackets inside strings, escaped quotes included, do not count', async () => {
+    reply(refused(JSON.stringify(`\\"${'['.repeat(100)}`)));
+    expect((await failureOf(refresh())).message).toMatch(REFUSED);
+  });
 });
 
 describe("Django's own pages: KlearStack's web framework, not a gateway", () => {
@@ -509,7 +588,7 @@ describe('a 200 that is not a good token response', () => {
     expect(masked).toEqual([bad]);
   });
 
-  it.each(['a', 'null', '...', 'ok', 'abc.def', 'short-opaque-15'])(
+  it.each(['a', 'null', '...', 'ok', 'abc.def', 'short-opaque-15', 'a.b.c', 'eyJh.eyJz.c2ln1'])(
     'the access_token %j is too short to be a token: refused, and never registered as a mask',
     async bad => {
       reply({ access_token: bad });
@@ -530,6 +609,51 @@ describe('a 200 that is not a good token response', () => {
     const masked: string[] = [];
     expect((await refresh(client(masked))).accessToken).toBe(good);
     expect(masked).toEqual([good]);
+  });
+
+  it.each([
+    ['too short to mask', 'a.b.c'],
+    ['over 16 KiB', 'A'.repeat(16 * 1024 + 1)]
+  ])(
+    'a login whose refresh_token is %s returns none, with a warning: it is never exported unmasked',
+    async (_case, bad) => {
+      nock(ROOT)
+        .post('/access/klearstack/get_access_token')
+        .reply(200, { access_token: NEW_TOKEN, refresh_token: bad });
+      const masked: string[] = [];
+      const warnings: string[] = [];
+      const grant = await new KlearClient({
+        apiRoot: ROOT,
+        timeoutMs: 5000,
+        mask: value => masked.push(value),
+        warning: message => warnings.push(message)
+      }).login({ username: 'svc', password: 'pw', companyName: 'a' });
+      expect(grant.refreshToken).toBeUndefined();
+      expect(masked).toEqual([NEW_TOKEN]);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^KlearStack's login answer carried a refresh_token that is not a token/
+        )
+      ]);
+      expect(warnings[0]).not.toContain(bad.slice(0, 5));
+    }
+  );
+
+  it('an access_token over 16 KiB is refused unmasked, with its size, before anything is exported', async () => {
+    const huge = 'A'.repeat(16 * 1024 + 1);
+    reply({ access_token: huge });
+    const masked: string[] = [];
+    const error = await failureOf(refresh(client(masked)));
+    expect(error.message).toMatch(
+      /^KlearStack answered HTTP 200 with an access_token of 16385 characters, over the 16 KiB this action accepts/
+    );
+    expect(masked).toEqual([]);
+  });
+
+  it('an access_token of exactly 16 KiB is accepted', async () => {
+    const largest = 'A'.repeat(16 * 1024);
+    reply({ access_token: largest });
+    expect((await refresh()).accessToken).toBe(largest);
   });
 
   it('an access_token that is not a string', async () => {

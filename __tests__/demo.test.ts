@@ -144,7 +144,10 @@ describe('npm run demo', () => {
     const root = mkdtempSync(join(tmpdir(), 'klear-demo-'));
     try {
       mkdirSync(join(root, 'dev'));
-      for (const file of ['dev/demo.ts', 'dev/runner.ts', 'dev/stand-in.ts', 'action.yml']) {
+      mkdirSync(join(root, 'src/run'), { recursive: true });
+      const files = ['dev/demo.ts', 'dev/runner.ts', 'dev/stand-in.ts', 'action.yml'];
+      // The emulator reads output through the runner's reading, which src/ holds.
+      for (const file of [...files, 'src/run/runner-reading.ts']) {
         copyFileSync(join(repoRoot, file), join(root, file));
       }
       copyFileSync(join(repoRoot, 'package.json'), join(root, 'package.json'));

@@ -105,10 +105,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function hostOf(standIn: StandIn): string {
-  return new URL(standIn.url).host;
-}
-
 /**
  * A successful run: exit 0, no error, the access-token output is the token the stand-in issued last,
  * and every token it issued is masked and never printed. Returns that token.
@@ -442,8 +438,11 @@ const ERROR_CASES: ErrorCase[] = [
     }),
     verify: noRequest
   },
-  ...['PATH', 'NODE_OPTIONS', 'GITHUB_X', 'Path'].map((name): ErrorCase => ({
-    name: `env-name ${name} is refused as a variable the runner owns`,
+  ...[
+    ...['PATH', 'NODE_OPTIONS', 'GITHUB_X', 'Path'],
+    ...['GIT_SSH_COMMAND', 'npm_config_script_shell', 'DOTNET_STARTUP_HOOKS', 'ComSpec']
+  ].map((name): ErrorCase => ({
+    name: `env-name ${name} is refused as a variable the runner owns or a tool runs or loads`,
     message: [`Input 'env-name' is '${name}', a variable the runner owns`],
     arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'env-name': name } }),
     verify: noRequest
@@ -671,7 +670,7 @@ const ERROR_CASES: ErrorCase[] = [
       });
       return {
         inputs: refreshInputs(standIn),
-        message: [`redirect (HTTP ${status}) to ${hostOf(elsewhere)};`],
+        message: [`redirect (HTTP ${status}) to another host or port;`],
         verify: () => expect(elsewhere.requests).toEqual([])
       };
     },

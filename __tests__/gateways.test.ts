@@ -189,7 +189,7 @@ withNginx('behind nginx', () => {
     expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([
       expect.stringMatching(
-        /^KlearStack answered with a redirect \(HTTP 301\) to elsewhere\.example\.com; redirects are refused/
+        /^KlearStack answered with a redirect \(HTTP 301\) to another host or port; redirects are refused/
       )
     ]);
     expect(requests).toEqual([`301 POST /moved${REFRESH_PATH}`]);

@@ -2,12 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import { ActionError } from '../src/errors.ts';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { RESERVED_ENV } from '../src/env-names.ts';
 import {
   DEFAULT_REFRESH_INTERVAL,
   parseDuration,
   readInputs,
   type InputSource
 } from '../src/inputs.ts';
+import { readmeReservedEnv } from './helpers/readme-env-names.ts';
 
 const VALID: Record<string, string> = {
   'base-url': 'https://api.example.com',
@@ -161,6 +163,55 @@ describe('reading inputs', () => {
   ])('refuses env-name %s, which the runner owns or later steps depend on', name => {
     expect(failure({ 'env-name': name })).toMatch(/runner owns or later steps depend on/);
   });
+
+  it.each([
+    'GIT_SSH_COMMAND',
+    'GIT_ASKPASS',
+    'SSH_ASKPASS',
+    'DOTNET_STARTUP_HOOKS',
+    'PYTHONHOME',
+    'SSL_CERT_FILE',
+    'npm_config_script_shell',
+    'RUSTC_WRAPPER',
+    'ComSpec',
+    'PATHEXT',
+    'OPENSSL_CONF',
+    'RUBYLIB',
+    'PERLLIB',
+    'JDK_JAVA_OPTIONS',
+    'CORECLR_PROFILER_PATH',
+    'EDITOR'
+  ])('refuses env-name %s, which a common tool would run or load', name => {
+    expect(failure({ 'env-name': name })).toMatch(/or that a common tool runs or loads/);
+  });
+
+  it("refuses every name and prefix the README lists, in any case, and the README lists the action's", () => {
+    const listed = readmeReservedEnv();
+    expect(listed.names).toEqual(RESERVED_ENV.names);
+    expect(listed.prefixes).toEqual(RESERVED_ENV.prefixes);
+    const refused = [
+      ...listed.names,
+      ...listed.names.map(name => name.toLowerCase()),
+      ...listed.prefixes.map(prefix => `${prefix}X`),
+      ...listed.prefixes.map(prefix => `${prefix.toLowerCase()}x`)
+    ];
+    const accepted = refused.filter(name => {
+      try {
+        readInputs(source({ 'env-name': name }).src);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(accepted).toEqual([]);
+  });
+
+  it.each(['KLEAR_ACCESS_TOKEN', 'MY_TOKEN', 'API_TOKEN', 'klear_token'])(
+    'accepts env-name %s',
+    name => {
+      expect(readInputs(source({ 'env-name': name }).src).envName).toBe(name);
+    }
+  );
 
   it.each(['1ABC', 'A-B', 'A B', 'A=B'])(
     'refuses env-name %s that is not a variable name',

@@ -73,11 +73,48 @@ describe('minting a token', () => {
     expect(calls).toEqual(['login']);
   });
 
+  it('a login that fails after a rejected refresh counts every request of the step in its error', async () => {
+    const answers = [
+      new ActionError('No complete answer.', { retryable: true }),
+      new ActionError('No complete answer.', { retryable: true }),
+      new ActionError('rejected (HTTP 401)', { status: 401 })
+    ];
+    const client = {
+      refresh: async (): Promise<Grant> => {
+        throw answers.shift();
+      },
+      login: async (): Promise<Grant> => {
+        throw new ActionError('No complete answer from the login.', { retryable: true });
+      }
+    };
+    const error = (await mint(
+      creds({ refreshToken: valid, username: 'svc', password: 'pw' }),
+      deps(client).d
+    ).catch((caught: unknown) => caught)) as ActionError;
+    expect(error.message).toMatch(
+      /^No complete answer from the login\. \(gave up after 3 attempts in [\d.]+ s; max-attempts is 3\) With the refresh before it \(3 requests\), the step made 6 requests in [\d.]+ s \(max-attempts bounds the refresh and the login each\)\.$/
+    );
+  });
+
+  it('a login with no refresh before it says only its own count', async () => {
+    const client = {
+      refresh: ok,
+      login: async (): Promise<Grant> => {
+        throw new ActionError('No complete answer.', { retryable: true });
+      }
+    };
+    const error = (await mint(creds({ username: 'svc', password: 'pw' }), deps(client).d).catch(
+      (caught: unknown) => caught
+    )) as ActionError;
+    expect(error.message).not.toContain('the step made');
+  });
+
   it('falls back to login when the refresh is rejected with 401 and credentials were given', async () => {
     const { client, calls } = fakeClient(rejected);
     const { d, log } = deps(client);
     const minted = await mint(creds({ refreshToken: valid, username: 'svc', password: 'pw' }), d);
     expect(minted.method).toBe('login');
+    expect(minted.attempts).toBe(2);
     expect(calls).toEqual([`refresh:${valid.slice(-6)}`, 'login']);
     expect(log).toContain(
       'warning:KlearStack rejected the refresh (HTTP 401); logging in with the service account instead.'

@@ -10,6 +10,7 @@ import { startStandIn } from '../dev/stand-in.ts';
 import type { RecordedRequest, StandIn } from '../dev/stand-in.ts';
 import { run } from '../src/main.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
+import { readmeReservedEnv } from './helpers/readme-env-names.ts';
 
 // Properties of the whole step over generated inputs: run() in this process, through the real
 // @actions/core, against one real stand-in on 127.0.0.1 (no nock here). Whatever the input, the
@@ -21,10 +22,9 @@ const ENDPOINT = '/access/klearstack/getaccesstokenfromrefreshtoken';
 const LOGIN_ENDPOINT = '/access/klearstack/get_access_token';
 /** What the README promises a token looks like: base64url, base64 and the dots between. */
 const TOKEN_CHARSET = /^[A-Za-z0-9._~+/=-]+$/;
-/** What the README calls a token: a JWT's three base64url parts, or 16+ characters of the alphabet. */
+/** What the README calls a token: 16 to 16,384 characters of the alphabet (a JWT is such a value). */
 const isToken = (value: string) =>
-  /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value) ||
-  (value.length >= 16 && TOKEN_CHARSET.test(value));
+  value.length >= 16 && value.length <= 16 * 1024 && TOKEN_CHARSET.test(value);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Below this a "secret" is a word or two that fixed text contains by chance. */
 const MIN_WATCHED_LENGTH = 8;
@@ -470,17 +470,8 @@ describe('base-url', () => {
 });
 
 describe('env-name', () => {
-  // Names later steps depend on, which the action refuses in any letter case: those README's
-  // Security section lists, and the rest of their kind.
-  const RESERVED = [
-    ...['PATH', 'HOME', 'SHELL', 'ENV', 'BASH_ENV', 'SHELLOPTS', 'BASHOPTS', 'IFS', 'PS4', 'CI'],
-    ...['PROMPT_COMMAND', 'TMPDIR', 'PYTHONPATH', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB'],
-    ...['RUBYOPT', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS']
-  ];
-  const RESERVED_PREFIXES = [
-    ...['GITHUB_', 'RUNNER_', 'ACTIONS_', 'INPUT_', 'STATE_', 'NODE_', 'LD_', 'DYLD_'],
-    'BASH_FUNC_'
-  ];
+  // Names the action refuses in any letter case: those README's Security section lists.
+  const { names: RESERVED, prefixes: RESERVED_PREFIXES } = readmeReservedEnv();
   const isReserved = (name: string): boolean => {
     const upper = name.toUpperCase();
     return RESERVED.includes(upper) || RESERVED_PREFIXES.some(prefix => upper.startsWith(prefix));

@@ -1,36 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
-import { OutputRelay, PARTIAL_LINE_MS, secretForms } from '../src/run/relay.ts';
+import { NEUTRAL, PARTIAL_LINE_MS, secretForms } from '../src/run/relay.ts';
+import { DOTNET_WHITESPACE, icuIgnores } from '../src/run/runner-reading.ts';
+import { judge, virtualRelay } from './helpers/relay-harness.ts';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJlLXZhbHVl';
+const PASSWORD = 'correct horse battery staple';
+const jwt = (claims: Record<string, unknown>) =>
+  `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2lnbmF0dXJl`;
 
 /** A relay with virtual timers; `written` is what reached the step's stdout. */
 function relay(secrets: string[] = [TOKEN]) {
-  let written = '';
-  let now = 0;
-  const timers = new Map<number, { at: number; run: () => void }>();
-  let id = 0;
-  const r = new OutputRelay(
-    {
-      write: text => {
-        written += text;
-      },
-      setTimer: (ms, run) => {
-        timers.set(++id, { at: now + ms, run });
-        return id;
-      },
-      clearTimer: handle => timers.delete(handle as number)
-    },
-    secrets
-  );
-  const advance = (ms: number) => {
-    now += ms;
-    for (const [key, timer] of [...timers].sort((a, b) => a[1].at - b[1].at)) {
-      if (timer.at > now) continue;
-      timers.delete(key);
-      timer.run();
-    }
-  };
-  return { r, advance, written: () => written };
+  const { relay: r, advance, chunks } = virtualRelay(secrets);
+  return { r, advance, written: () => chunks.join('') };
 }
 
 describe('the output relay', () => {
@@ -98,21 +79,43 @@ describe('the output relay', () => {
   });
 
   it('holds back the beginning of a secret that arrives in pieces, and scrubs it whole', () => {
+    const { r, advance, written } = relay([PASSWORD]);
+    r.push('stdout', `password: ${PASSWORD.slice(0, 10)}`);
+    advance(PARTIAL_LINE_MS);
+    expect(written()).toBe('password: ');
+    r.push('stdout', PASSWORD.slice(10));
+    advance(PARTIAL_LINE_MS);
+    r.push('stdout', ' end\n');
+    expect(written()).toBe('password: *** end\n');
+  });
+
+  it('scrubs a token up to its signature: the progress dots after it stay, written in pieces too', () => {
+    const { r, advance, written } = relay();
+    r.push('stdout', `got ${TOKEN}...`);
+    r.push('stdout', '.. done\n');
+    r.push('stdout', `got ${TOKEN.slice(0, 50)}`);
+    advance(PARTIAL_LINE_MS);
+    r.push('stdout', `${TOKEN.slice(50)}....`);
+    advance(PARTIAL_LINE_MS);
+    r.push('stdout', '\n');
+    expect(written()).toBe('got ***..... done\ngot ******....\n');
+  });
+
+  it('scrubs a token arriving in pieces from its header on, each piece as it comes', () => {
     const { r, advance, written } = relay();
     r.push('stdout', `token: ${TOKEN.slice(0, 30)}`);
     advance(PARTIAL_LINE_MS);
-    expect(written()).toBe('token: ');
     r.push('stdout', TOKEN.slice(30));
     advance(PARTIAL_LINE_MS);
     r.push('stdout', ' end\n');
-    expect(written()).toBe('token: *** end\n');
+    expect(written()).toBe('token: ****** end\n');
   });
 
-  it('scrubs the beginning of a secret left unfinished when the stream ends', () => {
-    const { r, written } = relay();
-    r.push('stdout', `cut ${TOKEN.slice(0, 40)}`);
+  it('scrubs the beginning of a secret left unfinished when the stream ends, and ends the line', () => {
+    const { r, written } = relay([PASSWORD]);
+    r.push('stdout', `cut ${PASSWORD.slice(0, 12)}`);
     r.end('stdout');
-    expect(written()).toBe('cut ***');
+    expect(written()).toBe('cut ***\n');
   });
 
   it('scrubs a secret added later, from the next line on', () => {
@@ -123,14 +126,141 @@ describe('the output relay', () => {
     expect(written()).toBe(`${TOKEN}\n***\n`);
   });
 
-  it("resumes commands around the action's line while the command has stopped them, and stops them again", () => {
+  it('scrubs every token ever minted, by the header they share, however many there were', () => {
+    const { r, written } = relay([]);
+    const tokens = Array.from({ length: 1000 }, (_, i) => jwt({ jti: `t${i}`, exp: 1999999999 }));
+    for (const token of tokens) r.addSecret(token);
+    r.push('stdout', `first ${tokens[0]} last ${tokens[999]}\n`);
+    r.push('stdout', `${Buffer.from(`Bearer ${tokens[1]}`).toString('base64url')}\n`);
+    // What shows of the base64 is "Bearer " and the header's first byte, nothing of a token's own.
+    expect(written()).toMatch(/^first \*\*\* last \*\*\*\nQmVhcmVyIG[A-Za-z0-9_-]{0,4}\*\*\*\n$/);
+  });
+
+  it.each([
+    ['base64 (76 columns, LF)', 76, '\n'],
+    ['openssl base64 (64 columns)', 64, '\n'],
+    ['4 columns, CRLF', 4, '\r\n'],
+    ['1 column, CR', 1, '\r']
+  ])('scrubs line-wrapped base64 of a token: %s', (_name, width, end) => {
     const { r, written } = relay();
-    r.push('stdout', '::stop-commands::pause-7f3a\n');
-    expect(r.own('::add-mask::value\n')).toBe(
-      '::pause-7f3a::\n::add-mask::value\n::stop-commands::pause-7f3a\n'
+    const wrapped = (
+      Buffer.from(`Authorization: Bearer ${TOKEN}`)
+        .toString('base64')
+        .match(new RegExp(`.{1,${width}}`, 'g')) ?? []
+    ).join(end);
+    r.push('stdout', `${wrapped}${end}done.\n`);
+    const shown = written().replace(/[\r\n]/g, '');
+    const core = Buffer.from(TOKEN)
+      .subarray(3, 3 + 60)
+      .toString('base64');
+    expect(shown).not.toContain(core.slice(0, 16));
+    expect(written()).toContain('done.\n');
+  });
+
+  it('never builds a pattern that fails: a JWT with a 40,000-character header is scrubbed', () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'HS256', kid: 'k'.repeat(30_000) })).toString(
+      'base64url'
     );
-    r.push('stderr', '::pause-7f3a::\n');
-    expect(r.own('::add-mask::value\n')).toBe('::add-mask::value\n');
-    expect(written()).toBe('::stop-commands::pause-7f3a\n::pause-7f3a::\n');
+    const token = `${header}.${Buffer.from('{"exp":1}').toString('base64url')}.c2ln`;
+    const { r, written } = relay([token]);
+    r.push('stdout', `a ${token} b ${Buffer.from(token).toString('base64')}\n`);
+    expect(written()).toBe('a *** b ***\n');
+  });
+
+  it('never builds a pattern that fails: a 30,000-character token and a 1 MB secret are scrubbed', () => {
+    const long = jwt({ pad: 'x'.repeat(23_000) });
+    expect(long.length).toBeGreaterThan(30_000);
+    const huge = 'p'.repeat(1024 * 1024);
+    const { r, written } = relay([long, huge]);
+    r.push('stdout', `a ${long} b ${huge} c ${Buffer.from(huge).toString('base64')}\n`);
+    expect(written()).toBe('a *** b *** c ***\n');
+  });
+});
+
+describe("the relay and the command's workflow commands", () => {
+  const taken = (output: string) => judge(Buffer.from(output, 'latin1'), []);
+
+  it('puts a mark that neither .NET trims nor ICU ignores', () => {
+    const mark = Buffer.from(NEUTRAL, 'latin1').toString('utf8');
+    expect(DOTNET_WHITESPACE).not.toContain(mark);
+    expect(icuIgnores(mark)).toBe(false);
+  });
+
+  it.each([
+    ['after a lone CR', 'progress 40%\r::stop-commands::abc\n'],
+    ['after a no-break space', '\u00A0::stop-commands::abc\n'],
+    ['after U+0085', '\u0085::stop-commands::abc\n'],
+    ['after U+200B, which ICU ignores', '\u200B::stop-commands::abc\n'],
+    ['in the legacy form anywhere in a line', 'note ##[stop-commands]abc\n'],
+    ['in capitals and with a long s', '::STOP-COMMANDſ::abc\n'],
+    ['with a token the resume line never matches', '::stop-commands::x::y\n'],
+    ['with ICU-ignored characters between the colons', '::stop-commands:\u200B:abc\n']
+  ])('shows a stop-commands %s as text, and the action commands still work', (_how, line) => {
+    const { r, written } = relay([]);
+    r.push('stdout', Buffer.from(line).toString('latin1'));
+    const before = written();
+    const own = r.own('::add-mask::s3cr3t-value\n');
+    r.push('stdout', 's3cr3t-value\n');
+    const judged = taken(before + own + written().slice(before.length));
+    expect(judged.masks).toEqual(['s3cr3t-value']);
+    expect(judged.log).not.toContain('s3cr3t-value');
+  });
+
+  it('shows a stop-commands split across writes with a pause as text', () => {
+    const { r, advance, written } = relay([]);
+    r.push('stdout', '::stop-comm');
+    advance(5 * PARTIAL_LINE_MS);
+    r.push('stdout', 'ands::abc\n');
+    expect(taken(written()).log).toContain('::stop-comm');
+    expect(taken(`${written()}::error::boom\n`).errors).toEqual(['boom']);
+  });
+
+  it("shows the command's commands as text while it has them stopped, add-mask aside, until the runner's resume", () => {
+    const { r, written } = relay([]);
+    r.push('stdout', '::stop-commands::abc\n::error::not now\n::add-mask::hidden-1\n');
+    r.push('stdout', '##[warning]not now\n::abc x::\n::error::now\nhidden-1\n');
+    const judged = taken(written());
+    expect(judged.errors).toEqual(['now']);
+    expect(judged.warnings).toEqual([]);
+    expect(judged.masks).toEqual(['hidden-1']);
+    expect(judged.log).toContain('::error::not now');
+    expect(judged.log).not.toContain('hidden-1');
+  });
+
+  it("keeps the command's add-mask whole when the other stream writes while it is unfinished", () => {
+    const { r, advance, written } = relay([]);
+    r.push('stdout', '::add-ma');
+    advance(5 * PARTIAL_LINE_MS);
+    r.push('stderr', 'warning: slow\n');
+    r.push('stdout', 'sk::hidden-2\nhidden-2\n');
+    const judged = taken(written());
+    expect(judged.masks).toEqual(['hidden-2']);
+    expect(judged.log).not.toContain('hidden-2');
+  });
+
+  it('writes an unfinished line that could be a command once it outgrows 64 KiB, so nothing piles up', () => {
+    const { r, advance, written } = relay([]);
+    r.push('stdout', '::');
+    advance(5 * PARTIAL_LINE_MS);
+    expect(written()).toBe('');
+    r.push('stdout', 'x'.repeat(70_000));
+    expect(written()).toBe(`::${'x'.repeat(70_000)}`);
+  });
+
+  it("ends the command's unfinished last line, so the action's closing error is an annotation", () => {
+    const { r, advance, written } = relay([]);
+    r.push('stdout', 'progress 99%');
+    advance(PARTIAL_LINE_MS);
+    r.end('stdout');
+    r.end('stderr');
+    expect(taken(`${written()}::error::The command exited with code 1.\n`).errors).toEqual([
+      'The command exited with code 1.'
+    ]);
+  });
+
+  it('masks a stop token longer than 6 characters first, as the runner would', () => {
+    const { r, written } = relay([]);
+    r.push('stdout', '::stop-commands::pause-7f3a\npause-7f3a\n');
+    expect(taken(written()).log).not.toContain('pause-7f3a');
   });
 });

@@ -8,6 +8,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCertificate, type Certificate } from '../dev/certificate.ts';
+import { startRawServer, type RawAnswer } from './helpers/raw-server.ts';
 import { startProxy, type Proxy } from '../dev/proxy.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
 import { ENDPOINTS } from '../src/endpoints.ts';
@@ -189,6 +190,95 @@ describe('answers that are not HTTP, or not whole', () => {
     const error = await failureOf(`http://127.0.0.1:${port}`);
     expect(error.message).toMatch(/^The answer from 127\.0\.0\.1:\d+ was cut off half-way/);
     expect(error.retryable).toBe(true);
+  });
+});
+
+describe('answers that never become an answer: each settles the attempt as a named failure', () => {
+  async function failureFrom(answer: RawAnswer, timeoutMs = 5000): Promise<ActionError> {
+    const server = await startRawServer([answer]);
+    cleanups.push(() => server.close());
+    const failure = await postForm(
+      new URL(server.url + ENDPOINTS.refresh),
+      'a=b',
+      {},
+      {
+        timeoutMs
+      }
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ActionError);
+    return failure as ActionError;
+  }
+
+  it('a 101 Switching Protocols with Upgrade (no response, no error from Node) is named and retried', async () => {
+    const error = await failureFrom({
+      bytes:
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      then: 'hang'
+    });
+    expect(error.message).toMatch(/^127\.0\.0\.1:\d+ answered HTTP 101 with an Upgrade, switching/);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('a 101 with Upgrade whose socket then closes is the same named failure', async () => {
+    const error = await failureFrom({
+      bytes: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n',
+      then: 'end'
+    });
+    expect(error.message).toMatch(/answered HTTP 101 with an Upgrade/);
+  });
+
+  it('a 1xx that never becomes a final answer ends at the deadline, retried', async () => {
+    const started = performance.now();
+    const error = await failureFrom(
+      { bytes: 'HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n', then: 'hang' },
+      300
+    );
+    expect(error.message).toMatch(/^No complete answer from 127\.0\.0\.1:\d+ within 0\.3 s/);
+    expect(error.retryable).toBe(true);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('a 1xx, then a close, is a connection that failed before an answer, retried', async () => {
+    const error = await failureFrom({ bytes: 'HTTP/1.1 100 Continue\r\n\r\n', then: 'end' });
+    expect(error.message).toMatch(
+      /^The connection to 127\.0\.0\.1:\d+ failed before a complete answer/
+    );
+    expect(error.retryable).toBe(true);
+  });
+
+  it('a socket closed with no answer at all is retried', async () => {
+    const error = await failureFrom({ bytes: '', then: 'end' });
+    expect(error.message).toMatch(/^The connection to 127\.0\.0\.1:\d+ /);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('a close in the middle of the status line is retried', async () => {
+    const error = await failureFrom({ bytes: 'HTTP/1.1 20', then: 'reset' });
+    expect(error.message).toMatch(/^The connection to 127\.0\.0\.1:\d+ /);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('an abort that fires after the socket is gone still settles the attempt', async () => {
+    const stop = new AbortController();
+    const server = await startRawServer([
+      {
+        bytes: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n',
+        then: 'end'
+      }
+    ]);
+    cleanups.push(() => server.close());
+    const attempt = postForm(
+      new URL(server.url + ENDPOINTS.refresh),
+      'a=b',
+      {},
+      {
+        timeoutMs: 5000,
+        signal: stop.signal
+      }
+    ).catch((error: unknown) => error);
+    await new Promise(done => setTimeout(done, 100));
+    stop.abort();
+    expect(await attempt).toBeInstanceOf(ActionError);
   });
 });
 

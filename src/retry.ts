@@ -84,7 +84,8 @@ export async function withRetry<T>(
   }
 }
 
-function annotate(error: ActionError, suffix: string): ActionError {
+/** The same error, with `suffix` after its message. */
+export function annotate(error: ActionError, suffix: string): ActionError {
   return new ActionError(`${error.message} ${suffix}`, {
     retryable: error.retryable,
     status: error.status,

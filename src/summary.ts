@@ -14,8 +14,11 @@ export interface RunFacts extends Omit<RefreshFacts, 'latest'> {
 export function renderSummary(minted: Minted, run?: RunFacts, refreshToken = ''): string {
   const rows: [string, string][] = [
     ['Obtained by', minted.method === 'login' ? 'login (service account)' : 'refresh token'],
-    ['Attempts', String(minted.attempts)],
-    ['KlearStack release', minted.releaseVersion || 'not reported'],
+    ['Requests to KlearStack', String(minted.attempts)],
+    [
+      'KlearStack release',
+      minted.releaseVersion ? codeSpan(minted.releaseVersion) : 'not reported'
+    ],
     ['Token expires at', expiryIso(minted.accessToken) || 'not stated by the token']
   ];
   const refreshExpiry = expiryIso(refreshToken);
@@ -34,4 +37,18 @@ export function renderSummary(minted: Minted, run?: RunFacts, refreshToken = '')
   }
   const table = rows.map(([name, value]) => `| ${name} | ${value} |`).join('\n');
   return `### KlearStack access token\n\n| | |\n|---|---|\n${table}\n`;
+}
+
+/**
+ * A value KlearStack chose, as a Markdown code span: GitHub turns `www.example.com` in plain text
+ * into a link, and other text into markup. The fence is one backtick longer than the longest run
+ * inside; a space pads a value that starts or ends with a backtick or space (CommonMark strips one
+ * from each side); `|` is escaped, which a table cell needs even inside code.
+ */
+export function codeSpan(value: string): string {
+  const runs = value.match(/`+/g) ?? [];
+  const fence = '`'.repeat(Math.max(0, ...runs.map(run => run.length)) + 1);
+  const pad = /^[` ]|[` ]$/.test(value) ? ' ' : '';
+  const text = value.replace(/[\r\n]+/g, ' ').replace(/\|/g, '\\|');
+  return `${fence}${pad}${text}${pad}${fence}`;
 }

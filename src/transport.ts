@@ -57,47 +57,94 @@ export async function postForm(
   options.debug?.(`Proxy for ${url.host}: ${choice.note}.`);
   if (choice.warning) options.warning?.(choice.warning);
   try {
-    // Only the module the URL needs: a run against http never loads TLS.
-    const { request } =
-      url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-    // Through a proxy, the tunnel is opened under the same deadline as the rest of the exchange.
-    const tunnel = choice.proxy
-      ? await openTunnel(url, choice.proxy, signal, options.secureContext)
-      : undefined;
-    const message = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          headers: {
-            ...headers,
-            'user-agent': USER_AGENT,
-            'content-length': String(Buffer.byteLength(form))
-          },
-          // A connection of its own, closed after the answer: the tunnel, or (agent false) a new
-          // one. Node honours createConnection only when no agent is given at all.
-          ...(tunnel ? { createConnection: () => tunnel as Socket } : { agent: false }),
-          ...(options.secureContext ? { secureContext: options.secureContext } : {}),
-          signal
-        },
-        resolve
-      );
-      req.on('error', reject);
-      req.end(form);
-    });
-    const status = message.statusCode ?? 0;
-    if (status >= 300 && status < 400) {
-      message.destroy();
-      return { status, headers: message.headers, body: '' };
-    }
-    const body = await readLimited(message, options.maxBodyBytes ?? MAX_BODY_BYTES);
-    return { status, headers: message.headers, body };
+    // Whatever Node leaves unsettled (an upgraded socket, a close it reports to no one), the attempt
+    // ends when its deadline does: an exchange that never settled would let the step exit 0 empty.
+    return await settledBy(signal, exchange(url, form, headers, options, signal, choice.proxy));
   } catch (error) {
     throw transportError(error, url, deadline.signal.aborted, timeoutMs, choice.proxy);
   } finally {
     clearTimeout(timer);
   }
 }
+
+/**
+ * `work`, or a rejection with the signal's reason once it aborts, whichever comes first. The
+ * rejection waits a turn of the event loop, so that an error the abort raises in `work` (a proxy's
+ * tunnel timing out) is the one reported when there is one.
+ */
+function settledBy<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  let stop = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    stop = () => setImmediate(() => reject(signal.reason));
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  });
+  work.catch(() => {});
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', stop));
+}
+
+async function exchange(
+  url: URL,
+  form: string,
+  headers: Record<string, string>,
+  options: PostOptions,
+  signal: AbortSignal,
+  proxy: ProxyTarget | undefined
+): Promise<Answer> {
+  // Only the module the URL needs: a run against http never loads TLS.
+  const { request } =
+    url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  // Through a proxy, the tunnel is opened under the same deadline as the rest of the exchange.
+  const tunnel = proxy ? await openTunnel(url, proxy, signal, options.secureContext) : undefined;
+  const message = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          ...headers,
+          'user-agent': USER_AGENT,
+          'content-length': String(Buffer.byteLength(form))
+        },
+        // A connection of its own, closed after the answer: the tunnel, or (agent false) a new
+        // one. Node honours createConnection only when no agent is given at all.
+        ...(tunnel ? { createConnection: () => tunnel as Socket } : { agent: false }),
+        ...(options.secureContext ? { secureContext: options.secureContext } : {}),
+        signal
+      },
+      resolve
+    );
+    req.on('error', reject);
+    // A 101 with Upgrade hands the socket over and emits neither 'response' nor 'error'.
+    req.on('upgrade', (answer: IncomingMessage, socket: Duplex) => {
+      socket.destroy();
+      reject(new Upgraded(answer.statusCode ?? 0));
+    });
+    // After 'response' this rejects nothing; before it, the connection ended without an answer.
+    req.on('close', () => reject(new NoAnswer()));
+    req.end(form);
+  });
+  const status = message.statusCode ?? 0;
+  if (status >= 300 && status < 400) {
+    message.destroy();
+    return { status, headers: message.headers, body: '' };
+  }
+  const body = await readLimited(message, options.maxBodyBytes ?? MAX_BODY_BYTES);
+  return { status, headers: message.headers, body };
+}
+
+/** The server switched the connection to another protocol instead of answering the POST. */
+class Upgraded extends Error {
+  readonly status: number;
+
+  constructor(status: number) {
+    super('upgraded');
+    this.status = status;
+  }
+}
+
+/** The connection closed with no final answer, and Node reported no error for it. */
+class NoAnswer extends Error {}
 
 /** A failure on the way through the proxy, before the tunnel to the API was open. */
 class ProxyProblem extends Error {
@@ -173,6 +220,8 @@ async function openTunnel(
       refused(response.statusCode);
     });
     req.on('error', error => reject(new ProxyProblem(error)));
+    // Before 'connect' or 'response', a close is a proxy that hung up without answering.
+    req.on('close', () => reject(new ProxyProblem(undefined)));
     req.end();
   });
   if (url.protocol !== 'https:' || !tls) return socket;
@@ -281,6 +330,18 @@ function transportError(
   if (timedOut) {
     return new ActionError(
       `No complete answer from ${host} within ${timeoutMs / 1000} s (timeout-seconds). The API may be overloaded or unreachable from this runner; raise timeout-seconds if it is just slow.`,
+      { retryable: true }
+    );
+  }
+  if (error instanceof Upgraded) {
+    return new ActionError(
+      `${host} answered HTTP ${error.status} with an Upgrade, switching the connection to another protocol instead of answering the token request. Check that base-url points at the KlearStack API, not at a WebSocket or HTTP/2-only service; re-run the job if it was a passing fault.`,
+      { status: error.status, retryable: true }
+    );
+  }
+  if (error instanceof NoAnswer) {
+    return new ActionError(
+      `The connection to ${host} closed without an answer. This is usually a network problem between the runner and the API; re-run the job if it persists.`,
       { retryable: true }
     );
   }

@@ -43,6 +43,12 @@ const stderrKit: Kit = {
   setSecret: value => writeSync(2, `::add-mask::${toolkit.escapeData(value)}\n`)
 };
 
+/** Says a failure on stderr, as klear-token says every failure outside exec; returns exit code 1. */
+export function sayFailed(message: string): number {
+  stderrKit.error(`klear-token: ${message}`);
+  return 1;
+}
+
 /** argv after `klear-token`: the job folder, then what the user typed. Returns the exit code. */
 export async function klearToken(argv: string[]): Promise<number> {
   const [dir = '', command = '', ...rest] = argv;

@@ -1,198 +1,377 @@
 /**
- * Run mode's output relay. The command's stdout and stderr come through the action, line by line,
- * onto the step's stdout, so that
- * - the action's own workflow commands (`::add-mask::` first) always start a line: the runner takes
- *   `::` only at the start of a line, and a mask glued onto a command's unfinished line would log
- *   the token it was meant to hide (actions/runner ActionCommand.cs);
- * - they work while the command has used `::stop-commands::` (ActionCommandManager.cs): the action
- *   resumes commands around its own line and stops them again;
+ * Run mode's output relay. The command's stdout and stderr come through the action onto the step's
+ * stdout, read as the runner reads them (runner-reading.ts: a line ends at `\n`, `\r\n` or a lone
+ * `\r`), so that
+ * - the command can never switch the runner's command processing off: a `stop-commands` in any
+ *   form the runner might read (after any white space .NET trims or character ICU ignores, the
+ *   legacy `##[` anywhere in a line, any case, split across writes) is shown as text, and the
+ *   relay carries it out itself: until the resume line, the command's lines the runner would take
+ *   as commands are shown as text too, all but `::add-mask::` (masking more never shows a secret).
+ *   So the action's own commands always work, whatever this reading gets wrong;
+ * - a line is shown as text by putting NEUTRAL before the `:` or `[` that makes it a command;
+ * - the action's own lines (`::add-mask::` first) always start a line: an unfinished line of the
+ *   command is ended first, and a stream's last unfinished line is ended when the stream ends;
  * - no line the runner gets can overtake the action's masks: the runner handles a batch's stderr
  *   lines before its stdout lines (ProcessInvoker.cs), so both streams go out on one;
- * - every secret the action knows is scrubbed from the command's output, also in the encoded forms
- *   the runner does not mask (unpadded base64 at any byte alignment, base64url).
+ * - every secret the action knows is scrubbed (scrub.ts), also in the forms the runner does not mask.
  * Text is handled as latin1, one character per byte, so bytes that are not a secret pass unchanged.
  */
+import {
+  CommandReader,
+  DOTNET_WHITESPACE,
+  foldName,
+  icuIgnores,
+  RUNNER_COMMANDS
+} from './runner-reading.ts';
+import { MIN_ENCODED_LENGTH, Scrubber } from './scrub.ts';
+
+export { secretForms } from './scrub.ts';
 
 /** How long an unfinished line may wait for its end before it is written as it is. */
 export const PARTIAL_LINE_MS = 100;
-/** Encoded forms of shorter values would match ordinary text: those are scrubbed raw only. */
-const MIN_ENCODED_LENGTH = 8;
 /** An unfinished line this long is written without waiting for its end or the timer. */
 const MAX_PENDING = 64 * 1024;
-/** Refreshed tokens kept for scrubbing; older ones have long expired. */
-const MAX_TOKENS = 16;
+/**
+ * U+2800 BRAILLE PATTERN BLANK as UTF-8 (latin1 text): not white space to .NET, not ignored by
+ * ICU, so a `::` or `##[` with it in front of the `:` or `[` is not one (checked against the
+ * collator in __tests__/relay.test.ts). It shows as a blank.
+ */
+export const NEUTRAL = '\xE2\xA0\x80';
+/** What the runner takes as a command while the command has commands stopped, add-mask aside. */
+const WHILE_STOPPED = RUNNER_COMMANDS.filter(name => name !== 'add-mask').map(foldName);
+const STOP = [foldName('stop-commands')];
+const COMMANDS = RUNNER_COMMANDS.map(foldName);
+/** What a line that could hold a stop-commands holds. */
+const MAY_STOP = /command/i;
+/**
+ * How much of a written unfinished line is kept to judge the rest with: a command starts within
+ * it, or is not one the runner knows; past it, the last 64 characters (a name near the cut), and
+ * for following the command's stop-commands, its first MAX_RAW_KEPT characters as written.
+ */
+const MAX_LINE_KEPT = 256;
+const MAX_RAW_KEPT = 4096;
 
 export type Source = 'stdout' | 'stderr';
 
 export interface RelayDeps {
   /** Writes to the step's stdout, in order with everything else the action writes there. */
-  write(text: string): void;
+  write(text: string, source?: Source): void;
   setTimer(ms: number, run: () => void): unknown;
   clearTimer(handle: unknown): void;
 }
 
-/** Every form a secret can take in output, raw and encoded, longest first. */
-export function secretForms(value: string): string[] {
-  const forms = new Set<string>([value]);
-  if (value.length >= MIN_ENCODED_LENGTH) {
-    const bytes = Buffer.from(value, 'utf8');
-    for (let shift = 0; shift <= 2; shift++) {
-      const shifted = bytes.subarray(shift);
-      // Whole groups only: the last, partial group depends on whatever follows the secret.
-      const whole = shifted.subarray(0, shifted.length - (shifted.length % 3));
-      for (const part of [shifted, whole]) {
-        const base64 = part.toString('base64');
-        forms.add(base64);
-        forms.add(base64.replace(/=+$/, ''));
-        forms.add(part.toString('base64url'));
-      }
-    }
-    forms.add(
-      encodeURIComponent(value).replace(
-        /[!'()*]/g,
-        c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
-      )
-    );
-    forms.add(JSON.stringify(value).slice(1, -1));
-  }
-  forms.delete('');
-  // Compared as latin1, as the relay reads bytes.
-  return [...forms]
-    .map(form => Buffer.from(form, 'utf8').toString('latin1'))
-    .sort((a, b) => b.length - a.length);
+interface Stream {
+  /** Read, not yet written: the end of an unfinished line. */
+  pending: string;
+  /** Written of the current line, as written (marks included) and as the command wrote it. */
+  line: string;
+  raw: string;
+  /** The line's beginning is no longer in `line` (over MAX_LINE_KEPT): it was judged then. */
+  midLine: boolean;
+  timer: unknown;
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const newStream = (): Stream => ({
+  pending: '',
+  line: '',
+  raw: '',
+  midLine: false,
+  timer: undefined
+});
 
 export class OutputRelay {
   readonly #deps: RelayDeps;
-  readonly #fixed = new Set<string>();
-  readonly #tokens: string[] = [];
-  #forms: string[] = [];
-  #pattern: RegExp | undefined;
-  readonly #pending: Record<Source, string> = { stdout: '', stderr: '' };
-  readonly #timers: Record<Source, unknown> = { stdout: undefined, stderr: undefined };
-  /** The source whose unfinished line was last written, if the output does not end a line. */
-  #open: Source | undefined;
-  /** The command's `::stop-commands::` token while commands are stopped. */
-  #stopToken: string | undefined;
+  readonly #scrubber = new Scrubber();
+  readonly #streams: Record<Source, Stream> = { stdout: newStream(), stderr: newStream() };
+  /** Whose unfinished line the step's stdout ends with, if it does not end a line. */
+  #open: Source | 'action' | undefined;
+  /** The command's stop-commands as a plain `run:` step would take it: when it resumes. */
+  readonly #commands = new CommandReader();
 
   constructor(deps: RelayDeps, secrets: string[] = []) {
     this.#deps = deps;
-    for (const secret of secrets) this.addSecret(secret, true);
+    for (const secret of secrets) this.addSecret(secret);
   }
 
-  /** Scrubs `value` from all later output. Input credentials stay; tokens rotate out after 16. */
-  addSecret(value: string, fixed = false): void {
-    if (!value || this.#fixed.has(value) || this.#tokens.includes(value)) return;
-    if (fixed) this.#fixed.add(value);
-    else {
-      this.#tokens.push(value);
-      if (this.#tokens.length > MAX_TOKENS) this.#tokens.shift();
-    }
-    this.#forms = [...new Set([...this.#fixed, ...this.#tokens].flatMap(secretForms))].sort(
-      (a, b) => b.length - a.length
-    );
-    this.#pattern = new RegExp(this.#forms.map(escape).join('|'), 'g');
+  /** Scrubs `value` from all later output, for the whole run. */
+  addSecret(value: string): void {
+    if (value) this.#scrubber.add(value);
   }
 
   /** Output of the command on one of its streams (latin1 text: one character per byte). */
   push(source: Source, text: string): void {
-    // Only the new text can hold the last line end: what was pending had none.
-    const newline = text.lastIndexOf('\n');
-    if (newline === -1) {
-      this.#pending[source] += text;
+    const stream = this.#streams[source];
+    // The last line end: the last `\n`, or a `\r` after it (the text after it is short).
+    let end = text.lastIndexOf('\n');
+    for (let cr = text.indexOf('\r', end + 1); cr >= 0; cr = text.indexOf('\r', cr + 1)) end = cr;
+    if (end === -1) {
+      stream.pending += text;
     } else {
-      const complete = this.#pending[source] + text.slice(0, newline + 1);
-      this.#pending[source] = text.slice(newline + 1);
-      this.#emit(source, complete);
+      const complete = stream.pending + text.slice(0, end + 1);
+      stream.pending = text.slice(end + 1);
+      this.#lines(source, this.#scrubber.scrub(source, complete), false);
     }
-    if (this.#pending[source].length > MAX_PENDING) {
-      this.#deps.clearTimer(this.#timers[source]);
-      this.#flushPartial(source);
+    if (stream.pending.length > MAX_PENDING) {
+      this.#deps.clearTimer(stream.timer);
+      this.#flushPartial(source, true);
       return;
     }
-    if (this.#pending[source] && this.#timers[source] === undefined) {
-      this.#timers[source] = this.#deps.setTimer(PARTIAL_LINE_MS, () => this.#flushPartial(source));
+    if (stream.pending && stream.timer === undefined) {
+      stream.timer = this.#deps.setTimer(PARTIAL_LINE_MS, () => this.#flushPartial(source));
     }
-  }
-
-  /** The stream has ended: what is left is written, a secret's beginning in it scrubbed. */
-  end(source: Source): void {
-    this.#deps.clearTimer(this.#timers[source]);
-    this.#timers[source] = undefined;
-    const rest = this.#pending[source];
-    this.#pending[source] = '';
-    if (!rest) return;
-    const held = this.#heldBack(rest);
-    const text =
-      rest.slice(0, rest.length - held) +
-      (held >= MIN_ENCODED_LENGTH ? '***' : rest.slice(rest.length - held));
-    this.#emit(source, text);
   }
 
   /**
-   * Wraps a line the action itself writes (a workflow command or a log line): it starts a line of
-   * its own, and commands are resumed around it when the command stopped them.
+   * The stream has ended: what is left is its last line (the runner reads it as one), a secret's
+   * beginning in it scrubbed, and the line is ended so that nothing is glued onto it.
    */
+  end(source: Source): void {
+    const stream = this.#streams[source];
+    this.#deps.clearTimer(stream.timer);
+    stream.timer = undefined;
+    const rest = stream.pending;
+    stream.pending = '';
+    if (rest) {
+      const held = this.#heldBack(rest);
+      const text = this.#scrubber.scrub(source, rest.slice(0, rest.length - held));
+      const end = rest.slice(rest.length - held);
+      const cut = held >= MIN_ENCODED_LENGTH ? '***' : this.#scrubber.scrub(source, end);
+      this.#lines(source, text + cut, true);
+    }
+    if (this.#open === source) this.#separate();
+  }
+
+  /** A line the action itself writes (a workflow command or a log line): it starts a line. */
   own(text: string): string {
-    let prefix = '';
-    if (this.#open !== undefined) {
-      prefix = '\n';
-      this.#open = undefined;
-    }
-    if (this.#stopToken === undefined) return prefix + text;
-    const token = this.#stopToken;
-    return `${prefix}::${token}::\n${text}${text.endsWith('\n') ? '' : '\n'}::stop-commands::${token}\n`;
+    if (text === '') return text;
+    const prefix = this.#open === undefined ? '' : '\n';
+    if (this.#open !== undefined) this.#lineEnded(this.#open);
+    this.#open = endsLine(text) ? undefined : 'action';
+    return prefix + text;
   }
 
-  #flushPartial(source: Source): void {
-    this.#timers[source] = undefined;
-    const pending = this.#pending[source];
+  /** Writes what can go of an unfinished line; `full` when it is too long to wait for its end. */
+  #flushPartial(source: Source, full = false): void {
+    const stream = this.#streams[source];
+    stream.timer = undefined;
+    const pending = stream.pending;
     // A secret may be arriving in pieces: its beginning waits for the rest (or the line's end).
-    const held = this.#heldBack(pending);
+    // A command line waits for its end: written in part, the other stream's output could cut it.
+    const held =
+      !full && this.#awaitsEnd(stream, pending) ? pending.length : this.#heldBack(pending);
     if (held === pending.length) return;
-    this.#pending[source] = pending.slice(pending.length - held);
-    this.#emit(source, pending.slice(0, pending.length - held));
-    if (held && this.#timers[source] === undefined) {
-      this.#timers[source] = this.#deps.setTimer(PARTIAL_LINE_MS, () => this.#flushPartial(source));
+    stream.pending = pending.slice(pending.length - held);
+    const text = this.#scrubber.scrub(source, pending.slice(0, pending.length - held));
+    this.#lines(source, text, false);
+    if (held && stream.timer === undefined) {
+      stream.timer = this.#deps.setTimer(PARTIAL_LINE_MS, () => this.#flushPartial(source));
     }
   }
 
-  /** The length of the longest end of `text` that is the beginning of a secret's form. */
+  /** Whether the unfinished line, `pending` not yet written, could still be a runner command. */
+  #awaitsEnd(stream: Stream, pending: string): boolean {
+    const full = stream.line + pending;
+    const known = (name: string) => {
+      const folded = foldName(Buffer.from(name, 'latin1').toString('utf8'));
+      return COMMANDS.includes(folded) || folded === foldName(this.#commands.stopToken ?? '');
+    };
+    const site = (start: number, terminators: string) => {
+      let end = start;
+      while (end < full.length && !terminators.includes(full[end])) end++;
+      return end === full.length || known(full.slice(start, end));
+    };
+    if (stream.line === '' && !stream.midLine) {
+      const at = skipAll(full, 0, true);
+      if (full[at] === ':') {
+        const next = skipAll(full, at + 1, false);
+        if (next === full.length || (full[next] === ':' && site(next + 1, ' :'))) return true;
+      }
+    }
+    const legacy = full.lastIndexOf('##[');
+    return full.endsWith('#') || (legacy >= 0 && site(legacy + 3, ' ]'));
+  }
+
+  /**
+   * How much of the end of `text` must wait: the longest end that is the beginning of something
+   * scrubbed, and any whole one that the cut would split.
+   */
   #heldBack(text: string): number {
+    const beginnings = this.#scrubber.beginnings();
     let longest = 0;
-    for (const form of this.#forms) {
-      for (let length = Math.min(form.length - 1, text.length); length > longest; length--) {
-        if (text.endsWith(form.slice(0, length))) {
-          longest = length;
-          break;
+    for (const form of beginnings) {
+      // The earliest place in the last form.length - 1 characters where the rest begins the form.
+      let at = text.indexOf(form[0], Math.max(0, text.length - form.length + 1));
+      while (at >= 0 && text.length - at > longest && !form.startsWith(text.slice(at))) {
+        at = text.indexOf(form[0], at + 1);
+      }
+      if (at >= 0) longest = Math.max(longest, text.length - at);
+    }
+    let cut = text.length - longest;
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const form of beginnings) {
+        const at = text.indexOf(form, Math.max(0, cut - form.length + 1));
+        if (at >= 0 && at < cut) {
+          cut = at;
+          moved = true;
         }
       }
     }
-    return longest;
+    return text.length - cut;
   }
 
-  #emit(source: Source, text: string): void {
-    let out = this.#pattern ? text.replace(this.#pattern, '***') : text;
-    if (this.#open !== undefined && this.#open !== source) out = `\n${out}`;
-    this.#open = out.endsWith('\n') ? undefined : source;
-    this.#track(out);
-    this.#deps.write(out);
-  }
-
-  /** Follows `::stop-commands::` and its resume, as the runner will see them. */
-  #track(text: string): void {
-    if (!text.includes('::')) return;
-    for (const line of text.split('\n')) {
-      const command = /^\s*::([^:\s]*)::(.*)$/.exec(line);
-      if (!command) continue;
-      const [, name, data] = command;
-      if (this.#stopToken === undefined) {
-        if (name.toLowerCase() === 'stop-commands' && data) this.#stopToken = data.trimEnd();
-      } else if (name.toLowerCase() === this.#stopToken.toLowerCase()) {
-        this.#stopToken = undefined;
+  /**
+   * Scrubbed output of a stream, written: lines the runner could take as a command neutralised as
+   * need be. Ends in an unfinished line unless `last`, when that is the stream's last line.
+   */
+  #lines(source: Source, text: string, last: boolean): void {
+    const stream = this.#streams[source];
+    // Whole lines that cannot hold a stop-commands need no look while commands run.
+    const whole = last || endsLine(text);
+    if (
+      whole &&
+      this.#commands.stopToken === undefined &&
+      stream.line === '' &&
+      !MAY_STOP.test(text)
+    ) {
+      this.#write(source, text);
+      return;
+    }
+    let out = '';
+    for (const [line] of text.matchAll(/[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$/g)) {
+      const body = line.replace(/[\r\n]+$/, '');
+      const complete = body !== line || last;
+      const shown = this.#neutralised(stream, body, complete);
+      if (complete && stream.line === '' && !stream.midLine) {
+        const mask = this.#follow(body);
+        // The runner masks a stop token longer than 6 before it shows the line (ActionCommandManager.cs).
+        if (mask) {
+          this.#write(source, out);
+          out = '';
+          this.#deps.write(this.own(`::add-mask::${mask}\n`));
+        }
+      } else if (complete) this.#follow(stream.raw + body);
+      out += shown + line.slice(body.length);
+      if (complete) {
+        stream.line = stream.raw = '';
+        stream.midLine = false;
+      } else {
+        stream.line += shown;
+        if (stream.raw.length < MAX_RAW_KEPT) stream.raw += body.slice(0, MAX_RAW_KEPT);
+        if (stream.line.length > MAX_LINE_KEPT) {
+          stream.line = stream.line.slice(-64);
+          stream.midLine = true;
+        }
       }
     }
+    this.#write(source, out);
   }
+
+  /**
+   * Follows the command's stop-commands and resume, read as the runner would read the line in a
+   * plain run: step. Returns the stop token, escaped, when the runner would have masked it.
+   */
+  #follow(line: string): string | undefined {
+    const read = this.#commands.read(Buffer.from(line, 'latin1').toString('utf8'));
+    if (read.kind !== 'stopped' || read.token.length <= 6) return undefined;
+    const escaped = read.token
+      .replaceAll('%', '%25')
+      .replaceAll('\r', '%0D')
+      .replaceAll('\n', '%0A');
+    return Buffer.from(escaped, 'utf8').toString('latin1');
+  }
+
+  /**
+   * `body`, the next part of the stream's current line, with NEUTRAL put where the line could
+   * become a command the runner must not take: a stop-commands, or while the command has commands
+   * stopped, any command but add-mask. A command name is compared as the runner does. The mark
+   * goes before the `:` or `[`, or when that is already written, at the start of `body` (inside
+   * the name, or before the `::` after it).
+   */
+  #neutralised(stream: Stream, body: string, complete: boolean): string {
+    const from = stream.line.length;
+    const full = stream.line + body;
+    const names = this.#commands.stopToken === undefined ? STOP : WHILE_STOPPED;
+    const marks = new Set<number>();
+    // A name not yet ended waits: its mark can still go into what is not yet written.
+    const consider = (site: number, nameStart: number, terminators: string) => {
+      let nameEnd = nameStart;
+      while (nameEnd < full.length && !terminators.includes(full[nameEnd])) nameEnd++;
+      if (nameEnd === full.length && !complete) return;
+      const name = foldName(Buffer.from(full.slice(nameStart, nameEnd), 'latin1').toString('utf8'));
+      if (!names.includes(name)) return;
+      if (site >= from) marks.add(site);
+      else if (nameEnd >= from) marks.add(from);
+    };
+    if (!stream.midLine) {
+      const at = skipAll(full, 0, true);
+      if (full[at] === ':') {
+        const next = skipAll(full, at + 1, false);
+        if (full[next] === ':') consider(at, next + 1, ' :');
+      }
+    }
+    const legacyFrom = Math.max(0, from - 64);
+    for (let at = full.indexOf('##[', legacyFrom); at >= 0; at = full.indexOf('##[', at + 1)) {
+      consider(at + 2, at + 3, ' ]');
+    }
+    if (marks.size === 0) return body;
+    let shown = '';
+    let copied = from;
+    for (const at of [...marks].sort((a, b) => a - b)) {
+      shown += full.slice(copied, at) + NEUTRAL;
+      copied = at;
+    }
+    return shown + full.slice(copied);
+  }
+
+  #write(source: Source, text: string): void {
+    if (text === '') return;
+    if (this.#open !== undefined && this.#open !== source) this.#separate();
+    this.#deps.write(text, source);
+    this.#open = endsLine(text) ? undefined : source;
+  }
+
+  /** Ends the unfinished line the step's stdout ends with. */
+  #separate(): void {
+    this.#deps.write('\n');
+    if (this.#open !== undefined) this.#lineEnded(this.#open);
+    this.#open = undefined;
+  }
+
+  /** A line break was put after the stream's unfinished line: its rest starts a line. */
+  #lineEnded(owner: Source | 'action'): void {
+    if (owner === 'action') return;
+    const stream = this.#streams[owner];
+    stream.line = stream.raw = '';
+    stream.midLine = false;
+  }
+}
+
+function endsLine(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return last === 10 || last === 13;
+}
+
+/** Where the characters `skippable` passes over from `at` end. */
+function skipAll(text: string, at: number, space: boolean): number {
+  let end = at;
+  for (let skip = skippable(text, end, space); skip; skip = skippable(text, end, space))
+    end += skip;
+  return end;
+}
+
+/**
+ * The length of the character at `at` if the runner could pass over it before a command: .NET
+ * white space (TrimStart) or a character ICU ignores (the culture-sensitive `::` search); between
+ * the colons only the latter. Bytes are UTF-8 (latin1 text).
+ */
+function skippable(text: string, at: number, space: boolean): number {
+  if (at >= text.length) return 0;
+  const lead = text.charCodeAt(at);
+  if (lead >= 0x21 && lead <= 0x7e) return 0;
+  const length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  if (at + length > text.length) return 0;
+  const char = Buffer.from(text.slice(at, at + length), 'latin1').toString('utf8');
+  if ([...char].length !== 1 || char === '\uFFFD') return 0;
+  return (space && DOTNET_WHITESPACE.includes(char)) || icuIgnores(char) ? length : 0;
 }

@@ -1,0 +1,262 @@
+// Run mode's output relay end to end: the bundled action under the runner emulator, whose reading
+// of the log is the runner's own (src/run/runner-reading.ts), against the KlearStack stand-in. One
+// test for each way issue #19 found a command's output could put a token in the log or lose the
+// action's own commands; the fuzzer (relay-fuzz.test.ts) covers the rest in-process.
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { runAction } from '../dev/runner.ts';
+import type { RunOptions, RunResult } from '../dev/runner.ts';
+import { startStandIn } from '../dev/stand-in.ts';
+import type { StandIn } from '../dev/stand-in.ts';
+import { noise } from './helpers/command-output.ts';
+import { plainStepMasks } from './helpers/relay-harness.ts';
+
+const WEEK = 7 * 86400;
+const CLOSING = 'The command exited with code 3.';
+
+const opened: StandIn[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map(standIn => standIn.close()));
+});
+
+/** A stand-in that records every token it issues; the runner checks each of them for leaks. */
+async function klear(): Promise<{ standIn: StandIn; issued: string[] }> {
+  const issued: string[] = [];
+  const standIn = await startStandIn({
+    secret: 'relay-test-signing-key',
+    onRequest: request => {
+      for (const token of [request.issuedAccessToken, request.issuedRefreshToken]) {
+        if (token) issued.push(token);
+      }
+    }
+  });
+  opened.push(standIn);
+  return { standIn, issued };
+}
+
+function run(
+  standIn: StandIn,
+  inputs: Record<string, string>,
+  options: Omit<RunOptions, 'inputs'> = {}
+): Promise<RunResult> {
+  return runAction({
+    timeoutMs: 40_000,
+    ...options,
+    inputs: {
+      'base-url': standIn.url,
+      'company-name': standIn.companyName,
+      'max-attempts': '1',
+      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+      'refresh-interval': '1s',
+      ...inputs
+    }
+  });
+}
+
+/** After the stop line: a refresh, the newest token printed raw and as unpadded base64, then an unfinished line and exit 3. */
+const AFTER_STOP = [
+  'sleep 1.5',
+  't=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
+  'echo "token $t"',
+  'printf %s "$t" | base64 -w0 | tr -d =; echo',
+  "printf 'progress 99%%'",
+  'exit 3'
+].join('\n');
+
+describe('run mode under the runner reading', () => {
+  it.each([
+    ["after a progress bar's lone CR", "printf 'progress\\r::stop-commands::abc\\n'"],
+    ['after a UTF-8 no-break space', "printf '\\302\\240::stop-commands::abc\\n'"],
+    ['after U+0085', "printf '\\302\\205::stop-commands::abc\\n'"],
+    ['in the legacy form within a line', "printf 'note ##[stop-commands]abc\\n'"],
+    ['split by a pause', "printf '::stop-comm'; sleep 0.3; printf 'ands::abc\\n'"],
+    ["with the token 'a b'", "printf '::stop-commands::a b\\n'"],
+    ["with the token 'abc '", "printf '::stop-commands::abc \\n'"],
+    ["with the token 'a%25b'", "printf '::stop-commands::a%%25b\\n'"],
+    ["with the token 'x::y'", "printf '::stop-commands::x::y\\n'"],
+    [
+      'then a byte that is not UTF-8 before a fake resume',
+      "printf '::stop-commands::abc\\n\\240::abc::\\n'"
+    ]
+  ])(
+    "keeps the command's stop-commands %s from the runner: every token masked, the closing error an annotation",
+    async (_how, stop) => {
+      const { standIn, issued } = await klear();
+      const result = await run(standIn, { run: `${stop}\n${AFTER_STOP}` }, { secrets: issued });
+
+      expect(result.exitCode).toBe(3);
+      expect(
+        standIn.requests.filter(request => request.endpoint === 'refresh').length
+      ).toBeGreaterThanOrEqual(2);
+      expect(result.leaks).toEqual([]);
+      // The first token, and the first refreshed after the stop: the action's masks still work.
+      for (const token of issued.slice(0, 2)) expect(result.masks).toContain(token);
+      expect(result.errors).toContain(CLOSING);
+    },
+    40_000
+  );
+
+  it("masks the command's own add-mask after its resume `::abc x::` and a refresh, as a plain run: step would", async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      {
+        run: [
+          "printf '::stop-commands::abc\\n::abc x::\\n'",
+          // A refresh meanwhile: the action's own add-mask is written.
+          'sleep 1.5',
+          'echo "::add-mask::$VALUE"',
+          'echo "value: $VALUE"'
+        ].join('\n')
+      },
+      { secrets: [...issued, 'S3cr3t-of-the-command'], env: { VALUE: 'S3cr3t-of-the-command' } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.leaks).toEqual([]);
+    expect(result.masks).toContain('S3cr3t-of-the-command');
+  });
+
+  it("makes the closing error an annotation after the command's unfinished last line", async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      { run: "printf 'progress 99%%'; exit 3" },
+      { secrets: issued }
+    );
+
+    expect(result.exitCode).toBe(3);
+    expect(result.errors).toEqual([CLOSING]);
+  });
+
+  it('scrubs the first token after 18 refreshes, as unpadded base64 and base64url', async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      {
+        run: [
+          'first=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
+          'sleep 19.5',
+          'printf %s "$first" | base64 -w0 | tr -d =; echo',
+          "printf %s \"$first\" | base64 -w0 | tr '+/' '-_' | tr -d =; echo",
+          'printf %s "$first" | base64 -w 76; echo'
+        ].join('\n')
+      },
+      { secrets: issued, timeoutMs: 60_000 }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(
+      standIn.requests.filter(request => request.endpoint === 'refresh').length
+    ).toBeGreaterThan(16);
+    expect(result.leaks).toEqual([]);
+    expect(result.log.replace(/\n/g, '')).not.toContain(
+      Buffer.from(issued[0]).toString('base64').slice(0, 60)
+    );
+  }, 60_000);
+
+  it('scrubs line-wrapped base64 of the token (base64, Python encodebytes, CRLF)', async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      {
+        run: [
+          't=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
+          'printf "Bearer %s" "$t" | base64',
+          'printf "%s" "$t" | base64 -w 17 | sed "s/$/\\r/"',
+          `python3 -c 'import base64,os; print(base64.encodebytes(open(os.environ["KLEAR_ACCESS_TOKEN_FILE"],"rb").read()).decode())'`
+        ].join('\n')
+      },
+      { secrets: issued }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.leaks).toEqual([]);
+    const joined = result.log.replace(/[\r\n]/g, '');
+    const token = Buffer.from(issued[0]);
+    for (let shift = 0; shift <= 2; shift++) {
+      expect(joined).not.toContain(token.subarray(shift + 30, shift + 90).toString('base64'));
+    }
+  });
+
+  it('relays the output of a step given a 30,000-character refresh token, scrubbed', async () => {
+    const { standIn, issued } = await klear();
+    const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'HS256' })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({
+        token_type: 'refresh',
+        exp: Math.floor(Date.now() / 1000) + WEEK,
+        pad: 'x'.repeat(22_400)
+      })
+    ).toString('base64url');
+    const unsigned = `${header}.${payload}`;
+    const big = `${unsigned}.${createHmac('sha256', 'relay-test-signing-key').update(unsigned).digest('base64url')}`;
+    expect(big.length).toBeGreaterThanOrEqual(30_000);
+    const result = await run(
+      standIn,
+      { 'refresh-token': big, run: 'echo "given: $GIVEN"; printf %s "$GIVEN" | base64 -w0; echo' },
+      { secrets: [...issued, big], env: { GIVEN: big } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.leaks).toEqual([]);
+    expect(result.log).toContain('given: ***');
+  });
+
+  // A command that writes generated output (relay-fuzz.test.ts's pieces), with pauses, on both
+  // streams, the newest token in the forms the README promises among it, then exits 3.
+  const WRITER = `
+const fs = require('fs');
+const steps = JSON.parse(process.env.WRITES);
+const forms = t => [t, Buffer.from('Bearer ' + t).toString('base64').replace(/=+$/, ''),
+  Buffer.from('x' + t).toString('base64url'), Buffer.from(t).toString('base64').replace(/(.{76})/g, '$1\\n')];
+let i = 0;
+const next = () => {
+  if (i >= steps.length) { process.exitCode = 3; return; }
+  const [stream, data, pause, form] = steps[i++];
+  const token = () => fs.readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8');
+  const bytes = form < 0 ? Buffer.from(data, 'base64') : Buffer.from('\\n' + forms(token())[form] + '\\n');
+  process[stream].write(bytes, () => setTimeout(next, pause));
+};
+next();`;
+  const step = fc.tuple(
+    fc.constantFrom('stdout', 'stderr'),
+    fc.array(noise, { maxLength: 6 }).map(pieces => Buffer.concat(pieces).toString('base64')),
+    fc.constantFrom(0, 0, 20, 150, 400),
+    fc.integer({ min: -3, max: 3 }).map(form => Math.max(form, -1))
+  );
+
+  it('keeps every token out of the log and the closing error an annotation, for generated output', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 3, maxLength: 12 }), async steps => {
+        const { standIn, issued } = await klear();
+        const result = await run(
+          standIn,
+          { run: `node -e "$WRITER"` },
+          { secrets: issued, env: { WRITER, WRITES: JSON.stringify(steps) } }
+        );
+        await standIn.close();
+        opened.splice(opened.indexOf(standIn), 1);
+
+        expect(result.exitCode).toBe(3);
+        expect(result.leaks).toEqual([]);
+        expect(result.masks).toContain(issued[0]);
+        expect(result.errors).toContain(CLOSING);
+        // What the command's own add-mask lines would have masked in a plain run: step is masked.
+        const plain = plainStepMasks(
+          steps.map(([source, data]) => ({
+            kind: 'write' as const,
+            source: source as 'stdout' | 'stderr',
+            bytes: Buffer.from(data, 'base64'),
+            pauseMs: 0
+          }))
+        );
+        for (const value of plain.filter(value => value.trim().length >= 8)) {
+          expect(result.masks).toContain(value);
+        }
+      }),
+      { seed: 1919, numRuns: 6 }
+    );
+  }, 60_000);
+});

@@ -1,0 +1,293 @@
+/**
+ * What run mode's relay removes from the command's output: every secret the action knows, in the
+ * forms the runner does not mask too. Text is latin1, one character per byte.
+ *
+ * - A JWT (the tokens KlearStack mints, a refresh token given as input) is scrubbed by its shape:
+ *   its header, which every token of one issuer shares, followed by the rest of the token. The
+ *   header is also looked for in base64 and base64url at each of the three byte alignments, with
+ *   line breaks allowed anywhere (line-wrapped base64 at any width, `\n`, `\r\n` or `\r`), and from
+ *   there the whole base64 run is scrubbed, through the following lines made only of base64
+ *   characters. So a token stays scrubbed for the whole run, however many were minted, at a cost
+ *   that does not grow with their number: one pattern per distinct header.
+ * - Any other secret is scrubbed in its exact forms (secretForms). They are found by their first
+ *   ANCHOR_LENGTH characters and then compared whole, so the pattern stays small and valid
+ *   whatever a secret's length or content.
+ */
+
+/** Encoded forms of shorter values would match ordinary text: those are scrubbed raw only. */
+export const MIN_ENCODED_LENGTH = 8;
+const ANCHOR_LENGTH = 32;
+const JWT = /^(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const LINE_END = '(?:\\r\\n|\\r|\\n)';
+/** How much of a JWT's header the shape patterns hold (base64 of it, with line breaks, fits TAIL_LENGTH). */
+const MAX_PREFIX = 48;
+/** How much of a stream's last base64 run is kept to find an encoded header broken across texts. */
+const TAIL_LENGTH = 256;
+/** What an encoded header broken across two texts can be made of, by character code. */
+const IN_RUN = new Uint8Array(256);
+for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.-\r\n') {
+  IN_RUN[char.charCodeAt(0)] = 1;
+}
+const ALPHABETS = {
+  raw: 'A-Za-z0-9_\\-',
+  base64: 'A-Za-z0-9+/=',
+  base64url: 'A-Za-z0-9_=\\-'
+} as const;
+type Alphabet = keyof typeof ALPHABETS;
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+/** Every exact form a secret can take in output, raw and encoded (latin1), longest first. */
+export function secretForms(value: string): string[] {
+  const forms = new Set<string>([value]);
+  if (value.length >= MIN_ENCODED_LENGTH) {
+    const bytes = Buffer.from(value, 'utf8');
+    for (let shift = 0; shift <= 2; shift++) {
+      const shifted = bytes.subarray(shift);
+      // Whole groups only: the last, partial group depends on whatever follows the secret.
+      const whole = shifted.subarray(0, shifted.length - (shifted.length % 3));
+      for (const part of [shifted, whole]) {
+        const base64 = part.toString('base64');
+        forms.add(base64);
+        forms.add(base64.replace(/=+$/, ''));
+        forms.add(part.toString('base64url'));
+      }
+    }
+    forms.add(
+      encodeURIComponent(value).replace(
+        /[!'()*]/g,
+        c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
+      )
+    );
+    forms.add(JSON.stringify(value).slice(1, -1));
+  }
+  forms.delete('');
+  return [...forms].map(latin1).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * What the shape patterns begin with, line breaks aside: the header's beginning (enough to tell a
+ * token, and small whatever the header), then its base64 and base64url at each alignment.
+ */
+function headerAnchors(header: string): string[] {
+  const prefix = `${header}.`.slice(0, MAX_PREFIX);
+  const found = [prefix];
+  for (let shift = 0; shift <= 2; shift++) {
+    const bytes = Buffer.from(prefix.slice(shift), 'latin1');
+    const whole = bytes.subarray(0, bytes.length - (bytes.length % 3));
+    found.push(whole.toString('base64'), whole.toString('base64url'));
+  }
+  return found;
+}
+
+/** The patterns that find every token with this JWT header, in each form, by alphabet. */
+function shapeAlternatives(header: string): [Alphabet, string][] {
+  const [prefix, ...encoded] = headerAnchors(header);
+  return [
+    ['raw', `${escape(prefix)}${rawRun(2 - dots(prefix))}`],
+    ...encoded.map((anchor, i): [Alphabet, string] => {
+      const alphabet = i % 2 === 0 ? 'base64' : 'base64url';
+      const chars = `[${ALPHABETS[alphabet]}]`;
+      // Line breaks anywhere in the header's encoding, and the run goes on through wrapped lines:
+      // a line end followed by a line of base64 only.
+      const broken = [...anchor].map(escape).join(`${LINE_END}?`);
+      return [alphabet, `${broken}${chars}*(?:${LINE_END}${chars}+(?=[\\r\\n]|$))*`];
+    })
+  ];
+}
+
+/** The rest of a JWT written raw: its parts, and no more than the dots it has left. */
+function rawRun(dotsLeft: number): string {
+  return `[${ALPHABETS.raw}]*(?:\\.[${ALPHABETS.raw}]*){0,${Math.max(0, dotsLeft)}}`;
+}
+
+const dots = (text: string) => text.split('.').length - 1;
+
+const NOTHING_BROKEN: { anchor: number; have: number }[] = [];
+
+/** Where a scrubbed run may go on in the stream's next text. */
+interface Continuation {
+  alphabet: Alphabet;
+  /** For a raw JWT: how many of its two dots are still to come. */
+  dotsLeft: number;
+  /** The run reached a line end: only whole lines of the alphabet continue it. */
+  atLineStart: boolean;
+}
+
+export class Scrubber {
+  readonly #exact = new Set<string>();
+  /** The exact forms, longest first, and a pattern of their beginnings. */
+  #forms: string[] = [];
+  #exactPattern: RegExp | undefined;
+  readonly #headers = new Set<string>();
+  #shapes: [Alphabet, string][] = [];
+  #shapePattern: RegExp | undefined;
+  /** What each shape pattern begins with, line breaks aside. */
+  #anchors: string[] = [];
+  /** Per stream: the base64 run the last texts ended with, and the encoded headers it begins. */
+  readonly #run = new Map<string, string>();
+  readonly #broken = new Map<string, { anchor: number; have: number }[]>();
+  readonly #continuation = new Map<string, Continuation>();
+
+  /** Scrubs `value` from all later text. */
+  add(value: string): void {
+    const jwt = JWT.exec(value);
+    if (jwt) {
+      if (this.#headers.has(jwt[1])) return;
+      this.#headers.add(jwt[1]);
+      this.#shapes.push(...shapeAlternatives(jwt[1]));
+      this.#anchors.push(...headerAnchors(jwt[1]));
+      this.#shapePattern = new RegExp(
+        this.#shapes.map(([, source]) => `(${source})`).join('|'),
+        'g'
+      );
+      return;
+    }
+    const before = this.#exact.size;
+    for (const form of secretForms(value)) this.#exact.add(form);
+    if (this.#exact.size === before) return;
+    this.#forms = [...this.#exact].sort((a, b) => b.length - a.length);
+    const anchors = new Set(this.#forms.map(form => form.slice(0, ANCHOR_LENGTH)));
+    this.#exactPattern = new RegExp([...anchors].map(escape).join('|'), 'g');
+  }
+
+  /** Beginnings of what is scrubbed, for holding back an unfinished line's end. */
+  beginnings(): string[] {
+    const headers = [...this.#headers].map(header => latin1(`${header}.`.slice(0, MAX_PREFIX)));
+    return [...this.#forms, ...headers];
+  }
+
+  /** `text`, the next output of `stream`, scrubbed. */
+  scrub(stream: string, text: string): string {
+    if (text === '') return text;
+    let out = this.#shapePattern ? this.#scrubShapes(stream, text) : text;
+    if (this.#exactPattern) out = this.#scrubExact(out, this.#exactPattern);
+    return out;
+  }
+
+  #scrubShapes(stream: string, text: string): string {
+    const pattern = this.#shapePattern as RegExp;
+    // An encoded header broken by this text's beginning (a line break, a read): its end here
+    // continues the run; the part already written is the header, nothing secret.
+    for (const { anchor, have } of this.#broken.get(stream) ?? []) {
+      const rest = this.#anchors[anchor].slice(have);
+      const head = text.slice(0, rest.length * 3 + 2).replace(/[\r\n]/g, '');
+      if (head.startsWith(rest)) {
+        this.#continuation.set(stream, {
+          alphabet: this.#shapes[anchor][0],
+          atLineStart: false,
+          dotsLeft: 0
+        });
+      }
+    }
+    this.#broken.set(stream, this.#brokenAtEnd(stream, text));
+    let out = '';
+    let copied = 0;
+    const continuation = this.#continuation.get(stream);
+    this.#continuation.delete(stream);
+    if (continuation) {
+      const chars = `[${ALPHABETS[continuation.alphabet]}]`;
+      const run =
+        continuation.alphabet === 'raw'
+          ? rawRun(continuation.dotsLeft)
+          : continuation.atLineStart
+            ? `(?:${chars}+(?=[\\r\\n]|$)${LINE_END}?)*`
+            : `${chars}*(?:${LINE_END}${chars}+(?=[\\r\\n]|$))*`;
+      const more = new RegExp(`^${run}`).exec(text)?.[0] ?? '';
+      if (more) {
+        out += hide(more);
+        copied = more.length;
+        const dotsLeft = continuation.dotsLeft - dots(more);
+        this.#continueAfter(stream, text, copied, continuation.alphabet, dotsLeft);
+      }
+    }
+    pattern.lastIndex = copied;
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      const end = match.index + match[0].length;
+      out += text.slice(copied, match.index) + hide(match[0]);
+      copied = end;
+      this.#continueAfter(stream, text, end, this.#alphabet(match), 2 - dots(match[0]));
+    }
+    return out + text.slice(copied);
+  }
+
+  /**
+   * The encoded headers whose beginning ends `text`, line breaks aside (with the texts before it
+   * when all of it is base64), and how much of each: the next text may finish one.
+   */
+  #brokenAtEnd(stream: string, text: string): { anchor: number; have: number }[] {
+    let from = text.length;
+    while (
+      from > 0 &&
+      text.length - from < TAIL_LENGTH &&
+      IN_RUN[text.charCodeAt(from - 1)] === 1
+    ) {
+      from--;
+    }
+    const earlier = this.#run.get(stream) ?? '';
+    const run = (from === 0 ? earlier + text : text.slice(from)).slice(-TAIL_LENGTH);
+    this.#run.set(stream, run);
+    const plain = run.replace(/[\r\n]/g, '');
+    if (plain === '') return NOTHING_BROKEN;
+    const broken: { anchor: number; have: number }[] = [];
+    // The raw header (the first) is never broken by a line end; an unfinished line holding its
+    // beginning waits for the rest (OutputRelay's heldBack).
+    for (let anchor = 0; anchor < this.#anchors.length; anchor++) {
+      const encoded = this.#anchors[anchor];
+      if (this.#shapes[anchor][0] === 'raw') continue;
+      const start = Math.max(0, plain.length - encoded.length + 1);
+      for (
+        let at = plain.indexOf(encoded[0], start);
+        at >= 0;
+        at = plain.indexOf(encoded[0], at + 1)
+      ) {
+        if (encoded.startsWith(plain.slice(at))) broken.push({ anchor, have: plain.length - at });
+      }
+    }
+    return broken;
+  }
+
+  /** Which alternative of the shape pattern matched. */
+  #alphabet(match: RegExpExecArray): Alphabet {
+    return this.#shapes[match.findIndex((group, i) => i > 0 && group !== undefined) - 1][0];
+  }
+
+  /** Notes that a scrubbed run ending at `end` may go on in the stream's next text. */
+  #continueAfter(
+    stream: string,
+    text: string,
+    end: number,
+    alphabet: Alphabet,
+    dotsLeft: number
+  ): void {
+    const rest = text.slice(end);
+    if (rest === '') this.#continuation.set(stream, { alphabet, atLineStart: false, dotsLeft });
+    else if (alphabet !== 'raw' && /^(?:\r\n|\r|\n)$/.test(rest)) {
+      this.#continuation.set(stream, { alphabet, atLineStart: true, dotsLeft });
+    }
+  }
+
+  #scrubExact(text: string, pattern: RegExp): string {
+    let out = '';
+    let copied = 0;
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      const at = match.index;
+      const form = this.#forms.find(candidate => text.startsWith(candidate, at));
+      if (!form) {
+        pattern.lastIndex = match.index + 1;
+        continue;
+      }
+      out += `${text.slice(copied, match.index)}***`;
+      copied = match.index + form.length;
+      pattern.lastIndex = copied;
+    }
+    return out + text.slice(copied);
+  }
+}
+
+/** A scrubbed span: `***` for each line's part, the line ends kept, so the lines stay lines. */
+function hide(span: string): string {
+  return span.replace(/[^\r\n]+/g, '***');
+}
