@@ -9,9 +9,34 @@ import { describeWithPackages } from './helpers/needs.ts';
 
 const LIFE_SECONDS = 20;
 
-/** Fails the step unless the token in $1 is alive by the stand-in's API. */
-const alive = (variable: string) =>
-  `curl -fsS -o /dev/null -H "Authorization: Bearer $${variable}" "$KLEAR_BASE_URL${API_PATH}"`;
+/** Fails the step unless the token in $`variable` is alive by the API at `path` (the stand-in's by default). */
+const alive = (variable: string, path = API_PATH) =>
+  `curl -fsS -o /dev/null -H "Authorization: Bearer $${variable}" "$KLEAR_BASE_URL${path}"`;
+
+/** After the first token has died: two calls, one token, alive. */
+const afterTheFirstDied = (path = API_PATH) => ({
+  name: 'after the first died',
+  timeoutMs: 40_000,
+  run: `sleep ${LIFE_SECONDS + 1}
+first=$(klear-token)
+second=$(klear-token)
+test "$first" = "$second"
+${alive('first', path)}
+echo "token: $first"`
+});
+
+/** Once the token is short of life: eight calls at once, one token, alive. */
+const eightAtOnce = (path = API_PATH) => ({
+  name: 'parallel',
+  timeoutMs: 40_000,
+  run: `sleep 16
+for i in 1 2 3 4 5 6 7 8; do klear-token >"$RUNNER_TEMP/parallel-$i" & done
+wait
+test "$(cat "$RUNNER_TEMP"/parallel-* | sort -u | wc -l)" = 1
+token=$(cat "$RUNNER_TEMP/parallel-1")
+${alive('token', path)}
+rm "$RUNNER_TEMP"/parallel-*`
+});
 
 function step(job: JobResult, name: string): StepRecord {
   const found = job.steps.find(record => record.name === name);
@@ -53,16 +78,7 @@ describe('keep-fresh: job', () => {
             uses: 'action',
             with: inputs(klear, { 'keep-fresh': 'job', 'timeout-seconds': '30' })
           },
-          {
-            name: 'after the first died',
-            timeoutMs: 40_000,
-            run: `sleep ${LIFE_SECONDS + 1}
-first=$(klear-token)
-second=$(klear-token)
-test "$first" = "$second"
-${alive('first')}
-echo "token: $first"`
-          },
+          afterTheFirstDied(),
           {
             name: 'exec',
             timeoutMs: 40_000,
@@ -74,17 +90,7 @@ echo "token: $first"`
             name: 'from env',
             run: `${alive('KLEAR_ACCESS_TOKEN')}\necho "env: $KLEAR_ACCESS_TOKEN"`
           },
-          {
-            name: 'parallel',
-            timeoutMs: 40_000,
-            run: `sleep 16
-for i in 1 2 3 4 5 6 7 8; do klear-token >"$RUNNER_TEMP/parallel-$i" & done
-wait
-test "$(cat "$RUNNER_TEMP"/parallel-* | sort -u | wc -l)" = 1
-token=$(cat "$RUNNER_TEMP/parallel-1")
-${alive('token')}
-rm "$RUNNER_TEMP"/parallel-*`
-          },
+          eightAtOnce(),
           {
             name: 'killed holder',
             timeoutMs: 40_000,
@@ -332,16 +338,7 @@ describeWithPackages(missingPackages())('keep-fresh: job against the reference K
               'keep-fresh': 'job'
             }
           },
-          {
-            name: 'after the first died',
-            timeoutMs: 40_000,
-            run: `sleep ${LIFE_SECONDS + 1}
-first=$(klear-token)
-second=$(klear-token)
-test "$first" = "$second"
-curl -fsS -o /dev/null -H "Authorization: Bearer $first" "$KLEAR_BASE_URL${ping}"
-echo "token: $first"`
-          },
+          afterTheFirstDied(ping),
           {
             name: 'exec',
             run: `klear-token exec -- sh -c 'curl -fsS -o /dev/null -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$KLEAR_BASE_URL${ping}"; echo "exec got $KLEAR_ACCESS_TOKEN"'`
@@ -349,18 +346,9 @@ echo "token: $first"`
           { name: 'env', run: 'klear-token env' },
           {
             name: 'from env',
-            run: `curl -fsS -o /dev/null -H "Authorization: Bearer $KLEAR_ACCESS_TOKEN" "$KLEAR_BASE_URL${ping}"`
+            run: alive('KLEAR_ACCESS_TOKEN', ping)
           },
-          {
-            name: 'parallel',
-            timeoutMs: 40_000,
-            run: `sleep 16
-for i in 1 2 3 4 5 6 7 8; do klear-token >"$RUNNER_TEMP/parallel-$i" & done
-wait
-test "$(cat "$RUNNER_TEMP"/parallel-* | sort -u | wc -l)" = 1
-curl -fsS -o /dev/null -H "Authorization: Bearer $(cat "$RUNNER_TEMP/parallel-1")" "$KLEAR_BASE_URL${ping}"
-rm "$RUNNER_TEMP"/parallel-*`
-          }
+          eightAtOnce(ping)
         ]
       });
 
