@@ -72,6 +72,11 @@ describe('run mode under the runner reading', () => {
     ['after U+0085', "printf '\\302\\205::stop-commands::abc\\n'"],
     ['in the legacy form within a line', "printf 'note ##[stop-commands]abc\\n'"],
     ['split by a pause', "printf '::stop-comm'; sleep 0.3; printf 'ands::abc\\n'"],
+    [
+      'after 300 spaces written first, then a pause',
+      'printf "%300s" ""; sleep 0.4; printf "::stop-commands::tok12345678\\n"'
+    ],
+    ['after 140,000 spaces in one write', 'printf "%140000s::stop-commands::tok12345678\\n" ""'],
     ["with the token 'a b'", "printf '::stop-commands::a b\\n'"],
     ["with the token 'abc '", "printf '::stop-commands::abc \\n'"],
     ["with the token 'a%25b'", "printf '::stop-commands::a%%25b\\n'"],

@@ -258,6 +258,41 @@ describe("the relay and the command's workflow commands", () => {
     ]);
   });
 
+  it.each([
+    [
+      '300 spaces written first, a pause, then the rest',
+      [' '.repeat(300), '::stop-commands::tok12345678\n']
+    ],
+    [
+      '140,000 spaces in the same line, read in 64 KiB pieces',
+      (() => {
+        const line = `${' '.repeat(140_000)}::stop-commands::tok12345678\n`;
+        return [line.slice(0, 65_536), line.slice(65_536, 131_072), line.slice(131_072)];
+      })()
+    ],
+    [
+      'white space of every kind, 2,000 characters',
+      [
+        [...DOTNET_WHITESPACE]
+          .filter(c => c !== '\n' && c !== '\r')
+          .join('')
+          .repeat(100)
+          .slice(0, 2_000),
+        '::stop-commands::tok12345678\n'
+      ].map(text => Buffer.from(text).toString('latin1'))
+    ]
+  ])(
+    'shows a stop-commands after any amount of leading white space as text: %s',
+    (_how, pieces) => {
+      const { r, advance, written } = relay([]);
+      for (const piece of pieces) {
+        r.push('stdout', piece);
+        advance(4 * PARTIAL_LINE_MS);
+      }
+      expect(taken(`${written()}::error::boom\n`).errors).toEqual(['boom']);
+    }
+  );
+
   it('masks a stop token longer than 6 characters first, as the runner would', () => {
     const { r, written } = relay([]);
     r.push('stdout', '::stop-commands::pause-7f3a\npause-7f3a\n');

@@ -256,12 +256,9 @@ export class OutputRelay {
         stream.line = stream.raw = '';
         stream.midLine = false;
       } else {
-        stream.line += shown;
+        stream.line = keptOf(stream.line + shown, stream);
+        stream.raw = leadCollapsed(stream.raw);
         if (stream.raw.length < MAX_RAW_KEPT) stream.raw += body.slice(0, MAX_RAW_KEPT);
-        if (stream.line.length > MAX_LINE_KEPT) {
-          stream.line = stream.line.slice(-64);
-          stream.midLine = true;
-        }
       }
     }
     this.#write(source, out);
@@ -345,6 +342,25 @@ export class OutputRelay {
     stream.line = stream.raw = '';
     stream.midLine = false;
   }
+}
+
+/**
+ * What is kept of a stream's written unfinished line to judge the rest with. While the line is
+ * only white space so far (and perhaps a command's beginning), its beginning still decides: the
+ * runner trims any amount of it, so it is kept as one space. Past that, the line's last 64
+ * characters, and its beginning was judged.
+ */
+function keptOf(line: string, stream: Stream): string {
+  const collapsed = leadCollapsed(line);
+  if (collapsed.length <= MAX_LINE_KEPT) return collapsed;
+  stream.midLine = true;
+  return line.slice(-64);
+}
+
+/** `text` with its leading white space (what the runner trims before a command) as one space. */
+function leadCollapsed(text: string): string {
+  const lead = skipAll(text, 0, true);
+  return lead > 1 ? ` ${text.slice(lead)}` : text;
 }
 
 function endsLine(text: string): boolean {
