@@ -124,6 +124,23 @@ describe('run mode under the runner reading', () => {
     expect(result.masks).toContain('S3cr3t-of-the-command');
   });
 
+  it('relays 3 MB of `##[` and still refreshes and closes: the relay looks at each `##[` once', async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      {
+        run: 'python3 -c "import sys; sys.stdout.write(\'##[\' * 1000000)"; sleep 1.5; exit 3'
+      },
+      { secrets: issued }
+    );
+
+    expect(result.exitCode).toBe(3);
+    expect(
+      standIn.requests.filter(request => request.endpoint === 'refresh').length
+    ).toBeGreaterThanOrEqual(1);
+    expect(result.errors).toEqual([CLOSING]);
+  }, 40_000);
+
   it("makes the closing error an annotation after the command's unfinished last line", async () => {
     const { standIn, issued } = await klear();
     const result = await run(

@@ -293,6 +293,20 @@ describe("the relay and the command's workflow commands", () => {
     }
   );
 
+  // Jest's test timeout is the only limit: looking at each `##[` once, this is a moment's work;
+  // looking for each one's name end to the end of the text, it was hours.
+  it('gets through 3 MB of `##[` in 64 KiB reads, and still sees a legacy stop-commands after them', () => {
+    const { r, advance, written } = relay([]);
+    const text = `${'##['.repeat(1_000_000)} ##[stop-commands]abc\n`;
+    for (let at = 0; at < text.length; at += 65_536) {
+      r.push('stdout', text.slice(at, at + 65_536));
+      advance(PARTIAL_LINE_MS);
+    }
+    r.end('stdout');
+    expect(written().replaceAll(NEUTRAL, '')).toBe(text);
+    expect(taken(`${written()}::error::boom\n`).errors).toEqual(['boom']);
+  });
+
   it('masks a stop token longer than 6 characters first, as the runner would', () => {
     const { r, written } = relay([]);
     r.push('stdout', '::stop-commands::pause-7f3a\npause-7f3a\n');

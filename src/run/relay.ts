@@ -41,6 +41,8 @@ export const NEUTRAL = '\xE2\xA0\x80';
 const WHILE_STOPPED = RUNNER_COMMANDS.filter(name => name !== 'add-mask').map(foldName);
 const STOP = [foldName('stop-commands')];
 const COMMANDS = RUNNER_COMMANDS.map(foldName);
+/** No longer a name can be one of these: as UTF-8, each letter takes at most 4 bytes. */
+const MAX_NAME_BYTES = 4 * Math.max(...RUNNER_COMMANDS.map(name => name.length));
 /** What a line that could hold a stop-commands holds. */
 const MAY_STOP = /command/i;
 /**
@@ -176,8 +178,7 @@ export class OutputRelay {
       return COMMANDS.includes(folded) || folded === foldName(this.#commands.stopToken ?? '');
     };
     const site = (start: number, terminators: string) => {
-      let end = start;
-      while (end < full.length && !terminators.includes(full[end])) end++;
+      const end = endOfName(full, start, terminators);
       return end === full.length || known(full.slice(start, end));
     };
     if (stream.line === '' && !stream.midLine) {
@@ -291,10 +292,9 @@ export class OutputRelay {
     const names = this.#commands.stopToken === undefined ? STOP : WHILE_STOPPED;
     const marks = new Set<number>();
     // A name not yet ended waits: its mark can still go into what is not yet written.
-    const consider = (site: number, nameStart: number, terminators: string) => {
-      let nameEnd = nameStart;
-      while (nameEnd < full.length && !terminators.includes(full[nameEnd])) nameEnd++;
+    const consider = (site: number, nameStart: number, nameEnd: number) => {
       if (nameEnd === full.length && !complete) return;
+      if (nameEnd - nameStart > MAX_NAME_BYTES) return;
       const name = foldName(Buffer.from(full.slice(nameStart, nameEnd), 'latin1').toString('utf8'));
       if (!names.includes(name)) return;
       if (site >= from) marks.add(site);
@@ -304,12 +304,16 @@ export class OutputRelay {
       const at = skipAll(full, 0, true);
       if (full[at] === ':') {
         const next = skipAll(full, at + 1, false);
-        if (full[next] === ':') consider(at, next + 1, ' :');
+        if (full[next] === ':') consider(at, next + 1, endOfName(full, next + 1, ' :'));
       }
     }
+    // Each `##[`'s name ends at the first ' ' or ']' after it: found once for all the `##[` before
+    // it, so a line made of `##[` costs no more than its length.
+    let nameEnd = -1;
     const legacyFrom = Math.max(0, from - 64);
     for (let at = full.indexOf('##[', legacyFrom); at >= 0; at = full.indexOf('##[', at + 1)) {
-      consider(at + 2, at + 3, ' ]');
+      if (nameEnd < at + 3) nameEnd = endOfName(full, at + 3, ' ]');
+      consider(at + 2, at + 3, nameEnd);
     }
     if (marks.size === 0) return body;
     let shown = '';
@@ -361,6 +365,13 @@ function keptOf(line: string, stream: Stream): string {
 function leadCollapsed(text: string): string {
   const lead = skipAll(text, 0, true);
   return lead > 1 ? ` ${text.slice(lead)}` : text;
+}
+
+/** Where a command name starting at `start` ends: at the first of `terminators`, or the text's end. */
+function endOfName(text: string, start: number, terminators: string): number {
+  let end = start;
+  while (end < text.length && !terminators.includes(text[end])) end++;
+  return end;
 }
 
 function endsLine(text: string): boolean {
