@@ -141,6 +141,24 @@ describe('run mode under the runner reading', () => {
     expect(result.errors).toEqual([CLOSING]);
   }, 40_000);
 
+  it("keeps the command's add-mask whole after leading white space written first, while stderr writes", async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      {
+        run: [
+          'printf "  "; sleep 0.3; printf "::add-mask::%s" "$HEAD"; sleep 0.3; echo x >&2; sleep 0.2',
+          'printf "%s\\n" "$TAIL"; sleep 0.2; echo "the value: $HEAD$TAIL"'
+        ].join('\n')
+      },
+      { secrets: [...issued, 'secretvalue42'], env: { HEAD: 'secr', TAIL: 'etvalue42' } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.masks).toContain('secretvalue42');
+    expect(result.leaks).toEqual([]);
+  });
+
   it("makes the closing error an annotation after the command's unfinished last line", async () => {
     const { standIn, issued } = await klear();
     const result = await run(

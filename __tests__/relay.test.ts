@@ -238,6 +238,28 @@ describe("the relay and the command's workflow commands", () => {
     expect(judged.log).not.toContain('hidden-2');
   });
 
+  it.each([
+    ['two spaces', '  '],
+    ['300 spaces', ' '.repeat(300)],
+    ['a no-break space and a tab', '\xC2\xA0\t']
+  ])(
+    "keeps the command's add-mask whole after %s written first, when the other stream writes while it is unfinished",
+    (_how, lead) => {
+      const { r, advance, written } = relay([]);
+      r.push('stdout', lead);
+      advance(3 * PARTIAL_LINE_MS);
+      r.push('stdout', '::add-mask::secr');
+      advance(3 * PARTIAL_LINE_MS);
+      r.push('stderr', 'x\n');
+      advance(2 * PARTIAL_LINE_MS);
+      r.push('stdout', 'etvalue42\n');
+      r.push('stdout', 'the value: secretvalue42\n');
+      const judged = taken(written());
+      expect(judged.masks).toEqual(['secretvalue42']);
+      expect(judged.log).not.toContain('etvalue42');
+    }
+  );
+
   it('writes an unfinished line that could be a command once it outgrows 64 KiB, so nothing piles up', () => {
     const { r, advance, written } = relay([]);
     r.push('stdout', '::');

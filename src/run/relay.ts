@@ -181,7 +181,8 @@ export class OutputRelay {
       const end = endOfName(full, start, terminators);
       return end === full.length || known(full.slice(start, end));
     };
-    if (stream.line === '' && !stream.midLine) {
+    // Whatever of it was written: white space the runner trims, and a command's beginning.
+    if (!stream.midLine) {
       const at = skipAll(full, 0, true);
       if (full[at] === ':') {
         const next = skipAll(full, at + 1, false);
