@@ -159,6 +159,19 @@ describe('run mode under the runner reading', () => {
     expect(result.leaks).toEqual([]);
   });
 
+  it("masks a value printed on stdout just before the command masks it on stderr, as a plain run: step's batch would", async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      { run: 'echo "$VALUE"; echo "::add-mask::$VALUE" >&2; echo "later: $VALUE"' },
+      { secrets: [...issued, 'topsecretvalue42'], env: { VALUE: 'topsecretvalue42' } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.masks).toContain('topsecretvalue42');
+    expect(result.leaks).toEqual([]);
+  });
+
   it("makes the closing error an annotation after the command's unfinished last line", async () => {
     const { standIn, issued } = await klear();
     const result = await run(

@@ -10,8 +10,13 @@ const jwt = (claims: Record<string, unknown>) =>
 
 /** A relay with virtual timers; `written` is what reached the step's stdout. */
 function relay(secrets: string[] = [TOKEN]) {
-  const { relay: r, advance, chunks } = virtualRelay(secrets);
-  return { r, advance, written: () => chunks.join('') };
+  const { relay: r, advance, release, chunks } = virtualRelay(secrets);
+  // What the step's stdout has once the whole stdout lines waiting for a mask on stderr are written.
+  const written = () => {
+    release();
+    return chunks.join('');
+  };
+  return { r, advance, written };
 }
 
 describe('the output relay', () => {
@@ -259,6 +264,27 @@ describe("the relay and the command's workflow commands", () => {
       expect(judged.log).not.toContain('etvalue42');
     }
   );
+
+  it("puts the command's add-mask on stderr before the stdout line it just printed the value on, as the runner's batch does", () => {
+    const { r, written } = relay([]);
+    r.push('stdout', 'topsecretvalue42\n');
+    r.push('stderr', '::add-mask::topsecretvalue42\n');
+    const judged = judge(Buffer.from(written(), 'latin1'), [
+      { label: 'masked', value: 'topsecretvalue42' }
+    ]);
+    expect(judged.masks).toEqual(['topsecretvalue42']);
+    expect(judged.leaks).toEqual([]);
+  });
+
+  it('scrubs a value the command masks itself from what it still holds and all it writes later, on both streams', () => {
+    const { r, advance, written } = relay([]);
+    r.push('stdout', 'value: topsecr');
+    r.push('stderr', '##[add-mask]topsecretvalue42\n');
+    r.push('stdout', 'etvalue42 end\n');
+    advance(PARTIAL_LINE_MS);
+    r.push('stderr', 'again: topsecretvalue42\n');
+    expect(written()).toBe('##[add-mask]topsecretvalue42\nvalue: *** end\nagain: ***\n');
+  });
 
   it('writes an unfinished line that could be a command once it outgrows 64 KiB, so nothing piles up', () => {
     const { r, advance, written } = relay([]);

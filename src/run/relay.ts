@@ -21,6 +21,7 @@ import {
   DOTNET_WHITESPACE,
   foldName,
   icuIgnores,
+  parseCommand,
   RUNNER_COMMANDS
 } from './runner-reading.ts';
 import { MIN_ENCODED_LENGTH, Scrubber } from './scrub.ts';
@@ -29,6 +30,12 @@ export { secretForms } from './scrub.ts';
 
 /** How long an unfinished line may wait for its end before it is written as it is. */
 export const PARTIAL_LINE_MS = 100;
+/**
+ * How long the command's whole stdout lines wait before they are written, so that an add-mask it
+ * writes on stderr meanwhile goes before them: the runner handles a batch's stderr lines before
+ * its stdout lines (ProcessInvoker.cs), so a plain `run:` step masks such a value in them.
+ */
+export const STDOUT_HOLD_MS = 20;
 /** An unfinished line this long is written without waiting for its end or the timer. */
 const MAX_PENDING = 64 * 1024;
 /**
@@ -43,8 +50,9 @@ const STOP = [foldName('stop-commands')];
 const COMMANDS = RUNNER_COMMANDS.map(foldName);
 /** No longer a name can be one of these: as UTF-8, each letter takes at most 4 bytes. */
 const MAX_NAME_BYTES = 4 * Math.max(...RUNNER_COMMANDS.map(name => name.length));
-/** What a line that could hold a stop-commands holds. */
-const MAY_STOP = /command/i;
+/** What a line that could hold a stop-commands or an add-mask holds (`ſ` folds to `S`, UTF-8 here). */
+const MAY_MATTER = /command|ma(?:s|\xC5\xBF)k/i;
+const ADD_MASK = new Set([foldName('add-mask')]);
 /**
  * How much of a written unfinished line is kept to judge the rest with: a command starts within
  * it, or is not one the runner knows; past it, the last 64 characters (a name near the cut), and
@@ -89,6 +97,9 @@ export class OutputRelay {
   #open: Source | 'action' | undefined;
   /** The command's stop-commands as a plain `run:` step would take it: when it resumes. */
   readonly #commands = new CommandReader();
+  /** The command's whole stdout lines, waiting STDOUT_HOLD_MS for a mask on stderr. */
+  #held = '';
+  #heldTimer: unknown;
 
   constructor(deps: RelayDeps, secrets: string[] = []) {
     this.#deps = deps;
@@ -140,6 +151,7 @@ export class OutputRelay {
       const cut = held >= MIN_ENCODED_LENGTH ? '***' : this.#scrubber.scrub(source, end);
       this.#lines(source, text + cut, true);
     }
+    if (source === 'stdout') this.#release();
     if (this.#open === source) this.#separate();
   }
 
@@ -234,7 +246,7 @@ export class OutputRelay {
       whole &&
       this.#commands.stopToken === undefined &&
       stream.line === '' &&
-      !MAY_STOP.test(text)
+      !MAY_MATTER.test(text)
     ) {
       this.#write(source, text);
       return;
@@ -271,13 +283,26 @@ export class OutputRelay {
    * plain run: step. Returns the stop token, escaped, when the runner would have masked it.
    */
   #follow(line: string): string | undefined {
-    const read = this.#commands.read(Buffer.from(line, 'latin1').toString('utf8'));
+    const text = Buffer.from(line, 'latin1').toString('utf8');
+    this.#maskedBy(text);
+    const read = this.#commands.read(text);
     if (read.kind !== 'stopped' || read.token.length <= 6) return undefined;
     const escaped = read.token
       .replaceAll('%', '%25')
       .replaceAll('\r', '%0D')
       .replaceAll('\n', '%0A');
     return Buffer.from(escaped, 'utf8').toString('latin1');
+  }
+
+  /**
+   * Scrubs what the command's own add-mask masks, whether or not commands are stopped: the runner
+   * masks it from its line on, and the relay from what it writes or holds from then on. As
+   * AddMaskCommandExtension: the value and each of its lines trimmed, nothing for a blank value.
+   */
+  #maskedBy(line: string): void {
+    const value = parseCommand(line, ADD_MASK)?.data;
+    if (value === undefined || value.trim() === '') return;
+    for (const part of [value, ...value.split(/[\r\n]/)]) this.addSecret(part.trim());
   }
 
   /**
@@ -326,7 +351,33 @@ export class OutputRelay {
     return shown + full.slice(copied);
   }
 
+  /**
+   * Writes the command's output. Whole stdout lines that start a line wait STDOUT_HOLD_MS (or
+   * until more than MAX_PENDING waits), and the other stream's output goes before them; anything
+   * else of stdout writes them first, so each stream stays in order and no line is cut.
+   */
   #write(source: Source, text: string): void {
+    if (text === '') return;
+    if (source === 'stdout' && endsLine(text) && (this.#held !== '' || this.#open !== 'stdout')) {
+      this.#held += text;
+      if (this.#held.length > MAX_PENDING) this.#release();
+      else this.#heldTimer ??= this.#deps.setTimer(STDOUT_HOLD_MS, () => this.#release());
+      return;
+    }
+    if (source === 'stdout') this.#release();
+    this.#emit(source, text);
+  }
+
+  /** Writes the stdout lines that wait. */
+  #release(): void {
+    this.#deps.clearTimer(this.#heldTimer);
+    this.#heldTimer = undefined;
+    const held = this.#held;
+    this.#held = '';
+    this.#emit('stdout', held);
+  }
+
+  #emit(source: Source, text: string): void {
     if (text === '') return;
     if (this.#open !== undefined && this.#open !== source) this.#separate();
     this.#deps.write(text, source);
