@@ -352,13 +352,19 @@ export class OutputRelay {
   }
 
   /**
-   * Writes the command's output. Whole stdout lines that start a line wait STDOUT_HOLD_MS (or
-   * until more than MAX_PENDING waits), and the other stream's output goes before them; anything
-   * else of stdout writes them first, so each stream stays in order and no line is cut.
+   * Writes the command's output. Whole stdout lines wait STDOUT_HOLD_MS (or until more than
+   * MAX_PENDING waits), and the other stream's output goes before them; the end of a stdout line
+   * already begun goes at once, and an unfinished one writes the waiting lines first, so each
+   * stream stays in order and no line is cut.
    */
   #write(source: Source, text: string): void {
     if (text === '') return;
-    if (source === 'stdout' && endsLine(text) && (this.#held !== '' || this.#open !== 'stdout')) {
+    if (source === 'stdout' && this.#open === 'stdout' && this.#held === '') {
+      const end = lineEnd(text);
+      this.#emit(source, text.slice(0, end));
+      text = text.slice(end);
+    }
+    if (source === 'stdout' && endsLine(text)) {
       this.#held += text;
       if (this.#held.length > MAX_PENDING) this.#release();
       else this.#heldTimer ??= this.#deps.setTimer(STDOUT_HOLD_MS, () => this.#release());
@@ -424,6 +430,12 @@ function endOfName(text: string, start: number, terminators: string): number {
   let end = start;
   while (end < text.length && !terminators.includes(text[end])) end++;
   return end;
+}
+
+/** Where the first line of `text` ends, its line end included (the text's end if none). */
+function lineEnd(text: string): number {
+  const match = /\r\n|\r|\n/.exec(text);
+  return match ? match.index + match[0].length : text.length;
 }
 
 function endsLine(text: string): boolean {
