@@ -74,6 +74,7 @@ async function step(
     apiRoot: inputs.apiRoot,
     timeoutMs: inputs.timeoutMs,
     mask: value => kit.setSecret(value),
+    secrets: [inputs.refreshToken, inputs.accessToken, inputs.username, inputs.password],
     debug: message => kit.debug(message),
     // Said once per step, however many requests meet it (an unreadable proxy variable).
     warning: message => {
