@@ -60,10 +60,15 @@ const PREFIXES = [
 
 const RESERVED_NAMES = new Set(NAMES);
 
-/** Whether env-name may not be `name` (any case): a reserved name, or one with a reserved prefix. */
-export function isReservedEnvName(name: string): boolean {
+/**
+ * The entry that forbids `name` (any case) as env-name, in the list's spelling: a reserved name, or
+ * a reserved prefix `name` starts with. Undefined when `name` is allowed.
+ */
+export function reservedEnvRule(name: string): { entry: string; prefix: boolean } | undefined {
   const upper = name.toUpperCase();
-  return RESERVED_NAMES.has(upper) || PREFIXES.some(prefix => upper.startsWith(prefix));
+  if (RESERVED_NAMES.has(upper)) return { entry: upper, prefix: false };
+  const prefix = PREFIXES.find(candidate => upper.startsWith(candidate));
+  return prefix === undefined ? undefined : { entry: prefix, prefix: true };
 }
 
 /** The lists themselves, for the README's check. */
