@@ -186,6 +186,23 @@ describe('reading inputs', () => {
     expect(failure({ 'env-name': name })).toMatch(/or that a common tool runs or loads/);
   });
 
+  // The gaps a tester found: locale, time zone and the C library, name resolution, the shell's
+  // prompts and options, make's and the compilers' programs and paths, Go, Lua, terminals, cloud
+  // clients. Each changes what a later step runs, loads or connects to.
+  it.each([
+    ...['LANG', 'LANGUAGE', 'LC_ALL', 'lc_ctype', 'TZ', 'TZDIR', 'GLIBC_TUNABLES', 'GCONV_PATH'],
+    ...['LOCPATH', 'NLSPATH', 'MALLOC_CHECK_', 'HOSTALIASES', 'RES_OPTIONS', 'LOCALDOMAIN'],
+    ...['PS0', 'PS1', 'PS2', 'PS3', 'PS4', 'PROMPT_COMMAND', 'HISTFILE', 'BASH_ENV', 'BASH_COMPAT'],
+    ...['POSIXLY_CORRECT', 'SHELLOPTS', 'BASHOPTS', 'CDPATH', 'GLOBIGNORE', 'IFS'],
+    ...['CC', 'CXX', 'CPP', 'AS', 'LD', 'AR', 'RM', 'FC', 'YACC', 'LEX', 'MAKE', 'MAKEFLAGS'],
+    ...['MFLAGS', 'GCC_EXEC_PREFIX', 'COMPILER_PATH', 'LIBRARY_PATH', 'CPATH', 'C_INCLUDE_PATH'],
+    ...['CPLUS_INCLUDE_PATH', 'GOFLAGS', 'GOPROXY', 'GOWORK', 'GOOS', 'LUA_PATH', 'TERMINFO'],
+    ...['TERM', 'EDITOR', 'VISUAL', 'PAGER', 'GIT_DIR', 'AWS_ACCESS_KEY_ID', 'AZURE_CLIENT_ID'],
+    ...['GOOGLE_APPLICATION_CREDENTIALS', 'CLOUDSDK_CONFIG', 'KUBECONFIG', 'DOCKER_HOST']
+  ])('refuses env-name %s, which changes what a later step runs, loads or connects to', name => {
+    expect(failure({ 'env-name': name })).toMatch(/a variable the runner owns or later steps/);
+  });
+
   it("refuses every name and prefix the README lists, in any case, and the README lists the action's", () => {
     const listed = readmeReservedEnv();
     expect(listed.names).toEqual(RESERVED_ENV.names);
