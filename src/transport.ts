@@ -372,11 +372,7 @@ function transportError(
       }
     );
   }
-  if (TLS_CODES.test(code)) {
-    return new ActionError(
-      `The TLS connection to ${host} failed (${code}): its certificate is not trusted or does not match the host. If the API uses a private certificate authority, give its PEM certificate in the ca-certificate input; never switch certificate checks off.`
-    );
-  }
+  if (TLS_CODES.test(code)) return tlsError(host, code, detail);
   if (code === 'ECONNREFUSED') {
     return new ActionError(
       `${host} refused the connection (ECONNREFUSED). Check the host and port in base-url and that the API is up.`,
@@ -387,6 +383,41 @@ function transportError(
   return new ActionError(
     `The connection to ${host} failed before a complete answer (${what}). This is usually a network problem between the runner and the API; re-run the job if it persists.`,
     { retryable: true }
+  );
+}
+
+/**
+ * OpenSSL's words for a server that wants a client certificate: TLS 1.3 has an alert of its own;
+ * TLS 1.2 servers (OpenSSL's, nginx's) send the generic handshake failure.
+ */
+const CERTIFICATE_REQUIRED = /CERTIFICATE_REQUIRED|alert certificate required/i;
+const HANDSHAKE_FAILURE = /ALERT_HANDSHAKE_FAILURE|alert handshake failure/i;
+/** ... and for a server that speaks only TLS 1.1 or older, which Node 24 refuses. */
+const NO_COMMON_VERSION =
+  /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|alert protocol version|unsupported protocol/i;
+
+/** A TLS failure, told by what OpenSSL said: not every one is about trusting the certificate. */
+function tlsError(host: string, code: string, detail: string): ActionError {
+  const said = `${code} ${detail}`;
+  const exempt =
+    "Ask the API's administrators to exempt the token endpoints from client certificates, or use an address that does not require one.";
+  if (CERTIFICATE_REQUIRED.test(said)) {
+    return new ActionError(
+      `The TLS connection to ${host} failed (${code}): the server asks for a client certificate (mutual TLS), which this action does not send. ${exempt}`
+    );
+  }
+  if (HANDSHAKE_FAILURE.test(said)) {
+    return new ActionError(
+      `The TLS connection to ${host} failed (${code}): the server ended the handshake, most often because it asks for a client certificate (mutual TLS), which this action does not send, or else because it shares no cipher with Node 24. ${exempt}`
+    );
+  }
+  if (NO_COMMON_VERSION.test(said)) {
+    return new ActionError(
+      `The TLS connection to ${host} failed (${code}): the server offers no TLS version Node 24 accepts (TLS 1.2 or later). Ask the API's administrators to enable TLS 1.2 or 1.3 on it; the action cannot use an older version.`
+    );
+  }
+  return new ActionError(
+    `The TLS connection to ${host} failed (${code}): its certificate is not trusted or does not match the host. If the API uses a private certificate authority, give its PEM certificate in the ca-certificate input; never switch certificate checks off.`
   );
 }
 
