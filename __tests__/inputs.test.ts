@@ -271,6 +271,7 @@ describe('reading inputs', () => {
       'the value given (3 characters) has characters other than letters, digits and _.'
     ],
     ['env-name', 'Path', "Input 'env-name' is 'PATH' (in any letter case), a variable"],
+    ['keep-fresh', 'always', 'the value given (6 characters) is neither.'],
     ['env-name', 'github_secret', "Input 'env-name' starts with 'GITHUB_' (in any letter case)"]
   ])('describes %s = %s without quoting it', (name, value, described) => {
     const message = failure({ [name]: value });
@@ -360,7 +361,7 @@ describe('an invalid input is described, never quoted', () => {
     .map(text => text.trim())
     .filter(text => text.length >= 4);
 
-  it.each(['max-attempts', 'timeout-seconds', 'refresh-interval', 'env-name'])(
+  it.each(['max-attempts', 'timeout-seconds', 'refresh-interval', 'env-name', 'keep-fresh'])(
     '%s: no 4 characters of an invalid value are in its message, but for fixed text',
     name => {
       const fixed = fixedText(name);

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { looksLikeToken, TOKEN_RULE } from './claims.ts';
 import { ENDPOINTS } from './endpoints.ts';
 import { reservedEnvRule } from './env-names.ts';
-import { ActionError } from './errors.ts';
+import { ActionError, givenValue } from './errors.ts';
 import { parseShell, type Shell } from './run/shell.ts';
 
 /** Validated, plain values: nothing after this module reads `process.env` or the raw inputs. */
@@ -127,7 +127,7 @@ export function readInputs(source: InputSource, env: NodeJS.ProcessEnv = process
 function parseKeepFresh(value: string): '' | 'job' {
   if (value === '' || value === 'job') return value;
   throw new ActionError(
-    `Input 'keep-fresh' must be '' (the token is for this job's later steps as it is) or 'job' (later steps call klear-token for a fresh one); got '${value.slice(0, 32)}'.`
+    `Input 'keep-fresh' must be '' (the token is for this job's later steps as it is) or 'job' (later steps call klear-token for a fresh one); ${givenValue(value)} is neither.`
   );
 }
 
@@ -193,7 +193,7 @@ export function checkEnvName(name: string): string {
       ? 'starts with a digit'
       : 'has characters other than letters, digits and _';
     throw new ActionError(
-      `Input 'env-name' is not a valid environment variable name: ${given(name)} ${why}. Use letters, digits and underscores, not starting with a digit, e.g. KLEAR_ACCESS_TOKEN; or '' to export nothing.`
+      `Input 'env-name' is not a valid environment variable name: ${givenValue(name)} ${why}. Use letters, digits and underscores, not starting with a digit, e.g. KLEAR_ACCESS_TOKEN; or '' to export nothing.`
     );
   }
   const reserved = reservedEnvRule(name);
@@ -207,14 +207,6 @@ export function checkEnvName(name: string): string {
   return name;
 }
 
-/**
- * An invalid value described, never quoted: the runner masks only whole secrets, so a secret pasted
- * into the wrong input would show in part.
- */
-function given(value: string): string {
-  return `the value given (${value.length} character${value.length === 1 ? '' : 's'})`;
-}
-
 function wholeNumber(name: string, value: string, range: { min: number; max: number }): number {
   const number = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
   if (!(number >= range.min && number <= range.max)) {
@@ -224,7 +216,7 @@ function wholeNumber(name: string, value: string, range: { min: number; max: num
         ? 'is outside that range'
         : 'has characters other than digits';
     throw new ActionError(
-      `Input '${name}' must be a whole number from ${range.min} to ${range.max}; ${given(value)} ${why}.`
+      `Input '${name}' must be a whole number from ${range.min} to ${range.max}; ${givenValue(value)} ${why}.`
     );
   }
   return number;
@@ -245,7 +237,7 @@ export function parseDuration(value: string): number {
         ? 'is outside that range'
         : 'is not a number followed by h, m or s';
     throw new ActionError(
-      `Input 'refresh-interval' must be a duration from ${min}s to 24h such as 90s, 10m or 1h; ${given(value)} ${why}.`
+      `Input 'refresh-interval' must be a duration from ${min}s to 24h such as 90s, 10m or 1h; ${givenValue(value)} ${why}.`
     );
   }
   return total;
