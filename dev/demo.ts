@@ -243,7 +243,26 @@ async function jobMode(): Promise<number> {
       }
     });
     heading(`The job ${job.conclusion === 'success' ? 'succeeded' : 'failed'}`);
-    return job.conclusion === 'success' && job.leaks.length === 0 ? 0 : 1;
+    const skipped = job.steps.filter(record => record.stage === 'skipped');
+    if (skipped.length > 0) {
+      section(
+        'Not run: the runner skips the steps after a failed one',
+        skipped.map(record => record.name)
+      );
+    }
+    if (job.leaks.length > 0) {
+      console.error(
+        "\nA token reached the job's log unmasked (the WARNING above shows where): the bundle is broken. Run npm test."
+      );
+      return 1;
+    }
+    if (job.conclusion === 'failure') {
+      console.error(
+        '\nA step of the demo job failed (its log above says why): the bundle may be out of date or broken. Run npm run bundle, then npm test.'
+      );
+      return 1;
+    }
+    return 0;
   } finally {
     await standIn.close();
   }
