@@ -381,6 +381,30 @@ describe('the ca-certificate input', () => {
     }
   );
 
+  it('an https proxy that requires a client certificate is named as wanting mutual TLS, not as untrusted', async () => {
+    const proxy = createTlsServer({
+      key: certificate.key,
+      cert: certificate.cert,
+      ...requiresClientCertificate
+    });
+    proxy.on('tlsClientError', () => {});
+    await new Promise<void>(listening => proxy.listen(0, '127.0.0.1', listening));
+    cleanups.push(() => new Promise<void>(closed => proxy.close(() => closed())));
+    process.env.https_proxy = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const failure = await postForm(
+      new URL(`https://klear.invalid${ENDPOINTS.refresh}`),
+      'a=b',
+      {},
+      { timeoutMs: 5000, secureContext: await trustContext(certificate.cert) }
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ActionError);
+    const { message } = failure as ActionError;
+    expect(message).toMatch(
+      /^The TLS connection to the proxy 127\.0\.0\.1:\d+ \(https_proxy\) failed \([A-Z0-9_]+\): the proxy asks for a client certificate \(mutual TLS\), which this action does not send\..* or name one that does not require one in https_proxy\.$/
+    );
+    expect(message).not.toMatch(/not trusted|ca-certificate/);
+  });
+
   it('is empty by default: Node keeps its own trust', async () => {
     expect(await trustContext('')).toBeUndefined();
   });

@@ -372,7 +372,16 @@ function transportError(
       }
     );
   }
-  if (TLS_CODES.test(code)) return tlsError(host, code, detail);
+  if (TLS_CODES.test(code)) {
+    const peer = {
+      who: 'the server',
+      owners: "the API's administrators",
+      instead: 'use an address of the API that does not require one'
+    };
+    return new ActionError(
+      `The TLS connection to ${host} failed (${code}): ${tlsRefusal(code, detail, peer) ?? 'its certificate is not trusted or does not match the host. If the API uses a private certificate authority, give its PEM certificate in the ca-certificate input; never switch certificate checks off.'}`
+    );
+  }
   if (code === 'ECONNREFUSED') {
     return new ActionError(
       `${host} refused the connection (ECONNREFUSED). Check the host and port in base-url and that the API is up.`,
@@ -396,29 +405,31 @@ const HANDSHAKE_FAILURE = /ALERT_HANDSHAKE_FAILURE|alert handshake failure/i;
 const NO_COMMON_VERSION =
   /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|alert protocol version|unsupported protocol/i;
 
-/** A TLS failure, told by what OpenSSL said: not every one is about trusting the certificate. */
-function tlsError(host: string, code: string, detail: string): ActionError {
+/** Who ended a TLS handshake, as the sentences about it need. */
+interface TlsPeer {
+  /** 'the server' or 'the proxy'. */
+  who: string;
+  /** Who can change it: "the API's administrators". */
+  owners: string;
+  /** Where to go instead of a peer that wants a client certificate. */
+  instead: string;
+}
+
+/**
+ * Why a TLS handshake failed when no certificate to trust would fix it, told by what OpenSSL said;
+ * undefined when it is about trust (an unknown authority, a name that does not match).
+ */
+function tlsRefusal(code: string, detail: string, peer: TlsPeer): string | undefined {
   const said = `${code} ${detail}`;
-  const exempt =
-    "Ask the API's administrators to exempt the token endpoints from client certificates, or use an address that does not require one.";
-  if (CERTIFICATE_REQUIRED.test(said)) {
-    return new ActionError(
-      `The TLS connection to ${host} failed (${code}): the server asks for a client certificate (mutual TLS), which this action does not send. ${exempt}`
-    );
-  }
+  const mutual = `(mutual TLS), which this action does not send. Ask ${peer.owners} to exempt this runner's requests from client certificates, or ${peer.instead}.`;
+  if (CERTIFICATE_REQUIRED.test(said)) return `${peer.who} asks for a client certificate ${mutual}`;
   if (HANDSHAKE_FAILURE.test(said)) {
-    return new ActionError(
-      `The TLS connection to ${host} failed (${code}): the server ended the handshake, most often because it asks for a client certificate (mutual TLS), which this action does not send, or else because it shares no cipher with Node 24. ${exempt}`
-    );
+    return `${peer.who} ended the handshake, most often because it asks for a client certificate ${mutual} (Or it shares no cipher with Node 24.)`;
   }
   if (NO_COMMON_VERSION.test(said)) {
-    return new ActionError(
-      `The TLS connection to ${host} failed (${code}): the server offers no TLS version Node 24 accepts (TLS 1.2 or later). Ask the API's administrators to enable TLS 1.2 or 1.3 on it; the action cannot use an older version.`
-    );
+    return `${peer.who} offers no TLS version Node 24 accepts (TLS 1.2 or later). Ask ${peer.owners} to enable TLS 1.2 or 1.3; the action cannot use an older version.`;
   }
-  return new ActionError(
-    `The TLS connection to ${host} failed (${code}): its certificate is not trusted or does not match the host. If the API uses a private certificate authority, give its PEM certificate in the ca-certificate input; never switch certificate checks off.`
-  );
+  return undefined;
 }
 
 /** Who failed is the proxy: named by host:port, never by its credentials. */
@@ -473,8 +484,13 @@ function proxyError(
     );
   }
   if (TLS_CODES.test(code)) {
+    const peer = {
+      who: 'the proxy',
+      owners: "the proxy's administrators",
+      instead: `name one that does not require one in ${variable}`
+    };
     return new ActionError(
-      `The TLS connection to the proxy ${label} (${variable}) failed (${code}): the proxy's certificate is not trusted or does not match its name. Give its CA's PEM certificate in the ca-certificate input; never switch certificate checks off.`
+      `The TLS connection to the proxy ${label} (${variable}) failed (${code}): ${tlsRefusal(code, detail, peer) ?? "the proxy's certificate is not trusted or does not match its name. Give its CA's PEM certificate in the ca-certificate input; never switch certificate checks off."}`
     );
   }
   if (code === 'ECONNREFUSED') {
