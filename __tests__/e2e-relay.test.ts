@@ -3,6 +3,9 @@
 // test for each way issue #19 found a command's output could put a token in the log or lose the
 // action's own commands; the fuzzer (relay-fuzz.test.ts) covers the rest in-process.
 import { createHmac } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MAX_TOKEN_LENGTH } from '../src/claims.ts';
@@ -264,7 +267,7 @@ describe('run mode under the runner reading', () => {
   // streams, the newest token in the forms the README promises among it, then exits 3.
   const WRITER = `
 const fs = require('fs');
-const steps = JSON.parse(process.env.WRITES);
+const steps = JSON.parse(fs.readFileSync(process.env.WRITES, 'utf8'));
 const forms = t => [t, Buffer.from('Bearer ' + t).toString('base64').replace(/=+$/, ''),
   Buffer.from('x' + t).toString('base64url'), Buffer.from(t).toString('base64').replace(/(.{76})/g, '$1\\n')];
 let i = 0;
@@ -287,11 +290,15 @@ next();`;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 3, maxLength: 12 }), async steps => {
         const { standIn, issued } = await klear();
+        // In a file: a long run of white space is more than an environment variable may hold.
+        const writes = join(await mkdtemp(join(tmpdir(), 'writes-')), 'writes.json');
+        await writeFile(writes, JSON.stringify(steps));
         const result = await run(
           standIn,
           { run: `node -e "$WRITER"` },
-          { secrets: issued, env: { WRITER, WRITES: JSON.stringify(steps) } }
+          { secrets: issued, env: { WRITER, WRITES: writes } }
         );
+        await rm(dirname(writes), { recursive: true });
         await standIn.close();
         opened.splice(opened.indexOf(standIn), 1);
 
