@@ -13,7 +13,10 @@
  *   command is ended first, and a stream's last unfinished line is ended when the stream ends;
  * - no line the runner gets can overtake the action's masks: the runner handles a batch's stderr
  *   lines before its stdout lines (ProcessInvoker.cs), so both streams go out on one;
- * - every secret the action knows is scrubbed (scrub.ts), also in the forms the runner does not mask.
+ * - every secret the action knows is scrubbed (scrub.ts), also in the forms the runner does not mask,
+ *   and so is every value the command masks itself, from the moment its line is read;
+ * - a mask the command writes on stderr goes before its whole stdout lines of the last
+ *   STDOUT_HOLD_MS, as the runner's batch puts it.
  * Text is handled as latin1, one character per byte, so bytes that are not a secret pass unchanged.
  */
 import {
