@@ -13,7 +13,7 @@ import { readClock, type Clock } from './run/refresher.ts';
 import { DEFAULT_POLICY, realSleep } from './retry.ts';
 import { renderSummary } from './summary.ts';
 import { trustContext } from './trust.ts';
-import { skewWarning, tokenTime } from './run/token-time.ts';
+import { expiresAt, implausibleWarning, skewWarning, tokenTime } from './run/token-time.ts';
 
 export interface MainDeps {
   kit: Toolkit;
@@ -117,17 +117,30 @@ async function step(
     runMode.engine.checkTempDir(deps.tempDir);
     runMode.engine.checkPipes(process.env);
   }
+  const firstSentAt = deps.clock.monotonic();
   const first = await mint(credentials, mintDeps);
   const firstArrived = readClock(deps.clock);
 
   if (!runMode) {
-    const skew = skewWarning(tokenTime(first.accessToken, firstArrived, first.serverDate));
-    if (skew) kit.warning(skew);
-    publish(kit, first, inputs.envName);
+    // The request's duration spans mint's retries too: a wider interval, so a skew is said only
+    // when it is beyond doubt.
+    const requestMs = firstArrived.monotonic - firstSentAt;
+    const time = tokenTime(first.accessToken, firstArrived, first.serverDate, requestMs);
+    for (const warning of [skewWarning(time), implausibleWarning(time)]) {
+      if (warning) kit.warning(warning);
+    }
+    publish(kit, first, inputs.envName, expiresAt(first.accessToken, time));
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
-    deps.summary(renderSummary(first, undefined, first.refreshToken ?? inputs.refreshToken));
+    deps.summary(
+      renderSummary(
+        first,
+        expiresAt(first.accessToken, time),
+        undefined,
+        first.refreshToken ?? inputs.refreshToken
+      )
+    );
     return 0;
   }
 
@@ -144,6 +157,7 @@ async function step(
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
       first,
+      firstSentAt,
       firstArrived,
       credentials,
       secrets: [
@@ -171,9 +185,9 @@ async function step(
     }
   );
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
-  publish(kit, outcome.latest, inputs.envName);
+  publish(kit, outcome.latest, inputs.envName, outcome.expiresAt);
   const refreshToken = outcome.latest.refreshToken ?? first.refreshToken ?? inputs.refreshToken;
-  deps.summary(renderSummary(outcome.latest, outcome, refreshToken));
+  deps.summary(renderSummary(outcome.latest, outcome.expiresAt, outcome, refreshToken));
   const signal = await runMode.cancellation.received();
   if (signal) return cancelled(kit, signal, outcome);
   if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
