@@ -57,8 +57,9 @@ afterAll(() => {
 });
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'klear-run-'));
-  for (const file of ['output', 'env', 'summary']) writeFileSync(join(dir, file), '');
+  for (const file of ['output', 'env', 'summary', 'state']) writeFileSync(join(dir, file), '');
   process.env.GITHUB_OUTPUT = join(dir, 'output');
+  process.env.GITHUB_STATE = join(dir, 'state');
   process.env.GITHUB_ENV = join(dir, 'env');
   process.env.GITHUB_STEP_SUMMARY = join(dir, 'summary');
   process.env.RUNNER_DEBUG = '1';

@@ -118,4 +118,35 @@ describe('the toolkit', () => {
     expect(delimiters).toHaveLength(4);
     expect(new Set(delimiters).size).toBe(2);
   });
+
+  it('saves state and adds a folder to PATH as @actions/core does, with the files and without', () => {
+    const played = (kit: Kit, withFiles: boolean) => {
+      const files = { GITHUB_STATE: join(dir, 'state'), GITHUB_PATH: join(dir, 'path') };
+      process.env = { ...saved, PATH: '/usr/bin' };
+      for (const [variable, path] of Object.entries(files)) {
+        writeFileSync(path, '');
+        if (withFiles) process.env[variable] = path;
+      }
+      const stdout: string[] = [];
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
+        stdout.push(String(chunk));
+        return true;
+      });
+      try {
+        kit.saveState('job-folder', '/tmp/x\ny');
+        kit.addPath('/tmp/bin');
+      } finally {
+        write.mockRestore();
+      }
+      return {
+        stdout: stdout.join(''),
+        state: readFileSync(files.GITHUB_STATE, 'utf8').replace(/ghadelimiter_\S+/g, 'D'),
+        path: readFileSync(files.GITHUB_PATH, 'utf8'),
+        PATH: process.env.PATH
+      };
+    };
+    for (const withFiles of [true, false]) {
+      expect(played(toolkit as Kit, withFiles)).toEqual(played(core as unknown as Kit, withFiles));
+    }
+  });
 });

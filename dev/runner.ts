@@ -54,6 +54,21 @@ export interface RunOptions {
   actionDir?: string;
   timeoutMs?: number;
   cwd?: string;
+  /** The step is one of a whole job (dev/job.ts), which gives it what outlives a step. */
+  job?: StepOfJob;
+}
+
+/** What a job hands each of its steps; dev/job.ts cites the runner's files for each. */
+export interface StepOfJob {
+  /** RUNNER_TEMP, the job's: emptied when the job starts and ends, not between steps. */
+  runnerTemp: string;
+  workspace: string;
+  /** The job's RUNNER_TRACKING_ID: the sweep for what outlives the step runs at the job's end. */
+  trackingId: string;
+  /** Values masked by earlier steps: the worker has one SecretMasker for the whole job. */
+  masks: string[];
+  /** A `run:` step's program and arguments, started in place of node and the action's entry. */
+  command?: string[];
 }
 
 // `line` is 1-based: rawLines[line - 1]. `secret` and `text` never contain a secret in full.
@@ -90,6 +105,8 @@ export interface RunResult {
   conclusion: 'success' | 'failure';
   /** Processes the end-of-job sweep found by RUNNER_TRACKING_ID (and killed), as `pid command`. */
   survivors: string[];
+  /** Folders the step added to GITHUB_PATH, in the order written. */
+  paths: string[];
 }
 
 export interface RunningAction {
@@ -176,12 +193,13 @@ export function runAction(options: RunOptions = {}): Promise<RunResult> {
 
 export function startAction(options: RunOptions = {}): RunningAction {
   const actionDir = options.actionDir ?? repoRoot;
-  const main = readManifest(actionDir).runs?.main;
+  const script = options.job?.command;
+  const main = script ? '' : readManifest(actionDir).runs?.main;
   const entry = options.entry ?? join(actionDir, String(main ?? 'dist/index.js'));
-  if (!existsSync(entry)) {
+  if (!script && !existsSync(entry)) {
     throw new Error(`The action entry ${entry} does not exist. Build it first (npm run bundle).`);
   }
-  const declared = actionInputs(actionDir);
+  const declared = script ? {} : actionInputs(actionDir);
   const root = mkdtempSync(join(tmpdir(), 'klear-runner-'));
   try {
     return launch(entry, declared, root, options);
@@ -191,17 +209,17 @@ export function startAction(options: RunOptions = {}): RunningAction {
   }
 }
 
-// Everything under `root` is removed once the result is in.
-function launch(
-  entry: string,
-  declared: ReturnType<typeof actionInputs>,
-  root: string,
-  options: RunOptions
-): RunningAction {
-  const runnerTemp = join(root, 'temp');
-  const trackingId = `github_${randomUUID()}`;
-  const workspace = options.cwd ?? join(root, 'workspace');
-  mkdirSync(runnerTemp);
+/**
+ * What the runner gives a step before it starts: RUNNER_TEMP and the workspace (the job's, when it
+ * is one of a job's steps), fresh file-command files, the inputs with their defaults, and an
+ * environment built from scratch.
+ */
+function stepContext(declared: ReturnType<typeof actionInputs>, root: string, options: RunOptions) {
+  const { job } = options;
+  const runnerTemp = job?.runnerTemp ?? join(root, 'temp');
+  const trackingId = job?.trackingId ?? `github_${randomUUID()}`;
+  const workspace = options.cwd ?? job?.workspace ?? join(root, 'workspace');
+  mkdirSync(runnerTemp, { recursive: true });
   mkdirSync(workspace, { recursive: true });
   const files = {
     GITHUB_OUTPUT: join(root, 'set_output'),
@@ -243,19 +261,39 @@ function launch(
       // Every process of the job carries it; the end-of-job sweep kills what still does.
       RUNNER_TRACKING_ID: trackingId,
       // Given to node actions only, never to run: steps (NodeScriptActionHandler.cs).
-      ACTIONS_RUNTIME_URL: 'https://pipelines.actions.invalid/',
-      ACTIONS_RUNTIME_TOKEN: RUNTIME_TOKEN,
-      ACTIONS_CACHE_URL: 'https://cache.actions.invalid/',
-      ACTIONS_RESULTS_URL: 'https://results.actions.invalid/'
+      ...(!job?.command && {
+        ACTIONS_RUNTIME_URL: 'https://pipelines.actions.invalid/',
+        ACTIONS_RUNTIME_TOKEN: RUNTIME_TOKEN,
+        ACTIONS_CACHE_URL: 'https://cache.actions.invalid/',
+        ACTIONS_RESULTS_URL: 'https://results.actions.invalid/'
+      })
     },
     files,
     options.env
   );
 
+  return { workspace, trackingId, files, inputs, preamble, env };
+}
+
+// Everything under `root` is removed once the result is in.
+function launch(
+  entry: string,
+  declared: ReturnType<typeof actionInputs>,
+  root: string,
+  options: RunOptions
+): RunningAction {
+  const { job } = options;
+  const { workspace, trackingId, files, inputs, preamble, env } = stepContext(
+    declared,
+    root,
+    options
+  );
+
   const started = performance.now();
   // Detached only so that a test's timeout can kill all the action started; the real runner does
   // not give the action a group of its own, and finds what outlives it by RUNNER_TRACKING_ID.
-  const child = spawn(process.execPath, [entry], {
+  const [program, ...args] = job?.command ?? [process.execPath, entry];
+  const child = spawn(program, args, {
     cwd: workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -280,7 +318,7 @@ function launch(
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup();
-    for (const survivor of sweep(trackingId)) process.kill(survivor.pid, 'SIGKILL');
+    sweep(trackingId);
   }, options.timeoutMs ?? 60_000);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
@@ -295,15 +333,9 @@ function launch(
       child.stderr?.destroy();
       const durationMs = performance.now() - started;
       // The end-of-job sweep (JobExtension.cs, ProcessExtensions.cs): every process whose
-      // environment holds this job's RUNNER_TRACKING_ID is killed.
-      const survivors = sweep(trackingId);
-      for (const survivor of survivors) {
-        try {
-          process.kill(survivor.pid, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
-      }
+      // environment holds this job's RUNNER_TRACKING_ID is killed. A step of a whole job leaves
+      // it to the job's end.
+      const survivors = job ? [] : sweep(trackingId);
       for (const line of rawLines.lines) if (NODE_NOISE.test(line)) nodeNoise.push(line);
       const fileText = (name: keyof typeof files): string => readFileSync(files[name], 'utf8');
       const interpreted = interpret({
@@ -317,6 +349,7 @@ function launch(
           })),
         preamble,
         orphans: survivors.length > 0,
+        masks: job?.masks ?? [],
         showDebug: options.env?.RUNNER_DEBUG === '1',
         secrets: [
           ...(options.secrets ?? [])
@@ -342,7 +375,11 @@ function launch(
         durationMs,
         ...interpreted,
         conclusion: exitCode === 0 && !interpreted.failed ? 'success' : 'failure',
-        survivors: survivors.map(survivor => `${survivor.pid} ${survivor.command}`)
+        survivors: survivors.map(survivor => `${survivor.pid} ${survivor.command}`),
+        // AddPathFileCommand (FileCommandManager.cs): one folder a line, empty lines skipped.
+        paths: fileText('GITHUB_PATH')
+          .split('\n')
+          .filter(line => line !== '')
       };
     } finally {
       clearTimeout(timer);
@@ -424,8 +461,23 @@ function readBatches(
   };
 }
 
-/** Processes whose environment holds RUNNER_TRACKING_ID=`id` (/proc/<pid>/environ, as on Linux). */
-function sweep(id: string): { pid: number; command: string }[] {
+/**
+ * The end-of-job sweep: kills every process whose environment holds RUNNER_TRACKING_ID=`id`
+ * (/proc/<pid>/environ, as on Linux), and returns them.
+ */
+export function sweep(id: string): { pid: number; command: string }[] {
+  const found = carrying(id);
+  for (const survivor of found) {
+    try {
+      process.kill(survivor.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+function carrying(id: string): { pid: number; command: string }[] {
   const found: { pid: number; command: string }[] = [];
   let entries: string[];
   try {
@@ -459,6 +511,8 @@ interface Transcript {
   withValues: { name: string; value: string; secret: boolean }[];
   preamble: string[];
   orphans: boolean;
+  /** Masks registered before the step, by earlier steps of its job. */
+  masks: string[];
   showDebug: boolean;
   secrets: Secret[];
   files: { output: string; env: string; state: string; summary: string };
@@ -466,7 +520,7 @@ interface Transcript {
 
 export type Interpreted = Omit<
   RunResult,
-  'exitCode' | 'signal' | 'timedOut' | 'durationMs' | 'conclusion' | 'survivors'
+  'exitCode' | 'signal' | 'timedOut' | 'durationMs' | 'conclusion' | 'survivors' | 'paths'
 > & {
   /** A file command or a stop-commands token failed the step. */
   failed: boolean;
@@ -485,6 +539,7 @@ export function judgeLines(rawLines: string[], secrets: Secret[]): Interpreted {
     withValues: [],
     preamble: [],
     orphans: false,
+    masks: [],
     showDebug: false,
     secrets,
     files: { output: '', env: '', state: '', summary: '' }
@@ -494,6 +549,7 @@ export function judgeLines(rawLines: string[], secrets: Secret[]): Interpreted {
 function interpret(transcript: Transcript): Interpreted {
   const log: string[] = [];
   const masker = new Set<string>();
+  for (const value of transcript.masks) addMask(masker, value);
   const out: Interpreted = {
     rawLines: transcript.rawLines,
     log: '',
@@ -556,8 +612,9 @@ function interpret(transcript: Transcript): Interpreted {
   ].filter(secret => isLongEnough(secret.value));
   const watched = watchList([...transcript.secrets, ...produced]);
 
-  // The runner's masks at this point are the job's secrets (`secrets.*`), nothing of the action's.
-  const jobSecrets = new Set<string>();
+  // The runner's masks at this point are the job's secrets (`secrets.*`) and what earlier steps
+  // masked, nothing of this step's.
+  const jobSecrets = new Set(masker);
   for (const input of transcript.withValues) if (input.secret) addMask(jobSecrets, input.value);
   out.details = [
     '##[group]Run ./',

@@ -26,6 +26,8 @@ export interface Inputs {
   shell: Shell;
   /** PEM certificates to trust besides Node's; checked by trust.ts before any request. */
   caCertificate: string;
+  /** 'job': later steps of the job get `klear-token`, which keeps a token fresh for them. */
+  keepFresh: '' | 'job';
 }
 
 export interface InputSource {
@@ -117,8 +119,16 @@ export function readInputs(source: InputSource, env: NodeJS.ProcessEnv = process
     refreshIntervalMs: parseDuration(raw('refresh-interval') || DEFAULT_REFRESH_INTERVAL) * 1000,
     workingDirectory,
     shell,
-    caCertificate: raw('ca-certificate')
+    caCertificate: raw('ca-certificate'),
+    keepFresh: parseKeepFresh(raw('keep-fresh'))
   };
+}
+
+function parseKeepFresh(value: string): '' | 'job' {
+  if (value === '' || value === 'job') return value;
+  throw new ActionError(
+    `Input 'keep-fresh' must be '' (the token is for this job's later steps as it is) or 'job' (later steps call klear-token for a fresh one); got '${value.slice(0, 32)}'.`
+  );
 }
 
 function missing(name: string, what: string): ActionError {

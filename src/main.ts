@@ -2,18 +2,23 @@ import * as toolkit from './toolkit.ts';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { KlearClient } from './client.ts';
+import { connect } from './connect.ts';
 import { messageOf } from './errors.ts';
 import { readInputs, type Inputs } from './inputs.ts';
 import { Cancellation, signalExitCode, type SignalSource } from './run/cancel.ts';
 import type { CommandEnd } from './run/command.ts';
-import { expiryNotes, mint, type Credentials, type MintDeps } from './mint.ts';
+import { expiryNotes, mint, type Credentials, type Minted } from './mint.ts';
 import { publish, type Toolkit } from './publish.ts';
-import { readClock, type Clock } from './run/refresher.ts';
-import { DEFAULT_POLICY, realSleep } from './retry.ts';
+import { readClock, SYSTEM_CLOCK, type Clock } from './run/refresher.ts';
+import { realSleep } from './retry.ts';
 import { renderSummary } from './summary.ts';
-import { trustContext } from './trust.ts';
-import { expiresAt, implausibleWarning, skewWarning, tokenTime } from './run/token-time.ts';
+import {
+  expiresAt,
+  implausibleWarning,
+  skewWarning,
+  tokenTime,
+  type ClockReading
+} from './run/token-time.ts';
 
 export interface MainDeps {
   kit: Toolkit;
@@ -29,6 +34,20 @@ export interface MainDeps {
   workspace: string;
   /** The runner's cancel signals (`process`); run mode listens from its start. */
   signals: SignalSource;
+  /** The step's environment, which run mode's command gets its own from. */
+  env: NodeJS.ProcessEnv;
+  /** For keep-fresh: job: what `klear-token` runs, and how the step leaves it to later steps. */
+  job: JobHooks;
+}
+
+export interface JobHooks {
+  /** The absolute paths of the node running this step and of the bundle. */
+  node: string;
+  bundle: string;
+  /** Hands a value to this action's post step (GITHUB_STATE). */
+  saveState(name: string, value: string): void;
+  /** Puts a folder on later steps' PATH (GITHUB_PATH). */
+  addPath(dir: string): void;
 }
 
 /** Run mode's engine, and the cancel it heeds. */
@@ -67,22 +86,8 @@ async function step(
   runMode?: RunMode
 ): Promise<number> {
   const { kit } = deps;
-  const warned = new Set<string>();
-  const secureContext = await trustContext(inputs.caCertificate);
-  const client = new KlearClient({
-    secureContext,
-    apiRoot: inputs.apiRoot,
-    timeoutMs: inputs.timeoutMs,
-    mask: value => kit.setSecret(value),
-    debug: message => kit.debug(message),
-    // Said once per step, however many requests meet it (an unreadable proxy variable).
-    warning: message => {
-      if (warned.has(message)) return;
-      warned.add(message);
-      kit.warning(message);
-    },
-    signal: stop.signal
-  });
+  const now = () => deps.clock.wall();
+  const mintDeps = await connect(inputs, { ...deps, now, signal: stop.signal });
   const credentials: Credentials = {
     refreshToken: inputs.refreshToken,
     accessToken: inputs.accessToken,
@@ -90,32 +95,17 @@ async function step(
     username: inputs.username,
     password: inputs.password
   };
-  const now = () => deps.clock.wall();
   for (const note of expiryNotes(credentials, now())) {
     if (note.warning) kit.warning(note.text);
     else kit.info(note.text);
   }
-  const mintDeps: MintDeps = {
-    client,
-    policy: { ...DEFAULT_POLICY, maxAttempts: inputs.maxAttempts },
-    retry: {
-      sleep: ms => deps.sleep(ms, stop.signal),
-      random: deps.random,
-      onRetry: ({ attempt, delayMs, error }) => {
-        // Cancelled: no retry, nor a word of one (the step says it was cancelled).
-        stop.signal.throwIfAborted();
-        kit.warning(
-          `Attempt ${attempt} failed: ${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s.`
-        );
-      }
-    },
-    info: message => kit.info(message),
-    warning: message => kit.warning(message),
-    now
-  };
   if (runMode) {
     runMode.engine.checkTempDir(deps.tempDir);
-    runMode.engine.checkPipes(process.env);
+    runMode.engine.checkPipes(deps.env);
+  } else if (inputs.keepFresh) {
+    // The job folder's disk, checked as run mode checks its own before minting.
+    const { checkTempDir } = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
+    checkTempDir(deps.tempDir);
   }
   const firstSentAt = deps.clock.monotonic();
   const first = await mint(credentials, mintDeps);
@@ -128,6 +118,10 @@ async function step(
     const time = tokenTime(first.accessToken, firstArrived, first.serverDate, requestMs);
     for (const warning of [skewWarning(time), implausibleWarning(time)]) {
       if (warning) kit.warning(warning);
+    }
+    // Before anything is published: a step that cannot leave the folder fails having set nothing.
+    if (inputs.keepFresh) {
+      await leaveJobFolder(inputs, { minted: first, arrived: firstArrived, mints: 1 }, deps);
     }
     publish(kit, first, inputs.envName, expiresAt(first.accessToken, time));
     kit.info(
@@ -150,9 +144,9 @@ async function step(
   );
   const outcome = await runMode.engine.keepFresh(
     {
-      command: inputs.run,
-      shell: inputs.shell,
+      command: { script: inputs.run, shell: inputs.shell },
       cwd: resolve(deps.workspace, inputs.workingDirectory),
+      env: deps.env,
       envName,
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
@@ -184,6 +178,12 @@ async function step(
       cancellation: runMode.cancellation
     }
   );
+  if (inputs.keepFresh) {
+    // When the newest token's answer arrived is not kept; the first one's came earlier, so its
+    // life counted from there ends early, never late: at worst klear-token mints once too soon.
+    const record = { minted: outcome.latest, arrived: firstArrived, mints: 1 + outcome.refreshes };
+    await leaveJobFolder(inputs, record, deps);
+  }
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
   publish(kit, outcome.latest, inputs.envName, outcome.expiresAt);
   const refreshToken = outcome.latest.refreshToken ?? first.refreshToken ?? inputs.refreshToken;
@@ -216,15 +216,61 @@ function cancelled(kit: Toolkit, signal: NodeJS.Signals, end?: CommandEnd): numb
 }
 
 /**
+ * keep-fresh: job: the job folder with what later mints need and the newest token, `klear-token`
+ * on later steps' PATH, and the folder's path for the post step, which removes it.
+ */
+async function leaveJobFolder(
+  inputs: Inputs,
+  record: { minted: Minted; arrived: ClockReading; mints: number },
+  deps: MainDeps
+): Promise<void> {
+  const { JobFolder } = await import(/* webpackMode: "eager" */ './job/folder.ts');
+  const folder = JobFolder.create(deps.tempDir);
+  // First, so that the post step removes the folder whatever fails from here on.
+  deps.job.saveState(JOB_FOLDER_STATE, folder.dir);
+  folder.writeSettings({
+    apiRoot: inputs.apiRoot,
+    timeoutMs: inputs.timeoutMs,
+    maxAttempts: inputs.maxAttempts,
+    caCertificate: inputs.caCertificate,
+    envName: inputs.envName,
+    refreshIntervalMs: inputs.refreshIntervalMs,
+    credentials: {
+      refreshToken: inputs.refreshToken,
+      accessToken: '',
+      companyName: inputs.companyName,
+      username: inputs.username,
+      password: inputs.password
+    }
+  });
+  folder.writeToken(record);
+  folder.writeLaunchers(deps.job.node, deps.job.bundle);
+  deps.job.addPath(folder.binDir);
+  deps.kit.info(
+    'Later steps of this job can run klear-token for a fresh token (klear-token env, klear-token exec -- COMMAND); the post step removes its folder.'
+  );
+}
+
+/** The name of the state every main step leaves, by which the post step knows it is the post step. */
+export const POST_STATE = 'isPost';
+/** The state naming the job folder, for the post step to remove. */
+const JOB_FOLDER_STATE = 'job-folder';
+
+/**
  * Said if the event loop empties while the step is still waiting: a promise nothing will settle.
  * Without it Node would exit 0 with no outputs, and later steps would run without a token.
  */
 export const UNSETTLED =
   'The action stopped waiting for something that can no longer happen (the event loop emptied before the step finished), so no token was exported. This is a bug in klear-token-action; please report it with the debug log (re-run with debug logging).';
 
-/** Runs the step, failing it if the event loop empties before the step has settled. */
-export async function guarded(step: () => Promise<void>): Promise<void> {
-  const unsettled = () => toolkit.setFailed(UNSETTLED);
+/**
+ * Runs the step, failing it if the event loop empties before the step has settled; `unsettled`
+ * says so (klear-token says it on stderr, its stdout being the token's).
+ */
+export async function guarded(
+  step: () => Promise<void>,
+  unsettled: () => void = () => toolkit.setFailed(UNSETTLED)
+): Promise<void> {
   process.once('beforeExit', unsettled);
   try {
     await step();
@@ -238,6 +284,8 @@ export function run(): Promise<void> {
 }
 
 async function runStep(): Promise<void> {
+  // Before anything can fail: without it, the post step would take itself for the main step.
+  toolkit.saveState(POST_STATE, 'true');
   try {
     const inputs = readInputs({
       get: name => toolkit.getInput(name),
@@ -249,11 +297,18 @@ async function runStep(): Promise<void> {
       summary: appendSummary,
       sleep: realSleep,
       random: Math.random,
-      clock: { wall: Date.now, monotonic: monotonicMs },
+      clock: SYSTEM_CLOCK,
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
       tempDir: process.env.RUNNER_TEMP || tmpdir(),
       workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-      signals: process
+      signals: process,
+      env: process.env,
+      job: {
+        node: process.execPath,
+        bundle: resolve(process.argv[1]),
+        saveState: toolkit.saveState,
+        addPath: toolkit.addPath
+      }
     });
     if (exitCode !== 0) process.exitCode = exitCode;
   } catch (error) {
@@ -261,12 +316,17 @@ async function runStep(): Promise<void> {
   }
 }
 
-/**
- * Milliseconds on a clock that never jumps, from an arbitrary start: performance.now()'s clock,
- * read without loading perf_hooks into every step (npm run bench).
- */
-function monotonicMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
+/** The post step: only a main step with keep-fresh: job left it anything to do. */
+export async function runPost(): Promise<void> {
+  const dir = process.env[`STATE_${JOB_FOLDER_STATE}`] ?? '';
+  if (!dir) return;
+  try {
+    const { post } = await import(/* webpackMode: "eager" */ './job/post.ts');
+    post(dir, toolkit, appendSummary);
+  } catch (error) {
+    // A folder left behind is emptied with RUNNER_TEMP at the job's end: not worth failing the job.
+    toolkit.warning(`Could not remove the klear-token job folder: ${messageOf(error)}`);
+  }
 }
 
 /**

@@ -9,9 +9,10 @@
  */
 import { appendFileSync, closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { EOL } from 'node:os';
+import { delimiter } from 'node:path';
 
 /** A command's message as the runner unescapes it. */
-function escapeData(text: string): string {
+export function escapeData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
@@ -45,7 +46,11 @@ function randomUuid(): string {
  * Appends `name<<delimiter … delimiter` to the file `variable` names; false when the runner names
  * none (a runner older than file commands).
  */
-function appendKeyValue(variable: 'GITHUB_OUTPUT' | 'GITHUB_ENV', name: string, value: string) {
+function appendKeyValue(
+  variable: 'GITHUB_OUTPUT' | 'GITHUB_ENV' | 'GITHUB_STATE',
+  name: string,
+  value: string
+) {
   const path = process.env[variable];
   if (!path) return false;
   if (!existsSync(path)) throw new Error(`Missing file at path: ${path}`);
@@ -96,4 +101,17 @@ export function setOutput(name: string, value: string): void {
 export function exportVariable(name: string, value: string): void {
   process.env[name] = value;
   if (!appendKeyValue('GITHUB_ENV', name, value)) issue('set-env', value, name);
+}
+
+/** A value for this action's post step, which gets it as STATE_<name>. */
+export function saveState(name: string, value: string): void {
+  if (!appendKeyValue('GITHUB_STATE', name, value)) issue('save-state', value, name);
+}
+
+/** Puts a folder in front of PATH, for later steps (GITHUB_PATH) and for this process. */
+export function addPath(path: string): void {
+  const file = process.env.GITHUB_PATH;
+  if (file) appendFileSync(file, `${path}${EOL}`, 'utf8');
+  else issue('add-path', path);
+  process.env.PATH = `${path}${delimiter}${process.env.PATH}`;
 }

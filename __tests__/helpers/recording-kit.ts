@@ -1,5 +1,6 @@
 // main() in this process with a kit that records every call in order, and deps that never wait.
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { MainDeps } from '../../src/main.ts';
 import type { Toolkit } from '../../src/publish.ts';
 
@@ -35,6 +36,13 @@ export function stepDeps(kit: Toolkit, dir: string): MainDeps {
     tempDir: dir,
     workspace: dir,
     // No cancel comes: these steps are plain.
-    signals: new EventEmitter()
+    signals: new EventEmitter(),
+    env: process.env,
+    job: {
+      node: process.execPath,
+      bundle: join(dir, 'index.js'),
+      saveState: () => {},
+      addPath: () => {}
+    }
   };
 }

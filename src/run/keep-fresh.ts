@@ -10,9 +10,14 @@ import { findProgram, scriptContents, shellArguments, type Shell } from './shell
 import type { ClockReading } from './token-time.ts';
 
 export interface KeepFreshOptions {
-  command: string;
-  shell: Shell;
+  /**
+   * The `run` input's script, run with its shell as a `run:` step runs; or, for `klear-token exec`,
+   * a program and its arguments, run as given.
+   */
+  command: { script: string; shell: Shell } | { argv: string[] };
   cwd: string;
+  /** The step's environment, which the command's is made from. */
+  env: NodeJS.ProcessEnv;
   /** The variable the command gets the first token in; `<name>_FILE` names the file with the newest. */
   envName: string;
   /** Where the token file lives (RUNNER_TEMP: per job, removed by the runner afterwards too). */
@@ -175,26 +180,21 @@ export async function keepFresh(
   const stopRefreshing = deps.cancellation.onCancel(() => refresher.stop());
   try {
     await writeToken(options.first.accessToken);
-    // As the runner runs a run: step: the script in a file of its own, run through the template.
-    const script = join(dir, `script${options.shell.extension}`);
-    const contents = scriptContents(options.shell, options.command);
-    await writeFile(script, contents, { mode: 0o700, flag: 'wx' }).catch((error: unknown) => {
-      throw diskError(error, options.tempDir);
-    });
+    const [program, ...args] = await commandLine(options.command, dir, options.tempDir);
     refresher.start();
     const end = await runCommand({
       dir,
-      program: options.shell.program,
-      args: shellArguments(options.shell.template, script),
+      program,
+      args,
       cwd: options.cwd,
       env: {
-        ...commandEnvironment(process.env),
+        ...commandEnvironment(options.env),
         [options.envName]: options.first.accessToken,
         [`${options.envName}_FILE`]: file
       },
       secrets: options.secrets,
       cancellation: deps.cancellation,
-      notStarted: error => notStarted(options.shell.program, error)
+      notStarted: error => notStarted(program, error, 'shell' in options.command)
     });
     return { ...end, ...refresher.facts };
   } finally {
@@ -205,19 +205,39 @@ export async function keepFresh(
   }
 }
 
+/** The program and arguments to start; a script is written to a file of its own first. */
+async function commandLine(
+  command: KeepFreshOptions['command'],
+  dir: string,
+  tempDir: string
+): Promise<string[]> {
+  if ('argv' in command) return command.argv;
+  // As the runner runs a run: step: the script in a file of its own, run through the template.
+  const script = join(dir, `script${command.shell.extension}`);
+  const contents = scriptContents(command.shell, command.script);
+  await writeFile(script, contents, { mode: 0o700, flag: 'wx' }).catch((error: unknown) => {
+    throw diskError(error, tempDir);
+  });
+  return [command.shell.program, ...shellArguments(command.shell.template, script)];
+}
+
 /**
- * Why `program` could not be started, said for the person who set the inputs. E2BIG is Linux's
- * limits on a process's start: 128 KiB for one variable or argument, and about a quarter of the
- * stack limit (2 MiB by default) for all of them together.
+ * Why `program` could not be started, said for the person who set the inputs (`fromShell`: it is
+ * the `shell` input's). E2BIG is Linux's limits on a process's start: 128 KiB for one variable or
+ * argument, and about a quarter of the stack limit (2 MiB by default) for all of them together.
  */
-function notStarted(program: string, error: NodeJS.ErrnoException): ActionError {
+function notStarted(
+  program: string,
+  error: NodeJS.ErrnoException,
+  fromShell: boolean
+): ActionError {
   if (error.code === 'E2BIG') {
     return new ActionError(
       `Could not start ${program} to run the command: its environment is too large for the operating system to start a program with (E2BIG), a variable of over 128 KiB or all of them together over the system's limit. Make the step's environment smaller (env:, and what earlier steps put in GITHUB_ENV), and pass large values in files.`
     );
   }
   return new ActionError(
-    `Could not start ${program} to run the command: ${error.message}. Check the 'shell' input, that the program runs on this runner, and that working-directory still exists.`
+    `Could not start ${program} to run the command: ${error.message}. Check ${fromShell ? "the 'shell' input" : "the command's name"}, that the program runs on this runner, and that ${fromShell ? 'working-directory' : 'the working directory'} still exists.`
   );
 }
 

@@ -78,6 +78,16 @@ interface Unwritten {
 /** Failed attempts since the last success; `rejected` once KlearStack refused the credentials. */
 type Failing = { count: number; rejected: boolean } | undefined;
 
+/**
+ * The runner's clocks. The monotonic one is the machine's (CLOCK_MONOTONIC on Linux, the same
+ * counters on macOS and Windows), shared by every process, so a deadline one step writes to the
+ * job folder holds in the next; performance.now() counts from each process's start.
+ */
+export const SYSTEM_CLOCK: Clock = {
+  wall: Date.now,
+  monotonic: () => Number(process.hrtime.bigint()) / 1e6
+};
+
 export function readClock(clock: Clock): ClockReading {
   return { wall: clock.wall(), monotonic: clock.monotonic() };
 }

@@ -133,9 +133,8 @@ export function refreshDueAt(
   sentAt = time.obtainedAt
 ): number {
   const byInterval = sentAt + intervalMs;
-  const life = lifeMs(time);
-  if (life === undefined || time.deadline === undefined) return byInterval;
-  const ahead = time.deadline - Math.min(life / 4, MAX_AHEAD_MS);
+  const ahead = guaranteedUntil(time);
+  if (ahead === undefined) return byInterval;
   return Math.min(byInterval, Math.max(ahead, time.obtainedAt + MIN_EARLY_GAP_MS));
 }
 
@@ -152,6 +151,16 @@ export function implausibleWarning(time: TokenTime): string | undefined {
  */
 export function expiresAt(token: string, time: TokenTime): string {
   return time.implausible ? '' : expiryIso(token);
+}
+
+/**
+ * Until when (monotonic ms) the token has the life run mode guarantees left: the last quarter of
+ * its life, at most two minutes. Undefined when it states no usable expiry.
+ */
+export function guaranteedUntil(time: TokenTime): number | undefined {
+  const life = lifeMs(time);
+  if (life === undefined || time.deadline === undefined) return undefined;
+  return time.deadline - Math.min(life / 4, MAX_AHEAD_MS);
 }
 
 /** "3 min ahead of KlearStack's" / "45 s behind KlearStack's": the runner's clock, for messages. */
