@@ -119,21 +119,17 @@ async function step(
     for (const warning of [skewWarning(time), implausibleWarning(time)]) {
       if (warning) kit.warning(warning);
     }
+    const expires = expiresAt(first.accessToken, time);
     // Before anything is published: a step that cannot leave the folder fails having set nothing.
     if (inputs.keepFresh) {
       await leaveJobFolder(inputs, { minted: first, arrived: firstArrived, mints: 1 }, deps);
     }
-    publish(kit, first, inputs.envName, expiresAt(first.accessToken, time));
+    publish(kit, first, inputs.envName, expires);
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
     deps.summary(
-      renderSummary(
-        first,
-        expiresAt(first.accessToken, time),
-        undefined,
-        first.refreshToken ?? inputs.refreshToken
-      )
+      renderSummary(first, expires, undefined, first.refreshToken ?? inputs.refreshToken)
     );
     return 0;
   }
