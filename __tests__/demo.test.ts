@@ -132,6 +132,42 @@ describe('npm run demo', () => {
     }
   });
 
+  it("--job runs a job with keep-fresh: job: every step's token as ***, the post step's count, no token", async () => {
+    const demo = await runDemo({}, repoRoot, ['--job']);
+
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+    const steps = demo.stdout.split(/\n=== /).slice(1);
+    expect(steps.map(step => step.slice(0, step.indexOf(':')))).toEqual([
+      'A whole job with keep-fresh',
+      'Step 1',
+      'Step 2',
+      'Step 3',
+      'Step 4',
+      'Step 5',
+      'After the last step',
+      'The job succeeded ==='
+    ]);
+    const [, , afterDeath, exec, env, fromEnv, post] = steps;
+    // The first token died: one mint for two calls, which gave the same token.
+    expect(afterDeath).toContain('The second call gave the same token as the first.');
+    expect(afterDeath).toContain('\n  token: ***\n');
+    expect(afterDeath).toContain('KlearStack stand-in: 1 token request during this step.');
+    expect(exec).toContain('\n  the command got ***\n');
+    expect(env).toContain('the following steps have a fresh KlearStack access token');
+    expect(fromEnv).toContain('\n  KLEAR_ACCESS_TOKEN is ***\n');
+    expect(fromEnv).toContain('KlearStack API answered HTTP 200');
+    // Every token the stand-in issued, step 1's and step 2's at least, as the demo counted them.
+    const requests = [...demo.stdout.matchAll(/stand-in: (\d+) token requests? during this step/g)];
+    const minted = requests.reduce((sum, [, count]) => sum + Number(count), 0);
+    expect(minted).toBeGreaterThanOrEqual(2);
+    expect(post).toContain(
+      `Removed the klear-token job folder. This job minted ${minted} KlearStack access tokens.`
+    );
+    expect(demo.stdout).not.toContain('eyJ');
+    expect(demo.stdout).not.toContain('WARNING: secrets reached the log');
+  }, 60_000);
+
   it('refuses to guess when only some KLEAR_* variables are set', async () => {
     const demo = await runDemo({ KLEAR_BASE_URL: 'https://api.example-tenant.com' });
 
@@ -145,7 +181,7 @@ describe('npm run demo', () => {
     try {
       mkdirSync(join(root, 'dev'));
       mkdirSync(join(root, 'src/run'), { recursive: true });
-      const files = ['dev/demo.ts', 'dev/runner.ts', 'dev/stand-in.ts', 'action.yml'];
+      const files = ['dev/demo.ts', 'dev/job.ts', 'dev/runner.ts', 'dev/stand-in.ts', 'action.yml'];
       // The emulator reads output through the runner's reading, which src/ holds.
       for (const file of [...files, 'src/run/runner-reading.ts']) {
         copyFileSync(join(repoRoot, file), join(root, file));
