@@ -668,6 +668,60 @@ describe('a 200 that is not a good token response', () => {
     expect((await refresh()).releaseVersion).toBe('');
   });
 
+  it.each(['7.8.9', '12', 'v2.0.0-rc1', '2024.10.1.beta-2'])(
+    'a release_version shaped like a version (%s) is reported',
+    async version => {
+      reply({ access_token: NEW_TOKEN, release_version: version });
+      expect((await refresh()).releaseVersion).toBe(version);
+    }
+  );
+
+  it.each([
+    ['an opaque token', 'dGhpcyBpcyBhIHRva2Vu'],
+    ['a JWT', NEW_TOKEN],
+    ['a word', 'latest'],
+    ['build metadata', '7.8.9+build5'],
+    ['too many parts', '1.2.3.4.5.6'],
+    ['a part too long', '1.abcdefghijklmnopq']
+  ])('a release_version that is %s is dropped', async (_, version) => {
+    reply({ access_token: NEW_TOKEN, release_version: version });
+    expect((await refresh()).releaseVersion).toBe('');
+  });
+
+  it('a release_version repeating the refresh token, the bearer or the access token is dropped', async () => {
+    // Credentials that happen to look like versions: the shape alone cannot keep them out.
+    const refreshToken = '20240101';
+    const bearer = '1234.5678';
+    const accessToken = '123456.abcdefghijklmnop';
+    for (const echoed of [refreshToken, `1.${refreshToken}`, bearer, accessToken]) {
+      const debug: string[] = [];
+      reply({ access_token: accessToken, release_version: echoed });
+      const grant = await new KlearClient({
+        apiRoot: ROOT,
+        timeoutMs: 5000,
+        mask: () => {},
+        debug: line => debug.push(line)
+      }).refresh({ refreshToken, companyName: 'a', accessToken: bearer });
+      expect(grant.releaseVersion).toBe('');
+      expect(debug.join('\n')).not.toContain(echoed);
+    }
+  });
+
+  it('a release_version repeating the password, or a credential the action knows but did not send, is dropped', async () => {
+    for (const echoed of ['123456', '99.1']) {
+      nock(ROOT)
+        .post('/access/klearstack/get_access_token')
+        .reply(200, { access_token: NEW_TOKEN, release_version: echoed });
+      const grant = await new KlearClient({
+        apiRoot: ROOT,
+        timeoutMs: 5000,
+        mask: () => {},
+        secrets: ['99.1']
+      }).login({ username: 'svc', password: '123456', companyName: 'a' });
+      expect(grant.releaseVersion).toBe('');
+    }
+  });
+
   it('a body past the size limit is abandoned', async () => {
     reply({ access_token: NEW_TOKEN, padding: 'x'.repeat(5000) });
     const error = await failureOf(refresh(client([], 5000, 1024)));

@@ -438,18 +438,27 @@ const ERROR_CASES: ErrorCase[] = [
     }),
     verify: noRequest
   },
+  // The message names the list's entry, never the value (a secret pasted there would show).
   ...[
-    ...['PATH', 'NODE_OPTIONS', 'GITHUB_X', 'Path'],
-    ...['GIT_SSH_COMMAND', 'npm_config_script_shell', 'DOTNET_STARTUP_HOOKS', 'ComSpec']
-  ].map((name): ErrorCase => ({
+    ['PATH', "is 'PATH'"],
+    ['NODE_OPTIONS', "starts with 'NODE_'"],
+    ['GITHUB_X', "starts with 'GITHUB_'"],
+    ['Path', "is 'PATH'"],
+    ['GIT_SSH_COMMAND', "starts with 'GIT_'"],
+    ['npm_config_script_shell', "starts with 'NPM_CONFIG_'"],
+    ['DOTNET_STARTUP_HOOKS', "starts with 'DOTNET_'"],
+    ['ComSpec', "is 'COMSPEC'"]
+  ].map(([name, rule]): ErrorCase => ({
     name: `env-name ${name} is refused as a variable the runner owns or a tool runs or loads`,
-    message: [`Input 'env-name' is '${name}', a variable the runner owns`],
+    message: [`Input 'env-name' ${rule} (in any letter case), a variable the runner owns`],
     arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'env-name': name } }),
     verify: noRequest
   })),
   {
     name: 'an env-name with a hyphen is not a valid variable name',
-    message: ["Input 'env-name' ('KLEAR-TOKEN') is not a valid environment variable name"],
+    message: [
+      "Input 'env-name' is not a valid environment variable name: the value given (11 characters) has characters other than letters, digits and _."
+    ],
     arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'env-name': 'KLEAR-TOKEN' } }),
     verify: noRequest
   },
@@ -489,6 +498,20 @@ const ERROR_CASES: ErrorCase[] = [
     arrange: standIn => ({ inputs: { ...refreshInputs(standIn), 'max-attempts': value } }),
     verify: noRequest
   })),
+  {
+    // The runner masks only the whole secret, so a quoted part of it would show. (The emulator
+    // lists max-attempts in the runner's `with:` echo as plain text, so the value is not passed as
+    // a watched secret; the step's own lines are checked for a piece of it instead.)
+    name: 'a password pasted into max-attempts is described, never quoted',
+    message: [
+      "Input 'max-attempts' must be a whole number from 1 to 10; the value given (36 characters) has characters other than digits."
+    ],
+    arrange: standIn => ({
+      inputs: { ...refreshInputs(standIn), 'max-attempts': 'Pasted-Password-0123456789abcdefghij' },
+      verify: result => expect(result.rawLines.join('\n')).not.toContain('Pasted-P')
+    }),
+    verify: noRequest
+  },
   {
     name: 'a refresh-interval that is not a duration is refused',
     message: ["Input 'refresh-interval' must be a duration"],

@@ -356,12 +356,38 @@ describe("KlearStack's values in the job summary", () => {
       status: 200,
       body: JSON.stringify({
         access_token: standIn.mintAccessToken(),
-        release_version: 'www.example-relogin.com'
+        release_version: '1.example-relogin.com'
       })
     });
     const run = await act();
     expect(run.result.exitCode).toBe(0);
-    expect(run.result.summary).toContain('| KlearStack release | `www.example-relogin.com` |');
+    expect(run.result.summary).toContain('| KlearStack release | `1.example-relogin.com` |');
+  });
+
+  // Credentials that look like versions, echoed back as release_version: the shape cannot tell
+  // them apart, so neither the summary nor the release-version output may carry them.
+  const VERSION_LIKE_REFRESH = '123456.abcdefghijk';
+  const VERSION_LIKE_ACCESS = '654321.abcdefghijklmnop';
+  const VERSION_LIKE_PASSWORD = '4242.42';
+  it.each<[string, string, Record<string, string>]>([
+    ['the refresh-token input', VERSION_LIKE_REFRESH, { 'refresh-token': VERSION_LIKE_REFRESH }],
+    ['the new access token', VERSION_LIKE_ACCESS, {}],
+    [
+      'the password',
+      VERSION_LIKE_PASSWORD,
+      { 'refresh-token': '', username: 'svc', password: VERSION_LIKE_PASSWORD }
+    ]
+  ])('a release_version echoing %s is not reported', async (_, echoed, inputs) => {
+    standIn.faultAlways({
+      status: 200,
+      body: JSON.stringify({ access_token: VERSION_LIKE_ACCESS, release_version: echoed })
+    });
+    const run = await act(inputs);
+    expect(run.result.exitCode).toBe(0);
+    expect(run.result.outputs['release-version']).toBe('');
+    expect(run.result.summary).toContain('| KlearStack release | not reported |');
+    expect(run.result.summary).not.toContain(echoed);
+    expect(run.result.debug.join('\n')).not.toContain(echoed);
   });
 });
 

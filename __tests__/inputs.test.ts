@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { ActionError } from '../src/errors.ts';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -185,6 +186,23 @@ describe('reading inputs', () => {
     expect(failure({ 'env-name': name })).toMatch(/or that a common tool runs or loads/);
   });
 
+  // The gaps a tester found: locale, time zone and the C library, name resolution, the shell's
+  // prompts and options, make's and the compilers' programs and paths, Go, Lua, terminals, cloud
+  // clients. Each changes what a later step runs, loads or connects to.
+  it.each([
+    ...['LANG', 'LANGUAGE', 'LC_ALL', 'lc_ctype', 'TZ', 'TZDIR', 'GLIBC_TUNABLES', 'GCONV_PATH'],
+    ...['LOCPATH', 'NLSPATH', 'MALLOC_CHECK_', 'HOSTALIASES', 'RES_OPTIONS', 'LOCALDOMAIN'],
+    ...['PS0', 'PS1', 'PS2', 'PS3', 'PS4', 'PROMPT_COMMAND', 'HISTFILE', 'BASH_ENV', 'BASH_COMPAT'],
+    ...['POSIXLY_CORRECT', 'SHELLOPTS', 'BASHOPTS', 'CDPATH', 'GLOBIGNORE', 'IFS'],
+    ...['CC', 'CXX', 'CPP', 'AS', 'LD', 'AR', 'RM', 'FC', 'YACC', 'LEX', 'MAKE', 'MAKEFLAGS'],
+    ...['MFLAGS', 'GCC_EXEC_PREFIX', 'COMPILER_PATH', 'LIBRARY_PATH', 'CPATH', 'C_INCLUDE_PATH'],
+    ...['CPLUS_INCLUDE_PATH', 'GOFLAGS', 'GOPROXY', 'GOWORK', 'GOOS', 'LUA_PATH', 'TERMINFO'],
+    ...['TERM', 'EDITOR', 'VISUAL', 'PAGER', 'GIT_DIR', 'AWS_ACCESS_KEY_ID', 'AZURE_CLIENT_ID'],
+    ...['GOOGLE_APPLICATION_CREDENTIALS', 'CLOUDSDK_CONFIG', 'KUBECONFIG', 'DOCKER_HOST']
+  ])('refuses env-name %s, which changes what a later step runs, loads or connects to', name => {
+    expect(failure({ 'env-name': name })).toMatch(/a variable the runner owns or later steps/);
+  });
+
   it("refuses every name and prefix the README lists, in any case, and the README lists the action's", () => {
     const listed = readmeReservedEnv();
     expect(listed.names).toEqual(RESERVED_ENV.names);
@@ -236,6 +254,31 @@ describe('reading inputs', () => {
     expect(failure({ [name]: value })).toMatch(new RegExp(`'${name}' must be a whole number`));
   });
 
+  it.each([
+    ['max-attempts', '2x', 'the value given (2 characters) has characters other than digits.'],
+    ['max-attempts', '11', 'the value given (2 characters) is outside that range.'],
+    ['timeout-seconds', '1.5', 'the value given (3 characters) has characters other than digits.'],
+    [
+      'refresh-interval',
+      'soon',
+      'the value given (4 characters) is not a number followed by h, m or s.'
+    ],
+    ['refresh-interval', '25h', 'the value given (3 characters) is outside that range.'],
+    ['env-name', '1ABC', 'the value given (4 characters) starts with a digit.'],
+    [
+      'env-name',
+      'A-B',
+      'the value given (3 characters) has characters other than letters, digits and _.'
+    ],
+    ['env-name', 'Path', "Input 'env-name' is 'PATH' (in any letter case), a variable"],
+    ['keep-fresh', 'always', 'the value given (6 characters) is neither.'],
+    ['env-name', 'github_secret', "Input 'env-name' starts with 'GITHUB_' (in any letter case)"]
+  ])('describes %s = %s without quoting it', (name, value, described) => {
+    const message = failure({ [name]: value });
+    expect(message).toContain(described);
+    expect(message).not.toContain(`'${value}'`);
+  });
+
   it('converts timeout-seconds to milliseconds and keeps max-attempts', () => {
     const inputs = readInputs(source({ 'timeout-seconds': '7', 'max-attempts': '1' }).src);
     expect(inputs.timeoutMs).toBe(7000);
@@ -282,4 +325,58 @@ describe('parsing refresh-interval', () => {
       }
     }
   });
+});
+
+describe('an invalid input is described, never quoted', () => {
+  // A secret pasted into the wrong input: the runner masks only the whole secret, so any part of
+  // it in a message would show. The message may hold the value's length (a fact, not a part) and
+  // fixed text: the input's name, the rule, the reserved names. So, with the length taken out,
+  // every 4-character piece of the value the message holds must be a piece of that fixed text.
+  const fixedText = (name: string): string =>
+    [
+      ...['x', '0', '99999999', '0s', '1', '-', 'PATH', 'GITHUB_X'].map(value =>
+        withoutLength(failureOrEmpty(name, value), value)
+      ),
+      ...RESERVED_ENV.names,
+      ...RESERVED_ENV.prefixes
+    ].join('\n');
+  const withoutLength = (message: string, value: string): string =>
+    message.replace(`(${value.length} character`, '(# character');
+  const failureOrEmpty = (name: string, value: string): string => {
+    try {
+      readInputs(source({ [name]: value }).src);
+      return '';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const value = fc
+    .oneof(
+      fc.string({ minLength: 4, maxLength: 80 }),
+      fc.string({ minLength: 4, maxLength: 80, unit: 'binary' }),
+      fc.stringMatching(/^[A-Za-z0-9_]{4,80}$/),
+      fc.stringMatching(/^[0-9]{4,12}[hms]?$/),
+      fc.stringMatching(/^(GITHUB_|PYTHON|path|1)[A-Za-z0-9_]{1,40}$/)
+    )
+    .map(text => text.trim())
+    .filter(text => text.length >= 4);
+
+  it.each(['max-attempts', 'timeout-seconds', 'refresh-interval', 'env-name', 'keep-fresh'])(
+    '%s: no 4 characters of an invalid value are in its message, but for fixed text',
+    name => {
+      const fixed = fixedText(name);
+      fc.assert(
+        fc.property(value, given => {
+          const message = failureOrEmpty(name, given);
+          fc.pre(message !== '');
+          const shown = withoutLength(message, given);
+          for (let i = 0; i + 4 <= given.length; i++) {
+            const piece = given.slice(i, i + 4);
+            if (shown.includes(piece)) expect(fixed).toContain(piece);
+          }
+        }),
+        { seed: 23, numRuns: 1000 }
+      );
+    }
+  );
 });

@@ -534,12 +534,16 @@ describe('env-name', () => {
         );
         if (name && !ENV_NAME.test(name)) {
           expect(outcome.errors).toEqual([
-            expect.stringMatching(/^Input 'env-name' \(.*\) is not a valid environment variable/s)
+            expect.stringMatching(
+              /^Input 'env-name' is not a valid environment variable name: the value given \(\d+ characters?\)/
+            )
           ]);
           expect(outcome.requests).toEqual([]);
         } else if (name && isReserved(name)) {
           expect(outcome.errors).toEqual([
-            expect.stringMatching(/^Input 'env-name' is '.*', a variable the runner owns/s)
+            expect.stringMatching(
+              /^Input 'env-name' (is|starts with) '[A-Z0-9_]+' \(in any letter case\), a variable the runner owns/
+            )
           ]);
           expect(outcome.requests).toEqual([]);
         } else {

@@ -34,6 +34,13 @@ describe('parseShell', () => {
     expect(() => parseShell('zsh', env)).toThrow(/^Input 'shell' must be bash, sh, pwsh/);
   });
 
+  it('describes a value it refuses by its length, never quoting it', () => {
+    // A secret pasted here would show in part past the runner's mask, which hides only the whole.
+    expect(() => parseShell('Pasted-Secret-0123456789', env)).toThrow(
+      /; the value given \(24 characters\) is none of these\.$/
+    );
+  });
+
   it('refuses a shell that is not on PATH, naming the input and the program', () => {
     expect(() => parseShell('pwsh', { PATH: '/nonexistent' })).toThrow(
       /^Input 'shell' names 'pwsh', which is not on this runner's PATH/

@@ -27,7 +27,7 @@ function readCodeSpan(markdown: string): { content: string; rest: string } | und
 
 describe('codeSpan', () => {
   it('shows a host name as code, which GitHub never turns into a link', () => {
-    expect(codeSpan('www.example-relogin.com')).toBe('`www.example-relogin.com`');
+    expect(codeSpan('1.example-relogin.com')).toBe('`1.example-relogin.com`');
   });
 
   it.each([
@@ -62,12 +62,12 @@ describe('renderSummary', () => {
     const markdown = renderSummary(
       {
         accessToken: fakeJwt({ exp: nowSeconds() + 900 }),
-        releaseVersion: 'www.example-relogin.com',
+        releaseVersion: '1.example-relogin.com',
         method: 'refresh',
         attempts: 1
       },
       ''
     );
-    expect(markdown).toContain('| KlearStack release | `www.example-relogin.com` |');
+    expect(markdown).toContain('| KlearStack release | `1.example-relogin.com` |');
   });
 });

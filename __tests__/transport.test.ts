@@ -4,7 +4,8 @@
 // can have reached it. (A loopback name would never be proxied: http-client's rules exempt it.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCertificate, type Certificate } from '../dev/certificate.ts';
@@ -318,6 +319,90 @@ describe('the ca-certificate input', () => {
     const klear = await tlsStandIn();
     const error = await failureOf(klear.url);
     expect(error.message).toMatch(/not trusted .* ca-certificate input/);
+  });
+
+  /**
+   * A real node:tls server on 127.0.0.1 with this certificate and `options`, and the error of a
+   * request that trusts the certificate: what is left to fail is what `options` demand.
+   */
+  async function failureAgainst(options: TlsOptions): Promise<ActionError> {
+    const server = createTlsServer({ key: certificate.key, cert: certificate.cert, ...options });
+    server.on('secureConnection', socket =>
+      socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n')
+    );
+    server.on('tlsClientError', () => {});
+    await new Promise<void>(listening => server.listen(0, '127.0.0.1', listening));
+    cleanups.push(() => new Promise<void>(closed => server.close(() => closed())));
+    const { port } = server.address() as AddressInfo;
+    const failure = await postForm(
+      new URL(`https://127.0.0.1:${port}${ENDPOINTS.refresh}`),
+      'a=b',
+      {},
+      { timeoutMs: 5000, secureContext: await trustContext(certificate.cert) }
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ActionError);
+    return failure as ActionError;
+  }
+  const requiresClientCertificate = { requestCert: true, rejectUnauthorized: true, ca: [] };
+
+  it('a server that requires a client certificate (TLS 1.3) is named as wanting mutual TLS, not as untrusted', async () => {
+    const error = await failureAgainst(requiresClientCertificate);
+    expect(error.message).toMatch(
+      /^The TLS connection to 127\.0\.0\.1:\d+ failed \([A-Z0-9_]+\): the server asks for a client certificate \(mutual TLS\), which this action does not send\./
+    );
+    expect(error.message).not.toMatch(/not trusted|ca-certificate/);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('a TLS 1.2 server that requires a client certificate (its handshake failure alert) says so, not that it is untrusted', async () => {
+    const error = await failureAgainst({ ...requiresClientCertificate, maxVersion: 'TLSv1.2' });
+    expect(error.message).toMatch(
+      /^The TLS connection to 127\.0\.0\.1:\d+ failed \([A-Z0-9_/]+\): the server ended the handshake, most often because it asks for a client certificate \(mutual TLS\)/
+    );
+    expect(error.message).not.toMatch(/not trusted|ca-certificate/);
+  });
+
+  it.each<[string, TlsOptions['maxVersion']]>([
+    ['TLS 1.0', 'TLSv1'],
+    ['TLS 1.1', 'TLSv1.1']
+  ])(
+    'a %s-only server is named as offering no TLS version Node 24 accepts',
+    async (_, maxVersion) => {
+      const error = await failureAgainst({
+        minVersion: 'TLSv1',
+        maxVersion,
+        ciphers: 'DEFAULT:@SECLEVEL=0'
+      });
+      expect(error.message).toMatch(
+        /^The TLS connection to 127\.0\.0\.1:\d+ failed \([A-Z0-9_]+\): the server offers no TLS version Node 24 accepts \(TLS 1\.2 or later\)\./
+      );
+      expect(error.message).not.toMatch(/not trusted|ca-certificate/);
+      expect(error.retryable).toBe(false);
+    }
+  );
+
+  it('an https proxy that requires a client certificate is named as wanting mutual TLS, not as untrusted', async () => {
+    const proxy = createTlsServer({
+      key: certificate.key,
+      cert: certificate.cert,
+      ...requiresClientCertificate
+    });
+    proxy.on('tlsClientError', () => {});
+    await new Promise<void>(listening => proxy.listen(0, '127.0.0.1', listening));
+    cleanups.push(() => new Promise<void>(closed => proxy.close(() => closed())));
+    process.env.https_proxy = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const failure = await postForm(
+      new URL(`https://klear.invalid${ENDPOINTS.refresh}`),
+      'a=b',
+      {},
+      { timeoutMs: 5000, secureContext: await trustContext(certificate.cert) }
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ActionError);
+    const { message } = failure as ActionError;
+    expect(message).toMatch(
+      /^The TLS connection to the proxy 127\.0\.0\.1:\d+ \(https_proxy\) failed \([A-Z0-9_]+\): the proxy asks for a client certificate \(mutual TLS\), which this action does not send\..* or name one that does not require one in https_proxy\.$/
+    );
+    expect(message).not.toMatch(/not trusted|ca-certificate/);
   });
 
   it('is empty by default: Node keeps its own trust', async () => {

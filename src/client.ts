@@ -25,6 +25,11 @@ export interface ClientConfig extends PostOptions {
   /** Registers a value with the log masking; called on every token before anything else sees it. */
   mask(value: string): void;
   debug?(message: string): void;
+  /**
+   * The credentials the action was given (tokens, username, password): a release_version equal to
+   * or containing one is dropped. The values sent and received are added as they pass.
+   */
+  secrets?: readonly string[];
 }
 
 /**
@@ -33,9 +38,16 @@ export interface ClientConfig extends PostOptions {
  */
 export class KlearClient {
   readonly #config: ClientConfig;
+  /** Every secret this client has been given, sent or received, for releaseVersionOf. */
+  readonly #secrets = new Set<string>();
 
   constructor(config: ClientConfig) {
     this.#config = config;
+    for (const secret of config.secrets ?? []) this.#remember(secret);
+  }
+
+  #remember(value: unknown): void {
+    if (typeof value === 'string' && value) this.#secrets.add(value);
   }
 
   refresh(request: {
@@ -68,6 +80,10 @@ export class KlearClient {
     };
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     this.#config.debug?.(`POST ${url.origin}${url.pathname}`);
+    // company_name is an identifier, not a secret; everything else sent is.
+    for (const [name, value] of Object.entries(fields))
+      if (name !== 'company_name') this.#remember(value);
+    this.#remember(bearer);
     const form = new URLSearchParams(fields).toString();
     const response = await postForm(url, form, headers, this.#config);
     this.#config.debug?.(`HTTP ${response.status} from ${url.host}`);
@@ -106,6 +122,7 @@ export class KlearClient {
     // and nor is one past the bound, which is refused unmasked rather than sent to the log whole.
     for (const field of ['access_token', 'refresh_token']) {
       const value = body[field];
+      this.#remember(value);
       if (
         typeof value === 'string' &&
         value.trim().length >= MIN_TOKEN_LENGTH &&
@@ -129,7 +146,10 @@ export class KlearClient {
         `KlearStack answered HTTP 200 with an access_token that is not a token (not ${TOKEN_RULE}); nothing was exported. Check that base-url points at the KlearStack API, and report this to KlearStack support if it persists.`
       );
     }
-    const grant: Grant = { accessToken, releaseVersion: releaseVersionOf(body.release_version) };
+    const grant: Grant = {
+      accessToken,
+      releaseVersion: this.#releaseVersionOf(body.release_version)
+    };
     if (endpoint === 'login' && looksLikeToken(body.refresh_token))
       grant.refreshToken = body.refresh_token;
     else if (endpoint === 'login' && body.refresh_token !== undefined)
@@ -138,7 +158,34 @@ export class KlearClient {
       );
     return grant;
   }
+
+  /**
+   * release_version, or '' when it is not a version or might be a secret echoed by the server: it
+   * goes to the summary and an output, which the action does not leave to the runner's masking.
+   */
+  #releaseVersionOf(value: unknown): string {
+    if (typeof value !== 'string' || value === '') return '';
+    if (!RELEASE_VERSION.test(value)) {
+      this.#config.debug?.(
+        `KlearStack's release_version (${value.length} characters) is not a version, so it is not reported.`
+      );
+      return '';
+    }
+    if ([...this.#secrets].some(secret => value.includes(secret))) {
+      this.#config.debug?.(
+        "KlearStack's release_version repeats a credential or token, so it is not reported."
+      );
+      return '';
+    }
+    return value;
+  }
 }
+
+/**
+ * A version as KlearStack reports it ("7.8.9"): digits, then up to four dot-separated parts such as
+ * "0", "rc1" or "beta-2"; an optional leading 'v'. Narrow on purpose: anything else may be a token.
+ */
+const RELEASE_VERSION = /^v?\d{1,6}(\.[0-9A-Za-z-]{1,16}){0,4}$/;
 
 /** What a request carried that its answer may be about: the form's field names, and whether a bearer went along. */
 interface Sent {
@@ -177,10 +224,6 @@ function nestsDeeper(text: string, limit: number): boolean {
     } else if (c === ']' || c === '}') depth--;
   }
   return false;
-}
-
-function releaseVersionOf(value: unknown): string {
-  return typeof value === 'string' && /^[\w.+-]{1,64}$/.test(value) ? value : '';
 }
 
 function redirectError(status: number, url: URL, location: string | undefined): ActionError {

@@ -26,8 +26,15 @@ export interface ConnectDeps {
   signal: AbortSignal;
 }
 
-/** The client and the retry policy for a connection: what mint() needs, for the step and klear-token. */
-export async function connect(connection: Connection, deps: ConnectDeps): Promise<MintDeps> {
+/**
+ * The client and the retry policy for a connection: what mint() needs, for the step and klear-token.
+ * `secrets` are the credentials given, which the client never reports as KlearStack's release.
+ */
+export async function connect(
+  connection: Connection,
+  deps: ConnectDeps,
+  secrets: readonly string[] = []
+): Promise<MintDeps> {
   const { kit } = deps;
   const warned = new Set<string>();
   const client = new KlearClient({
@@ -35,6 +42,7 @@ export async function connect(connection: Connection, deps: ConnectDeps): Promis
     apiRoot: connection.apiRoot,
     timeoutMs: connection.timeoutMs,
     mask: value => kit.setSecret(value),
+    secrets,
     debug: message => kit.debug(message),
     // Said once per step, however many requests meet it (an unreadable proxy variable).
     warning: message => {

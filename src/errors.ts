@@ -52,3 +52,11 @@ export function messageOf(error: unknown): string {
   const detail = error instanceof Error ? error.message : String(error);
   return `Unexpected error: ${detail}. This is a bug in klear-token-action; please report it with this message.`;
 }
+
+/**
+ * An invalid input's value described by its length, never quoted: the runner masks only whole
+ * secrets, so a secret pasted into the wrong input would show in part.
+ */
+export function givenValue(value: string): string {
+  return `the value given (${value.length} character${value.length === 1 ? '' : 's'})`;
+}

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { looksLikeToken, TOKEN_RULE } from './claims.ts';
 import { ENDPOINTS } from './endpoints.ts';
-import { isReservedEnvName } from './env-names.ts';
-import { ActionError } from './errors.ts';
+import { reservedEnvRule } from './env-names.ts';
+import { ActionError, givenValue } from './errors.ts';
 import { parseShell, type Shell } from './run/shell.ts';
 
 /** Validated, plain values: nothing after this module reads `process.env` or the raw inputs. */
@@ -127,7 +127,7 @@ export function readInputs(source: InputSource, env: NodeJS.ProcessEnv = process
 function parseKeepFresh(value: string): '' | 'job' {
   if (value === '' || value === 'job') return value;
   throw new ActionError(
-    `Input 'keep-fresh' must be '' (the token is for this job's later steps as it is) or 'job' (later steps call klear-token for a fresh one); got '${value.slice(0, 32)}'.`
+    `Input 'keep-fresh' must be '' (the token is for this job's later steps as it is) or 'job' (later steps call klear-token for a fresh one); ${givenValue(value)} is neither.`
   );
 }
 
@@ -189,13 +189,19 @@ export function parseApiRoot(value: string): string {
 export function checkEnvName(name: string): string {
   if (!name) return '';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    const why = /^[A-Za-z0-9_]*$/.test(name)
+      ? 'starts with a digit'
+      : 'has characters other than letters, digits and _';
     throw new ActionError(
-      `Input 'env-name' ('${name.slice(0, 64)}') is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit, e.g. KLEAR_ACCESS_TOKEN; or '' to export nothing.`
+      `Input 'env-name' is not a valid environment variable name: ${givenValue(name)} ${why}. Use letters, digits and underscores, not starting with a digit, e.g. KLEAR_ACCESS_TOKEN; or '' to export nothing.`
     );
   }
-  if (isReservedEnvName(name)) {
+  const reserved = reservedEnvRule(name);
+  if (reserved) {
+    // The list's own entry, not the value: a secret pasted here must not be echoed.
+    const what = `${reserved.prefix ? 'starts with' : 'is'} '${reserved.entry}'`;
     throw new ActionError(
-      `Input 'env-name' is '${name}', a variable the runner owns or later steps depend on, or that a common tool runs or loads (such as PATH, NODE_OPTIONS, LD_PRELOAD, GIT_SSH_COMMAND, PYTHONHOME, GITHUB_*; the README's Security section lists them all): exporting a token there would break or hijack them. Choose another name, e.g. KLEAR_ACCESS_TOKEN.`
+      `Input 'env-name' ${what} (in any letter case), a variable the runner owns or later steps depend on, or that a common tool runs or loads (such as PATH, NODE_OPTIONS, LD_PRELOAD, GIT_SSH_COMMAND, PYTHONHOME, GITHUB_*; the README's Security section lists them all): exporting a token there would break or hijack them. Choose another name, e.g. KLEAR_ACCESS_TOKEN.`
     );
   }
   return name;
@@ -204,8 +210,13 @@ export function checkEnvName(name: string): string {
 function wholeNumber(name: string, value: string, range: { min: number; max: number }): number {
   const number = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
   if (!(number >= range.min && number <= range.max)) {
+    const why = !value
+      ? 'is empty'
+      : /^\d+$/.test(value)
+        ? 'is outside that range'
+        : 'has characters other than digits';
     throw new ActionError(
-      `Input '${name}' must be a whole number from ${range.min} to ${range.max}; got '${value.slice(0, 32)}'.`
+      `Input '${name}' must be a whole number from ${range.min} to ${range.max}; ${givenValue(value)} ${why}.`
     );
   }
   return number;
@@ -220,8 +231,13 @@ export function parseDuration(value: string): number {
   const total = match && value ? hours * 3600 + minutes * 60 + seconds : NaN;
   const { min, max } = LIMITS.refreshIntervalSeconds;
   if (!(total >= min && total <= max)) {
+    const why = !value
+      ? 'is empty'
+      : match
+        ? 'is outside that range'
+        : 'is not a number followed by h, m or s';
     throw new ActionError(
-      `Input 'refresh-interval' must be a duration from ${min}s to 24h such as 90s, 10m or 1h; got '${value.slice(0, 32)}'.`
+      `Input 'refresh-interval' must be a duration from ${min}s to 24h such as 90s, 10m or 1h; ${givenValue(value)} ${why}.`
     );
   }
   return total;

@@ -87,7 +87,12 @@ async function step(
 ): Promise<number> {
   const { kit } = deps;
   const now = () => deps.clock.wall();
-  const mintDeps = await connect(inputs, { ...deps, now, signal: stop.signal });
+  const mintDeps = await connect(inputs, { ...deps, now, signal: stop.signal }, [
+    inputs.refreshToken,
+    inputs.accessToken,
+    inputs.username,
+    inputs.password
+  ]);
   const credentials: Credentials = {
     refreshToken: inputs.refreshToken,
     accessToken: inputs.accessToken,

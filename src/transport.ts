@@ -373,8 +373,13 @@ function transportError(
     );
   }
   if (TLS_CODES.test(code)) {
+    const peer = {
+      who: 'the server',
+      owners: "the API's administrators",
+      instead: 'use an address of the API that does not require one'
+    };
     return new ActionError(
-      `The TLS connection to ${host} failed (${code}): its certificate is not trusted or does not match the host. If the API uses a private certificate authority, give its PEM certificate in the ca-certificate input; never switch certificate checks off.`
+      `The TLS connection to ${host} failed (${code}): ${tlsRefusal(code, detail, peer) ?? 'its certificate is not trusted or does not match the host. If the API uses a private certificate authority, give its PEM certificate in the ca-certificate input; never switch certificate checks off.'}`
     );
   }
   if (code === 'ECONNREFUSED') {
@@ -388,6 +393,43 @@ function transportError(
     `The connection to ${host} failed before a complete answer (${what}). This is usually a network problem between the runner and the API; re-run the job if it persists.`,
     { retryable: true }
   );
+}
+
+/**
+ * OpenSSL's words for a server that wants a client certificate: TLS 1.3 has an alert of its own;
+ * TLS 1.2 servers (OpenSSL's, nginx's) send the generic handshake failure.
+ */
+const CERTIFICATE_REQUIRED = /CERTIFICATE_REQUIRED|alert certificate required/i;
+const HANDSHAKE_FAILURE = /ALERT_HANDSHAKE_FAILURE|alert handshake failure/i;
+/** ... and for a server that speaks only TLS 1.1 or older, which Node 24 refuses. */
+const NO_COMMON_VERSION =
+  /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|alert protocol version|unsupported protocol/i;
+
+/** Who ended a TLS handshake, as the sentences about it need. */
+interface TlsPeer {
+  /** 'the server' or 'the proxy'. */
+  who: string;
+  /** Who can change it: "the API's administrators". */
+  owners: string;
+  /** Where to go instead of a peer that wants a client certificate. */
+  instead: string;
+}
+
+/**
+ * Why a TLS handshake failed when no certificate to trust would fix it, told by what OpenSSL said;
+ * undefined when it is about trust (an unknown authority, a name that does not match).
+ */
+function tlsRefusal(code: string, detail: string, peer: TlsPeer): string | undefined {
+  const said = `${code} ${detail}`;
+  const mutual = `(mutual TLS), which this action does not send. Ask ${peer.owners} to exempt this runner's requests from client certificates, or ${peer.instead}.`;
+  if (CERTIFICATE_REQUIRED.test(said)) return `${peer.who} asks for a client certificate ${mutual}`;
+  if (HANDSHAKE_FAILURE.test(said)) {
+    return `${peer.who} ended the handshake, most often because it asks for a client certificate ${mutual} (Or it shares no cipher with Node 24.)`;
+  }
+  if (NO_COMMON_VERSION.test(said)) {
+    return `${peer.who} offers no TLS version Node 24 accepts (TLS 1.2 or later). Ask ${peer.owners} to enable TLS 1.2 or 1.3; the action cannot use an older version.`;
+  }
+  return undefined;
 }
 
 /** Who failed is the proxy: named by host:port, never by its credentials. */
@@ -442,8 +484,13 @@ function proxyError(
     );
   }
   if (TLS_CODES.test(code)) {
+    const peer = {
+      who: 'the proxy',
+      owners: "the proxy's administrators",
+      instead: `name one that does not require one in ${variable}`
+    };
     return new ActionError(
-      `The TLS connection to the proxy ${label} (${variable}) failed (${code}): the proxy's certificate is not trusted or does not match its name. Give its CA's PEM certificate in the ca-certificate input; never switch certificate checks off.`
+      `The TLS connection to the proxy ${label} (${variable}) failed (${code}): ${tlsRefusal(code, detail, peer) ?? "the proxy's certificate is not trusted or does not match its name. Give its CA's PEM certificate in the ca-certificate input; never switch certificate checks off."}`
     );
   }
   if (code === 'ECONNREFUSED') {

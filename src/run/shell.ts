@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, extname, isAbsolute, join } from 'node:path';
-import { ActionError } from '../errors.ts';
+import { ActionError, givenValue } from '../errors.ts';
 
 const TEMPLATES: Record<string, string> = {
   cmd: '/D /E:ON /V:OFF /S /C "CALL "{0}""',
@@ -54,7 +54,7 @@ export function parseShell(
   const template = args || TEMPLATES[key] || '';
   if (!template.includes('{0}')) {
     throw new ActionError(
-      `Input 'shell' must be bash, sh, pwsh, powershell, python, cmd, or a command with '{0}' where the script's path goes (e.g. 'python3 {0}'); got '${text.slice(0, 64)}'.`
+      `Input 'shell' must be bash, sh, pwsh, powershell, python, cmd, or a command with '{0}' where the script's path goes (e.g. 'python3 {0}'); ${givenValue(text)} is none of these.`
     );
   }
   const program = findProgram(name, env, platform);
