@@ -124,6 +124,8 @@ describe("the answer's Date header: KlearStack's clock", () => {
   it.each([
     ['missing', {}],
     ['not a date', { Date: 'yesterday' }],
+    ['a number, which Date.parse reads as the year 2001', { Date: '1' }],
+    ['an ISO date, not an HTTP date', { Date: '2026-12-07' }],
     ['the epoch (a server without a clock)', { Date: 'Thu, 01 Jan 1970 00:00:00 GMT' }]
   ])('is left out when %s', async (_name, headers) => {
     answer(headers);

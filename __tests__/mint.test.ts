@@ -356,6 +356,59 @@ describe('a bearer KlearStack refuses', () => {
     expect(calls).toEqual([`refresh:${expired.slice(-6)}`]);
   });
 
+  describe('once refused, the bearer is never sent again by that step', () => {
+    const timedOut = () =>
+      Promise.reject(
+        new ActionError('No complete answer from klear.example within 5 s.', { retryable: true })
+      );
+
+    it('a retried refresh sends it in the first attempt only, and its error counts every request', async () => {
+      const { client, calls } = endpoint(timedOut);
+      const { d } = deps(client);
+      const error = await mint(creds({ refreshToken: valid, accessToken: 'old-bearer' }), d).catch(
+        e => e
+      );
+      expect(calls).toEqual(['refresh+bearer', 'refresh', 'refresh', 'refresh']);
+      expect(error.message).toMatch(
+        /\(gave up after 3 attempts in \d+\.\d s; max-attempts is 3\) \(4 requests: the first attempt was sent once more without the bearer KlearStack refused\)$/
+      );
+    });
+
+    it('and the login after it counts them too', async () => {
+      const { client, calls } = endpoint(timedOut);
+      const failingLogin = { ...client, login: async () => timedOut() };
+      const { d } = deps(failingLogin);
+      const error = await mint(
+        creds({ refreshToken: valid, accessToken: 'old-bearer', username: 'svc', password: 'pw' }),
+        d
+      ).catch(e => e);
+      // A timeout is no refusal: the step does not log in, and says the refresh's 4 requests.
+      expect(calls).toEqual(['refresh+bearer', 'refresh', 'refresh', 'refresh']);
+      expect(error.message).toMatch(/\(4 requests: /);
+    });
+
+    it('where the endpoint then wants a bearer on a later attempt, says only a login recovers', async () => {
+      let answers = 0;
+      const { client, calls } = endpoint(() =>
+        answers++ ? Promise.reject(needsBearer) : timedOut()
+      );
+      const { d } = deps(client);
+      await expect(
+        mint(creds({ refreshToken: valid, accessToken: 'old-bearer' }), d)
+      ).rejects.toThrow(/^The access token sent as the bearer has expired or is invalid/);
+      expect(calls).toEqual(['refresh+bearer', 'refresh', 'refresh']);
+    });
+
+    it('run mode: each refresh starts with its bearer again (the refresher decides it)', async () => {
+      const { client, calls } = endpoint(ok);
+      const { d } = deps(client);
+      const request = creds({ refreshToken: valid, accessToken: 'old-bearer' });
+      await mint(request, once(d, true));
+      await mint(request, once(d, true));
+      expect(calls).toEqual(['refresh+bearer', 'refresh', 'refresh+bearer', 'refresh']);
+    });
+  });
+
   it('does not retry other refusals without the bearer', async () => {
     const calls: (string | undefined)[] = [];
     const client = {

@@ -59,12 +59,15 @@ describe('codeSpan', () => {
 
 describe('renderSummary', () => {
   it("puts KlearStack's release_version in a code span", () => {
-    const markdown = renderSummary({
-      accessToken: fakeJwt({ exp: nowSeconds() + 900 }),
-      releaseVersion: '1.example-relogin.com',
-      method: 'refresh',
-      attempts: 1
-    });
+    const markdown = renderSummary(
+      {
+        accessToken: fakeJwt({ exp: nowSeconds() + 900 }),
+        releaseVersion: '1.example-relogin.com',
+        method: 'refresh',
+        attempts: 1
+      },
+      ''
+    );
     expect(markdown).toContain('| KlearStack release | `1.example-relogin.com` |');
   });
 });

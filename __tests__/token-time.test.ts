@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
   describeSkew,
+  expiresAt,
+  implausibleWarning,
   isDead,
   lifeMs,
   MIN_EARLY_GAP_MS,
@@ -43,7 +45,8 @@ describe('tokenTime: a deadline on the monotonic clock', () => {
     expect(ahead.deadline).toBe(5_000 + 899_000);
     expect(behind.deadline).toBe(5_000 + 899_000);
     expect(ahead.skewMs).toBe(7_200_000);
-    expect(behind.skewMs).toBe(-1_200_000);
+    // Date is truncated to the second, so the skew it shows may be a second less behind than that.
+    expect(behind.skewMs).toBe(-1_199_000);
   });
 
   it('without a Date falls back to exp against the wall clock, and estimates no skew', () => {
@@ -84,6 +87,52 @@ describe('tokenTime: a deadline on the monotonic clock', () => {
   });
 });
 
+describe('expiresAt and implausibleWarning: one judgement for the output and the warning', () => {
+  it.each([
+    ['exp an hour before a true Date', { exp: NOW - 3600 }, WALL],
+    ['exp 60 s past by the runner’s clock, no Date', { exp: NOW - 60 }, undefined],
+    ['exp in milliseconds', { exp: (NOW + 900) * 1000 }, WALL]
+  ])('leaves expires-at empty and warns for %s', (_name, claims, date) => {
+    const jwt = token(claims);
+    const time = tokenTime(jwt, SENT, date);
+    expect(expiresAt(jwt, time)).toBe('');
+    expect(implausibleWarning(time)).toMatch(
+      /^The KlearStack access token's expiry cannot be used: .+\. It is refreshed at refresh-interval only\.$/
+    );
+  });
+
+  it('gives a living token its exp, and no warning', () => {
+    const jwt = token({ exp: NOW + 900 });
+    const time = tokenTime(jwt, SENT, WALL);
+    expect(expiresAt(jwt, time)).toBe(new Date((NOW + 900) * 1000).toISOString());
+    expect(implausibleWarning(time)).toBeUndefined();
+  });
+});
+
+describe('a slow answer is not skew', () => {
+  // The request went out at WALL by both clocks; KlearStack stamped Date at once, and the body
+  // came 70 s later.
+  const arrived = { wall: WALL + 70_000, monotonic: 5_000 + 70_000 };
+  const jwt = token({ exp: NOW + 900 });
+
+  it('says nothing of a Date stamped at the sending, answered 70 s later', () => {
+    const time = tokenTime(jwt, arrived, WALL, 70_000);
+    expect(time.skewMs).toBe(0);
+    expect(skewWarning(time)).toBeUndefined();
+  });
+
+  it('still says a skew the whole interval agrees on, and no more of it than that', () => {
+    // KlearStack's clock 5 min ahead: the Date could have been stamped on arrival, 70 s later.
+    expect(tokenTime(jwt, arrived, WALL + 5 * MINUTE, 70_000).skewMs).toBe(5 * MINUTE - 70_000);
+    // 5 min behind: at most that, less the second Date may have been truncated by.
+    expect(tokenTime(jwt, arrived, WALL - 5 * MINUTE, 70_000).skewMs).toBe(-5 * MINUTE + 1000);
+  });
+
+  it('keeps the deadline counted from the arrival, erring early by the answer’s time', () => {
+    expect(tokenTime(jwt, arrived, WALL, 70_000).deadline).toBe(5_000 + 70_000 + 899_000);
+  });
+});
+
 describe('tokenTime is never later than the truth (properties)', () => {
   // The truth: KlearStack stamps exp and Date at one moment of its clock (Date truncated to the
   // second, as HTTP dates are), the answer then travels `transitMs` to the runner. Anything the
@@ -107,7 +156,7 @@ describe('tokenTime is never later than the truth (properties)', () => {
             monotonic: monotonic + transitMs,
             wall: klearAtStamp - skewMs + transitMs
           };
-          const time = tokenTime(jwt, arrived, stampSeconds * 1000);
+          const time = tokenTime(jwt, arrived, stampSeconds * 1000, transitMs);
           // KlearStack takes it for dead once its clock reaches exp.
           const trulyDiesAt = monotonic + (exp * 1000 - klearAtStamp);
           expect(time.deadline).toBeDefined();
@@ -115,8 +164,12 @@ describe('tokenTime is never later than the truth (properties)', () => {
           expect(time.deadline as number).toBeLessThanOrEqual(trulyDiesAt + transitMs);
           // And not needlessly early: a second at most.
           expect(time.deadline as number).toBeGreaterThanOrEqual(trulyDiesAt - 1000);
-          expect(time.skewMs as number).toBeGreaterThanOrEqual(skewMs - 1000 - transitMs);
-          expect(time.skewMs as number).toBeLessThanOrEqual(skewMs);
+          // The skew said is never more than the true one, nor of the other sign, nor off by more
+          // than the second Date is truncated to and the answer's time.
+          const said = time.skewMs as number;
+          expect(Math.abs(said)).toBeLessThanOrEqual(Math.abs(skewMs));
+          expect(said * skewMs).toBeGreaterThanOrEqual(0);
+          expect(Math.abs(said - skewMs)).toBeLessThanOrEqual(1000 + transitMs);
         }
       )
     );

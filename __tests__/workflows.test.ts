@@ -545,9 +545,10 @@ describe('the CodeQL workflow', () => {
   });
 });
 
-describe("the README's examples", () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const examples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map(match => match[1]);
+describe("the README's examples, and docs/RECIPES.md's", () => {
+  const examples = ['README.md', 'docs/RECIPES.md']
+    .map(file => readFileSync(join(ROOT, file), 'utf8'))
+    .flatMap(text => [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map(match => match[1]));
   // A snippet of steps or jobs becomes the workflow it would sit in.
   const asWorkflow = (text: string) => {
     if (/^on:/m.test(text)) return text;

@@ -1,13 +1,8 @@
-import {
-  looksLikeToken,
-  MAX_TOKEN_LENGTH,
-  MIN_TOKEN_LENGTH,
-  plausibleSeconds,
-  TOKEN_RULE
-} from './claims.ts';
+import { looksLikeToken, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH, TOKEN_RULE } from './claims.ts';
 import { ENDPOINTS, type Endpoint } from './endpoints.ts';
 import { ActionError } from './errors.ts';
 import { gatewayError } from './gateway.ts';
+import { parseHttpDate } from './http-date.ts';
 import { parseRetryAfter } from './retry.ts';
 import { postForm, type Answer, type PostOptions } from './transport.ts';
 
@@ -196,17 +191,6 @@ const RELEASE_VERSION = /^v?\d{1,6}(\.[0-9A-Za-z-]{1,16}){0,4}$/;
 interface Sent {
   fields: string[];
   bearer: boolean;
-}
-
-/**
- * An HTTP date (RFC 9110 §5.6.7: IMF-fixdate, or the obsolete forms a recipient must accept) as ms
- * since the epoch, or undefined when it is missing or not a believable date: a server without a
- * clock must not send one, and one that sends garbage is treated the same.
- */
-function parseHttpDate(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const ms = Date.parse(value);
-  return plausibleSeconds(ms / 1000) ? ms : undefined;
 }
 
 /**

@@ -12,7 +12,13 @@ import { publish, type Toolkit } from './publish.ts';
 import { readClock, SYSTEM_CLOCK, type Clock } from './run/refresher.ts';
 import { realSleep } from './retry.ts';
 import { renderSummary } from './summary.ts';
-import { skewWarning, tokenTime, type ClockReading } from './run/token-time.ts';
+import {
+  expiresAt,
+  implausibleWarning,
+  skewWarning,
+  tokenTime,
+  type ClockReading
+} from './run/token-time.ts';
 
 export interface MainDeps {
   kit: Toolkit;
@@ -106,21 +112,30 @@ async function step(
     const { checkTempDir } = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
     checkTempDir(deps.tempDir);
   }
+  const firstSentAt = deps.clock.monotonic();
   const first = await mint(credentials, mintDeps);
   const firstArrived = readClock(deps.clock);
 
   if (!runMode) {
-    const skew = skewWarning(tokenTime(first.accessToken, firstArrived, first.serverDate));
-    if (skew) kit.warning(skew);
+    // The request's duration spans mint's retries too: a wider interval, so a skew is said only
+    // when it is beyond doubt.
+    const requestMs = firstArrived.monotonic - firstSentAt;
+    const time = tokenTime(first.accessToken, firstArrived, first.serverDate, requestMs);
+    for (const warning of [skewWarning(time), implausibleWarning(time)]) {
+      if (warning) kit.warning(warning);
+    }
+    const expires = expiresAt(first.accessToken, time);
     // Before anything is published: a step that cannot leave the folder fails having set nothing.
     if (inputs.keepFresh) {
       await leaveJobFolder(inputs, { minted: first, arrived: firstArrived, mints: 1 }, deps);
     }
-    publish(kit, first, inputs.envName);
+    publish(kit, first, inputs.envName, expires);
     kit.info(
       `Got a KlearStack access token by ${first.method}${inputs.envName ? `; later steps have it in ${inputs.envName}` : ''}.`
     );
-    deps.summary(renderSummary(first, undefined, first.refreshToken ?? inputs.refreshToken));
+    deps.summary(
+      renderSummary(first, expires, undefined, first.refreshToken ?? inputs.refreshToken)
+    );
     return 0;
   }
 
@@ -137,6 +152,7 @@ async function step(
       tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
       first,
+      firstSentAt,
       firstArrived,
       credentials,
       secrets: [
@@ -170,9 +186,9 @@ async function step(
     await leaveJobFolder(inputs, record, deps);
   }
   // Later steps get the newest token, not the first one, which may be close to expiring by now.
-  publish(kit, outcome.latest, inputs.envName);
+  publish(kit, outcome.latest, inputs.envName, outcome.expiresAt);
   const refreshToken = outcome.latest.refreshToken ?? first.refreshToken ?? inputs.refreshToken;
-  deps.summary(renderSummary(outcome.latest, outcome, refreshToken));
+  deps.summary(renderSummary(outcome.latest, outcome.expiresAt, outcome, refreshToken));
   const signal = await runMode.cancellation.received();
   if (signal) return cancelled(kit, signal, outcome);
   if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);

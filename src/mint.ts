@@ -68,17 +68,23 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
         `The refresh token expired at ${when}; logging in with the service account instead.`
       );
     } else {
+      const bearer: Bearer = { token: credentials.accessToken, refused: false };
       try {
         const refreshed = await withRetry(
-          () => refreshOnce(credentials, deps, () => refreshRequests++),
+          () => refreshOnce(credentials, deps, bearer, () => refreshRequests++),
           deps.policy,
           deps.retry
         );
         return { ...refreshed.value, method: 'refresh', attempts: refreshRequests };
       } catch (error) {
         // Only KlearStack's own refusal: a gateway's login page must never be sent the password.
-        if (!(canLogin && error instanceof ActionError && !error.fromGateway)) throw error;
-        if (!(error.status === 401 || error.refused)) throw error;
+        const refusedByKlearStack =
+          error instanceof ActionError &&
+          !error.fromGateway &&
+          (error.status === 401 || Boolean(error.refused));
+        if (!(canLogin && refusedByKlearStack)) {
+          throw bearer.refused ? withResend(error, refreshRequests) : error;
+        }
         deps.warning(
           error.refused === 'needs-bearer'
             ? `KlearStack's refresh endpoint requires a valid access token and there is none (HTTP ${error.status}); logging in with the service account instead.`
@@ -109,9 +115,9 @@ export async function mint(credentials: Credentials, deps: MintDeps): Promise<Mi
 }
 
 /**
- * max-attempts bounds the refresh's attempts and the login's after it each (and a refresh attempt
- * whose bearer is refused is sent once more without it), so a step can make more requests than
- * max-attempts; a login's failure says how many there were in all, not only its own.
+ * max-attempts bounds the refresh's attempts and the login's after it each (and the one refresh
+ * attempt whose bearer is refused is sent once more without it), so a step can make more requests
+ * than max-attempts; a login's failure says how many there were in all, not only its own.
  */
 function withTotal(
   error: ActionError,
@@ -127,36 +133,64 @@ function withTotal(
 }
 
 /**
+ * The bearer a step's refresh sends (or run mode's one refresh): the access token until KlearStack
+ * refuses it, then none, for every later attempt too. Sending it again would only be refused again,
+ * and cost each retry a request and up to a timeout more than max-attempts allows for.
+ */
+interface Bearer {
+  token: string;
+  refused: boolean;
+}
+
+/**
+ * A refresh that gave up, with its request count when it differs from its attempts': the refused
+ * bearer's request was one more. Said only for failures that report their attempts (retried ones).
+ */
+function withResend(error: unknown, requests: number): unknown {
+  if (!(error instanceof ActionError && error.retryable)) return error;
+  return annotate(
+    error,
+    `(${requests} requests: the first attempt was sent once more without the bearer KlearStack refused)`
+  );
+}
+
+/**
  * One refresh. SimpleJWT rejects a bad bearer before the view reads the form, even where the view
- * would refresh without one (DRF authenticates first), so a refused bearer is dropped and the
- * refresh sent once more. Where KlearStack then wants a valid bearer, only a login can help. `sent`
- * is called before each request, for the count a login's failure gives.
+ * would refresh without one (DRF authenticates first), so a refused bearer is dropped for good and
+ * the refresh sent once more. Where KlearStack then wants a valid bearer, only a login can help.
+ * `sent` is called before each request, for the count a failure gives.
  */
 async function refreshOnce(
   credentials: Credentials,
   deps: MintDeps,
+  bearer: Bearer,
   sent: () => void
 ): Promise<Grant> {
   const request = {
     refreshToken: credentials.refreshToken,
     companyName: credentials.companyName,
-    accessToken: credentials.accessToken
+    accessToken: bearer.token
   };
-  try {
-    sent();
-    return await deps.client.refresh(request);
-  } catch (error) {
-    if (!(request.accessToken && refusedAs(error, 'bearer'))) throw needsLogin(error, deps);
-    if (!deps.klearStackJudges) {
-      deps.warning(
-        `KlearStack rejected the access-token input as expired or invalid (HTTP ${error.status}); refreshing without it.`
-      );
+  if (bearer.token) {
+    try {
+      sent();
+      return await deps.client.refresh(request);
+    } catch (error) {
+      if (!refusedAs(error, 'bearer')) throw needsLogin(error, deps);
+      bearer.token = '';
+      bearer.refused = true;
+      if (!deps.klearStackJudges) {
+        deps.warning(
+          `KlearStack rejected the access-token input as expired or invalid (HTTP ${error.status}); refreshing without it.`
+        );
+      }
     }
   }
   try {
     sent();
     return await deps.client.refresh({ ...request, accessToken: '' });
   } catch (error) {
+    if (!bearer.refused) throw needsLogin(error, deps);
     if (!refusedAs(error, 'needs-bearer')) throw error;
     throw new ActionError(
       `The access token sent as the bearer has expired or is invalid, and KlearStack's refresh endpoint requires a valid one (HTTP ${error.status} without it), so only a login can get a new token. Give username and password (a service account) so the action can log in${deps.klearStackJudges ? '' : ', or a living access token in access-token'}.`,

@@ -1,5 +1,4 @@
 import type { Minted } from './mint.ts';
-import { expiryIso } from './claims.ts';
 
 /** The part of the runner's toolkit this action uses (toolkit.ts); main() takes it as a value so tests can watch it. */
 export interface Toolkit {
@@ -15,12 +14,13 @@ export interface Toolkit {
 
 /**
  * Sets the outputs and, unless envName is '', the environment variable. Every token here was masked
- * by the client the moment it was read from the response.
+ * by the client the moment it was read from the response. `expiresAt` is token time's
+ * (run/token-time.ts `expiresAt`): '' when the token's expiry could not be used.
  */
-export function publish(kit: Toolkit, minted: Minted, envName: string): void {
+export function publish(kit: Toolkit, minted: Minted, envName: string, expiresAt: string): void {
   kit.setOutput('access-token', minted.accessToken);
   kit.setOutput('refresh-token', minted.refreshToken ?? '');
   kit.setOutput('release-version', minted.releaseVersion);
-  kit.setOutput('expires-at', expiryIso(minted.accessToken));
+  kit.setOutput('expires-at', expiresAt);
   if (envName) kit.exportVariable(envName, minted.accessToken);
 }

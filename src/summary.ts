@@ -9,9 +9,14 @@ export interface RunFacts extends Omit<RefreshFacts, 'latest'> {
 
 /**
  * The job summary: how the newest token was obtained and when it and the refresh token in use run
- * out, and in run mode how the refreshing went. Never a token.
+ * out (`expiresAt` as token time judged it), and in run mode how the refreshing went. Never a token.
  */
-export function renderSummary(minted: Minted, run?: RunFacts, refreshToken = ''): string {
+export function renderSummary(
+  minted: Minted,
+  expiresAt: string,
+  run?: RunFacts,
+  refreshToken = ''
+): string {
   const rows: [string, string][] = [
     ['Obtained by', minted.method === 'login' ? 'login (service account)' : 'refresh token'],
     ['Requests to KlearStack', String(minted.attempts)],
@@ -19,7 +24,7 @@ export function renderSummary(minted: Minted, run?: RunFacts, refreshToken = '')
       'KlearStack release',
       minted.releaseVersion ? codeSpan(minted.releaseVersion) : 'not reported'
     ],
-    ['Token expires at', expiryIso(minted.accessToken) || 'not stated by the token']
+    ['Token expires at', expiresAt || 'not stated by the token, or not usable']
   ];
   const refreshExpiry = expiryIso(refreshToken);
   if (refreshExpiry) rows.push(['Refresh token expires at', refreshExpiry]);

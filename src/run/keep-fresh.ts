@@ -26,6 +26,8 @@ export interface KeepFreshOptions {
   first: Minted;
   /** The clock when the answer with `first` arrived: its life is counted from there. */
   firstArrived: ClockReading;
+  /** Monotonic ms when the request for `first` went out. */
+  firstSentAt?: number;
   /** The credentials and tokens so far, scrubbed from the command's output. */
   secrets: string[];
   credentials: Credentials;
@@ -158,7 +160,8 @@ export async function keepFresh(
       intervalMs: options.intervalMs,
       credentials: options.credentials,
       first: options.first,
-      arrived: options.firstArrived
+      arrived: options.firstArrived,
+      sentAt: options.firstSentAt
     },
     {
       kit,

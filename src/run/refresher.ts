@@ -8,6 +8,8 @@ import { ActionError, messageOf } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import type { Toolkit } from '../publish.ts';
 import {
+  expiresAt,
+  implausibleWarning,
   isDead,
   refreshDueAt,
   skewWarning,
@@ -62,6 +64,8 @@ export interface RefreshFacts {
   expiries: number;
   /** KlearStack's clock minus the runner's, from the newest answer's Date (see isNotableSkew). */
   skewMs?: number;
+  /** The newest token's `expires-at` (token-time.ts `expiresAt`). */
+  expiresAt: string;
 }
 
 /** A token minted but not yet written, with when its request went out (monotonic) and its answer arrived. */
@@ -113,9 +117,15 @@ export class Refresher {
   #expiryTimer: unknown;
   readonly #said = new Set<string>();
 
-  /** `arrived` is the clock when the answer with `first` arrived. */
+  /** `arrived` is the clock when the answer with `first` arrived; `sentAt`, when its request went out. */
   constructor(
-    options: { intervalMs: number; credentials: Credentials; first: Minted; arrived: ClockReading },
+    options: {
+      intervalMs: number;
+      credentials: Credentials;
+      first: Minted;
+      arrived: ClockReading;
+      sentAt?: number;
+    },
     deps: RefresherDeps
   ) {
     this.#deps = deps;
@@ -126,7 +136,7 @@ export class Refresher {
     };
     this.#canLogin = Boolean(options.credentials.username && options.credentials.password);
     this.#latest = options.first;
-    this.#time = this.#observe(options.first, options.arrived);
+    this.#time = this.#observe(options.first, options.arrived, options.sentAt);
   }
 
   start(): void {
@@ -147,23 +157,19 @@ export class Refresher {
       refreshes: this.#refreshes,
       failedRefreshes: this.#failedRefreshes,
       expiries: this.#expiries,
-      skewMs: this.#time.skewMs
+      skewMs: this.#time.skewMs,
+      expiresAt: expiresAt(this.#latest.accessToken, this.#time)
     };
   }
 
   /** The model of a new token, with its one-time warnings. */
-  #observe(minted: Minted, arrived: ClockReading): TokenTime {
-    const time = tokenTime(minted.accessToken, arrived, minted.serverDate);
+  #observe(minted: Minted, arrived: ClockReading, sentAt = arrived.monotonic): TokenTime {
+    const requestMs = arrived.monotonic - sentAt;
+    const time = tokenTime(minted.accessToken, arrived, minted.serverDate, requestMs);
     const skew = skewWarning(time);
     if (skew) this.#sayOnce('skew', () => this.#deps.kit.warning(skew));
-    if (time.implausible) {
-      const why = time.implausible;
-      this.#sayOnce('implausible', () =>
-        this.#deps.kit.warning(
-          `The KlearStack access token's expiry cannot be used: ${why}. It is refreshed at refresh-interval only.`
-        )
-      );
-    }
+    const implausible = implausibleWarning(time);
+    if (implausible) this.#sayOnce('implausible', () => this.#deps.kit.warning(implausible));
     return time;
   }
 
@@ -243,7 +249,7 @@ export class Refresher {
       return;
     }
     if (this.#stopped) return;
-    this.#time = this.#observe(minted, arrived);
+    this.#time = this.#observe(minted, arrived, sentAt);
     this.#latest = minted;
     this.#credentials.refreshToken = minted.refreshToken ?? this.#credentials.refreshToken;
     this.#refreshes++;

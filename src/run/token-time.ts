@@ -9,7 +9,7 @@
  * usable `Date`, `exp` is judged against the runner's wall clock at arrival, the best there is.
  * Everything here is pure: the caller passes the clock readings and the `Date` it was told.
  */
-import { formatDuration, plausibleSeconds as plausible, readClaims } from '../claims.ts';
+import { expiryIso, formatDuration, plausibleSeconds as plausible, readClaims } from '../claims.ts';
 
 /** `exp` and `Date` are whole seconds, so a life read from them can be up to a second too long. */
 const CLAIM_RESOLUTION_MS = 1000;
@@ -31,7 +31,11 @@ export interface TokenTime {
   deadline?: number;
   /** Monotonic ms its answer arrived: its life is counted from here. */
   obtainedAt: number;
-  /** KlearStack's clock minus the runner's, from the answer's Date; undefined without one. */
+  /**
+   * KlearStack's clock minus the runner's, from the answer's Date; undefined without one. The Date
+   * was stamped somewhere between the request's sending and the answer's arrival, so this is the
+   * skew nearest zero that the answer allows (0 when it allows none): a slow answer is not skew.
+   */
   skewMs?: number;
   /** Set when the expiry was not believable, saying why, for one warning. */
   implausible?: string;
@@ -47,15 +51,17 @@ export interface ClockReading {
 
 /**
  * The model of one token. `arrived` is the runner's clocks read as its answer came; `serverDate` is
- * that answer's `Date` (ms, KlearStack's clock), when it had a usable one. KlearStack stamped `exp`
- * before it stamped `Date`, so `exp − Date` errs on the short side, and the second subtracted for
- * whole seconds covers `Date`'s truncation. Counting from arrival errs late only by the answer's own
- * transit, milliseconds.
+ * that answer's `Date` (ms, KlearStack's clock), when it had a usable one; `requestMs` is how long
+ * the request took, sending to arrival. KlearStack stamped `exp` before it stamped `Date`, so
+ * `exp − Date` errs on the short side, and the second subtracted for whole seconds covers `Date`'s
+ * truncation. Counting from arrival, as if KlearStack stamped the token then, errs early by the
+ * answer's transit (however slow), never late.
  */
 export function tokenTime(
   token: string,
   arrived: ClockReading,
-  serverDate: number | undefined
+  serverDate: number | undefined,
+  requestMs = 0
 ): TokenTime {
   const { exp } = readClaims(token);
   const obtainedAt = arrived.monotonic;
@@ -71,7 +77,7 @@ export function tokenTime(
   }
   if (serverDate !== undefined) {
     const left = exp * 1000 - serverDate - CLAIM_RESOLUTION_MS;
-    const skewMs = serverDate - arrived.wall;
+    const skewMs = leastSkew(serverDate, arrived.wall, requestMs);
     if (left <= 0) {
       return {
         obtainedAt,
@@ -89,6 +95,19 @@ export function tokenTime(
     };
   }
   return { obtainedAt, deadline: obtainedAt + left };
+}
+
+/**
+ * KlearStack's `Date` (whole seconds, truncated) was stamped at some runner time between sending
+ * (`arrivedWall − requestMs`) and arrival, so its clock minus the runner's lies in
+ * [Date − arrival, Date + 1 s − sending]. This is the point of that interval nearest zero: only a
+ * skew the whole interval agrees on is reported.
+ */
+function leastSkew(serverDate: number, arrivedWall: number, requestMs: number): number {
+  const low = serverDate - arrivedWall;
+  const high = serverDate + CLAIM_RESOLUTION_MS - (arrivedWall - requestMs);
+  if (low > 0) return low;
+  return high < 0 ? high : 0;
 }
 
 /** The token's life as the model counts it, or undefined. */
@@ -117,6 +136,21 @@ export function refreshDueAt(
   const ahead = guaranteedUntil(time);
   if (ahead === undefined) return byInterval;
   return Math.min(byInterval, Math.max(ahead, time.obtainedAt + MIN_EARLY_GAP_MS));
+}
+
+/** The warning an unusable expiry is worth, or undefined. */
+export function implausibleWarning(time: TokenTime): string | undefined {
+  if (!time.implausible) return undefined;
+  return `The KlearStack access token's expiry cannot be used: ${time.implausible}. It is refreshed at refresh-interval only.`;
+}
+
+/**
+ * The `expires-at` output and the summary's row: the token's `exp`, or '' when it states none or
+ * one the model could not use (the warning above says why), so that no step is told a dead token
+ * lives until an instant already past.
+ */
+export function expiresAt(token: string, time: TokenTime): string {
+  return time.implausible ? '' : expiryIso(token);
 }
 
 /**
