@@ -3,6 +3,9 @@
 // test for each way issue #19 found a command's output could put a token in the log or lose the
 // action's own commands; the fuzzer (relay-fuzz.test.ts) covers the rest in-process.
 import { createHmac } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MAX_TOKEN_LENGTH } from '../src/claims.ts';
@@ -72,6 +75,11 @@ describe('run mode under the runner reading', () => {
     ['after U+0085', "printf '\\302\\205::stop-commands::abc\\n'"],
     ['in the legacy form within a line', "printf 'note ##[stop-commands]abc\\n'"],
     ['split by a pause', "printf '::stop-comm'; sleep 0.3; printf 'ands::abc\\n'"],
+    [
+      'after 300 spaces written first, then a pause',
+      'printf "%300s" ""; sleep 0.4; printf "::stop-commands::tok12345678\\n"'
+    ],
+    ['after 140,000 spaces in one write', 'printf "%140000s::stop-commands::tok12345678\\n" ""'],
     ["with the token 'a b'", "printf '::stop-commands::a b\\n'"],
     ["with the token 'abc '", "printf '::stop-commands::abc \\n'"],
     ["with the token 'a%25b'", "printf '::stop-commands::a%%25b\\n'"],
@@ -117,6 +125,54 @@ describe('run mode under the runner reading', () => {
     expect(result.exitCode).toBe(0);
     expect(result.leaks).toEqual([]);
     expect(result.masks).toContain('S3cr3t-of-the-command');
+  });
+
+  it('relays 3 MB of `##[` and still refreshes and closes: the relay looks at each `##[` once', async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      {
+        run: 'python3 -c "import sys; sys.stdout.write(\'##[\' * 1000000)"; sleep 1.5; exit 3'
+      },
+      { secrets: issued }
+    );
+
+    expect(result.exitCode).toBe(3);
+    expect(
+      standIn.requests.filter(request => request.endpoint === 'refresh').length
+    ).toBeGreaterThanOrEqual(1);
+    expect(result.errors).toEqual([CLOSING]);
+  }, 40_000);
+
+  it("keeps the command's add-mask whole after leading white space written first, while stderr writes", async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      {
+        run: [
+          'printf "  "; sleep 0.3; printf "::add-mask::%s" "$HEAD"; sleep 0.3; echo x >&2; sleep 0.2',
+          'printf "%s\\n" "$TAIL"; sleep 0.2; echo "the value: $HEAD$TAIL"'
+        ].join('\n')
+      },
+      { secrets: [...issued, 'secretvalue42'], env: { HEAD: 'secr', TAIL: 'etvalue42' } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.masks).toContain('secretvalue42');
+    expect(result.leaks).toEqual([]);
+  });
+
+  it("masks a value printed on stdout just before the command masks it on stderr, as a plain run: step's batch would", async () => {
+    const { standIn, issued } = await klear();
+    const result = await run(
+      standIn,
+      { run: 'echo "$VALUE"; echo "::add-mask::$VALUE" >&2; echo "later: $VALUE"' },
+      { secrets: [...issued, 'topsecretvalue42'], env: { VALUE: 'topsecretvalue42' } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.masks).toContain('topsecretvalue42');
+    expect(result.leaks).toEqual([]);
   });
 
   it("makes the closing error an annotation after the command's unfinished last line", async () => {
@@ -211,7 +267,7 @@ describe('run mode under the runner reading', () => {
   // streams, the newest token in the forms the README promises among it, then exits 3.
   const WRITER = `
 const fs = require('fs');
-const steps = JSON.parse(process.env.WRITES);
+const steps = JSON.parse(fs.readFileSync(process.env.WRITES, 'utf8'));
 const forms = t => [t, Buffer.from('Bearer ' + t).toString('base64').replace(/=+$/, ''),
   Buffer.from('x' + t).toString('base64url'), Buffer.from(t).toString('base64').replace(/(.{76})/g, '$1\\n')];
 let i = 0;
@@ -234,11 +290,15 @@ next();`;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 3, maxLength: 12 }), async steps => {
         const { standIn, issued } = await klear();
+        // In a file: a long run of white space is more than an environment variable may hold.
+        const writes = join(await mkdtemp(join(tmpdir(), 'writes-')), 'writes.json');
+        await writeFile(writes, JSON.stringify(steps));
         const result = await run(
           standIn,
           { run: `node -e "$WRITER"` },
-          { secrets: issued, env: { WRITER, WRITES: JSON.stringify(steps) } }
+          { secrets: issued, env: { WRITER, WRITES: writes } }
         );
+        await rm(dirname(writes), { recursive: true });
         await standIn.close();
         opened.splice(opened.indexOf(standIn), 1);
 

@@ -10,8 +10,13 @@ const jwt = (claims: Record<string, unknown>) =>
 
 /** A relay with virtual timers; `written` is what reached the step's stdout. */
 function relay(secrets: string[] = [TOKEN]) {
-  const { relay: r, advance, chunks } = virtualRelay(secrets);
-  return { r, advance, written: () => chunks.join('') };
+  const { relay: r, advance, release, chunks } = virtualRelay(secrets);
+  // What the step's stdout has once the whole stdout lines waiting for a mask on stderr are written.
+  const written = () => {
+    release();
+    return chunks.join('');
+  };
+  return { r, advance, written };
 }
 
 describe('the output relay', () => {
@@ -238,6 +243,49 @@ describe("the relay and the command's workflow commands", () => {
     expect(judged.log).not.toContain('hidden-2');
   });
 
+  it.each([
+    ['two spaces', '  '],
+    ['300 spaces', ' '.repeat(300)],
+    ['a no-break space and a tab', '\xC2\xA0\t']
+  ])(
+    "keeps the command's add-mask whole after %s written first, when the other stream writes while it is unfinished",
+    (_how, lead) => {
+      const { r, advance, written } = relay([]);
+      r.push('stdout', lead);
+      advance(3 * PARTIAL_LINE_MS);
+      r.push('stdout', '::add-mask::secr');
+      advance(3 * PARTIAL_LINE_MS);
+      r.push('stderr', 'x\n');
+      advance(2 * PARTIAL_LINE_MS);
+      r.push('stdout', 'etvalue42\n');
+      r.push('stdout', 'the value: secretvalue42\n');
+      const judged = taken(written());
+      expect(judged.masks).toEqual(['secretvalue42']);
+      expect(judged.log).not.toContain('etvalue42');
+    }
+  );
+
+  it("puts the command's add-mask on stderr before the stdout line it just printed the value on, as the runner's batch does", () => {
+    const { r, written } = relay([]);
+    r.push('stdout', 'topsecretvalue42\n');
+    r.push('stderr', '::add-mask::topsecretvalue42\n');
+    const judged = judge(Buffer.from(written(), 'latin1'), [
+      { label: 'masked', value: 'topsecretvalue42' }
+    ]);
+    expect(judged.masks).toEqual(['topsecretvalue42']);
+    expect(judged.leaks).toEqual([]);
+  });
+
+  it('scrubs a value the command masks itself from what it still holds and all it writes later, on both streams', () => {
+    const { r, advance, written } = relay([]);
+    r.push('stdout', 'value: topsecr');
+    r.push('stderr', '##[add-mask]topsecretvalue42\n');
+    r.push('stdout', 'etvalue42 end\n');
+    advance(PARTIAL_LINE_MS);
+    r.push('stderr', 'again: topsecretvalue42\n');
+    expect(written()).toBe('##[add-mask]topsecretvalue42\nvalue: *** end\nagain: ***\n');
+  });
+
   it('writes an unfinished line that could be a command once it outgrows 64 KiB, so nothing piles up', () => {
     const { r, advance, written } = relay([]);
     r.push('stdout', '::');
@@ -256,6 +304,55 @@ describe("the relay and the command's workflow commands", () => {
     expect(taken(`${written()}::error::The command exited with code 1.\n`).errors).toEqual([
       'The command exited with code 1.'
     ]);
+  });
+
+  it.each([
+    [
+      '300 spaces written first, a pause, then the rest',
+      [' '.repeat(300), '::stop-commands::tok12345678\n']
+    ],
+    [
+      '140,000 spaces in the same line, read in 64 KiB pieces',
+      (() => {
+        const line = `${' '.repeat(140_000)}::stop-commands::tok12345678\n`;
+        return [line.slice(0, 65_536), line.slice(65_536, 131_072), line.slice(131_072)];
+      })()
+    ],
+    [
+      'white space of every kind, 2,000 characters',
+      [
+        [...DOTNET_WHITESPACE]
+          .filter(c => c !== '\n' && c !== '\r')
+          .join('')
+          .repeat(100)
+          .slice(0, 2_000),
+        '::stop-commands::tok12345678\n'
+      ].map(text => Buffer.from(text).toString('latin1'))
+    ]
+  ])(
+    'shows a stop-commands after any amount of leading white space as text: %s',
+    (_how, pieces) => {
+      const { r, advance, written } = relay([]);
+      for (const piece of pieces) {
+        r.push('stdout', piece);
+        advance(4 * PARTIAL_LINE_MS);
+      }
+      expect(taken(`${written()}::error::boom\n`).errors).toEqual(['boom']);
+    }
+  );
+
+  // Jest's test timeout is the only limit: looking at each `##[` once, this is a moment's work;
+  // looking for each one's name end to the end of the text, it was hours.
+  it('gets through 3 MB of `##[` in 64 KiB reads, and still sees a legacy stop-commands after them', () => {
+    const { r, advance, written } = relay([]);
+    const text = `${'##['.repeat(1_000_000)} ##[stop-commands]abc\n`;
+    for (let at = 0; at < text.length; at += 65_536) {
+      r.push('stdout', text.slice(at, at + 65_536));
+      advance(PARTIAL_LINE_MS);
+    }
+    r.end('stdout');
+    expect(written().replaceAll(NEUTRAL, '')).toBe(text);
+    expect(taken(`${written()}::error::boom\n`).errors).toEqual(['boom']);
   });
 
   it('masks a stop token longer than 6 characters first, as the runner would', () => {

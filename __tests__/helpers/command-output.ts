@@ -2,7 +2,8 @@
  * Generated command output for the relay's fuzzers: bytes of every kind mixed with `::`, `##[`,
  * command names in any case (`ſ` and `ı` too, which the runner's OrdinalIgnoreCase matches), stop
  * and resume lines, every white-space character of .NET and JavaScript and characters ICU
- * ignores, lone `\r`, and bytes that are not UTF-8.
+ * ignores, alone or in runs longer than what the relay keeps of a line (also longer than a 64 KiB
+ * read), long runs of `##[`, lone `\r`, and bytes that are not UTF-8.
  */
 import fc from 'fast-check';
 import { DOTNET_WHITESPACE, RUNNER_COMMANDS } from '../../src/run/runner-reading.ts';
@@ -15,7 +16,17 @@ const cased = (name: string) =>
 
 const SPACES = [...DOTNET_WHITESPACE, '\uFEFF', '\u200B', '\u00AD', '\u0001', '\u001C', '\u2060'];
 const space = fc.constantFrom(...SPACES);
-const spaces = fc.array(space, { maxLength: 3 }).map(list => list.join(''));
+/** White space the runner trims before a command: a few characters, or a run of one of them. */
+export const leadingSpace: fc.Arbitrary<string> = fc.oneof(
+  fc.array(space, { maxLength: 3 }).map(list => list.join('')),
+  fc
+    .tuple(
+      fc.constantFrom(...SPACES.filter(c => c !== '\n' && c !== '\r')),
+      fc.constantFrom(257, 300, 4_100, 70_000)
+    )
+    .map(([char, length]) => char.repeat(length))
+);
+const spaces = leadingSpace;
 const STOP_TOKENS = ['abc', 'a b', 'abc ', 'a%25b', 'x::y', 'Tok', 'pause-logging', 'error', ''];
 const stopToken = fc.constantFrom(...STOP_TOKENS);
 const commandName = fc.constantFrom(
@@ -34,6 +45,7 @@ export const noise: fc.Arbitrary<Buffer> = fc.oneof(
     .constantFrom('::', '##[', ']', ':', ' ', '\r', '\n', '\r\n', '%25', '%0A', 'x', '=', ' x::')
     .map(utf8),
   space.map(utf8),
+  fc.integer({ min: 2, max: 2_000 }).map(count => utf8('##['.repeat(count))),
   fc.constantFrom([0xff], [0xc3], [0xe2, 0x82], [0xc2, 0xa0], [0xc2, 0x85]).map(Buffer.from),
   commandName.chain(cased).map(utf8),
   fc

@@ -4,7 +4,7 @@
  * through dev/runner.ts's judge). A script is what the command and the action do, in order.
  */
 import { judgeLines, type Interpreted } from '../../dev/runner.ts';
-import { OutputRelay, type Source } from '../../src/run/relay.ts';
+import { OutputRelay, STDOUT_HOLD_MS, type Source } from '../../src/run/relay.ts';
 import { CommandReader, LineReader, foldName } from '../../src/run/runner-reading.ts';
 
 export type Step =
@@ -27,12 +27,13 @@ export const CLOSING_ERROR = 'The command exited with code 3.';
 /**
  * A relay with virtual timers: `advance` moves the clock, running each timer that falls due
  * (and those they set) in order; `chunks` is what reached the step's stdout, `streams` per stream.
+ * `release` writes the whole stdout lines that wait STDOUT_HOLD_MS now, the clock left as it is.
  */
 export function virtualRelay(secrets: string[]) {
   const chunks: string[] = [];
   const streams: Record<Source, string> = { stdout: '', stderr: '' };
   let now = 0;
-  const timers = new Map<number, { at: number; run: () => void }>();
+  const timers = new Map<number, { at: number; run: () => void; hold: boolean }>();
   let id = 0;
   const relay = new OutputRelay(
     {
@@ -41,7 +42,7 @@ export function virtualRelay(secrets: string[]) {
         if (source) streams[source] += text;
       },
       setTimer: (ms, run) => {
-        timers.set(++id, { at: now + ms, run });
+        timers.set(++id, { at: now + ms, run, hold: ms === STDOUT_HOLD_MS });
         return id;
       },
       clearTimer: handle => timers.delete(handle as number)
@@ -61,7 +62,13 @@ export function virtualRelay(secrets: string[]) {
     }
     now = until;
   };
-  return { relay, advance, chunks, streams };
+  const release = () => {
+    for (const [key, timer] of [...timers].filter(([, timer]) => timer.hold)) {
+      timers.delete(key);
+      timer.run();
+    }
+  };
+  return { relay, advance, release, chunks, streams };
 }
 
 /** Runs the script through a relay that knows `secrets` from the start, then ends both streams. */

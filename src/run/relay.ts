@@ -13,7 +13,10 @@
  *   command is ended first, and a stream's last unfinished line is ended when the stream ends;
  * - no line the runner gets can overtake the action's masks: the runner handles a batch's stderr
  *   lines before its stdout lines (ProcessInvoker.cs), so both streams go out on one;
- * - every secret the action knows is scrubbed (scrub.ts), also in the forms the runner does not mask.
+ * - every secret the action knows is scrubbed (scrub.ts), also in the forms the runner does not mask,
+ *   and so is every value the command masks itself, from the moment its line is read;
+ * - a mask the command writes on stderr goes before its whole stdout lines of the last
+ *   STDOUT_HOLD_MS, as the runner's batch puts it.
  * Text is handled as latin1, one character per byte, so bytes that are not a secret pass unchanged.
  */
 import {
@@ -21,6 +24,7 @@ import {
   DOTNET_WHITESPACE,
   foldName,
   icuIgnores,
+  parseCommand,
   RUNNER_COMMANDS
 } from './runner-reading.ts';
 import { MIN_ENCODED_LENGTH, Scrubber } from './scrub.ts';
@@ -29,6 +33,12 @@ export { secretForms } from './scrub.ts';
 
 /** How long an unfinished line may wait for its end before it is written as it is. */
 export const PARTIAL_LINE_MS = 100;
+/**
+ * How long the command's whole stdout lines wait before they are written, so that an add-mask it
+ * writes on stderr meanwhile goes before them: the runner handles a batch's stderr lines before
+ * its stdout lines (ProcessInvoker.cs), so a plain `run:` step masks such a value in them.
+ */
+export const STDOUT_HOLD_MS = 20;
 /** An unfinished line this long is written without waiting for its end or the timer. */
 const MAX_PENDING = 64 * 1024;
 /**
@@ -41,8 +51,11 @@ export const NEUTRAL = '\xE2\xA0\x80';
 const WHILE_STOPPED = RUNNER_COMMANDS.filter(name => name !== 'add-mask').map(foldName);
 const STOP = [foldName('stop-commands')];
 const COMMANDS = RUNNER_COMMANDS.map(foldName);
-/** What a line that could hold a stop-commands holds. */
-const MAY_STOP = /command/i;
+/** No longer a name can be one of these: as UTF-8, each letter takes at most 4 bytes. */
+const MAX_NAME_BYTES = 4 * Math.max(...RUNNER_COMMANDS.map(name => name.length));
+/** What a line that could hold a stop-commands or an add-mask holds (`ſ` folds to `S`, UTF-8 here). */
+const MAY_MATTER = /command|ma(?:s|\xC5\xBF)k/i;
+const ADD_MASK = new Set([foldName('add-mask')]);
 /**
  * How much of a written unfinished line is kept to judge the rest with: a command starts within
  * it, or is not one the runner knows; past it, the last 64 characters (a name near the cut), and
@@ -87,6 +100,9 @@ export class OutputRelay {
   #open: Source | 'action' | undefined;
   /** The command's stop-commands as a plain `run:` step would take it: when it resumes. */
   readonly #commands = new CommandReader();
+  /** The command's whole stdout lines, waiting STDOUT_HOLD_MS for a mask on stderr. */
+  #held = '';
+  #heldTimer: unknown;
 
   constructor(deps: RelayDeps, secrets: string[] = []) {
     this.#deps = deps;
@@ -138,6 +154,7 @@ export class OutputRelay {
       const cut = held >= MIN_ENCODED_LENGTH ? '***' : this.#scrubber.scrub(source, end);
       this.#lines(source, text + cut, true);
     }
+    if (source === 'stdout') this.#release();
     if (this.#open === source) this.#separate();
   }
 
@@ -176,11 +193,11 @@ export class OutputRelay {
       return COMMANDS.includes(folded) || folded === foldName(this.#commands.stopToken ?? '');
     };
     const site = (start: number, terminators: string) => {
-      let end = start;
-      while (end < full.length && !terminators.includes(full[end])) end++;
+      const end = endOfName(full, start, terminators);
       return end === full.length || known(full.slice(start, end));
     };
-    if (stream.line === '' && !stream.midLine) {
+    // Whatever of it was written: white space the runner trims, and a command's beginning.
+    if (!stream.midLine) {
       const at = skipAll(full, 0, true);
       if (full[at] === ':') {
         const next = skipAll(full, at + 1, false);
@@ -232,7 +249,7 @@ export class OutputRelay {
       whole &&
       this.#commands.stopToken === undefined &&
       stream.line === '' &&
-      !MAY_STOP.test(text)
+      !MAY_MATTER.test(text)
     ) {
       this.#write(source, text);
       return;
@@ -256,12 +273,9 @@ export class OutputRelay {
         stream.line = stream.raw = '';
         stream.midLine = false;
       } else {
-        stream.line += shown;
+        stream.line = keptOf(stream.line + shown, stream);
+        stream.raw = leadCollapsed(stream.raw);
         if (stream.raw.length < MAX_RAW_KEPT) stream.raw += body.slice(0, MAX_RAW_KEPT);
-        if (stream.line.length > MAX_LINE_KEPT) {
-          stream.line = stream.line.slice(-64);
-          stream.midLine = true;
-        }
       }
     }
     this.#write(source, out);
@@ -272,13 +286,26 @@ export class OutputRelay {
    * plain run: step. Returns the stop token, escaped, when the runner would have masked it.
    */
   #follow(line: string): string | undefined {
-    const read = this.#commands.read(Buffer.from(line, 'latin1').toString('utf8'));
+    const text = Buffer.from(line, 'latin1').toString('utf8');
+    this.#maskedBy(text);
+    const read = this.#commands.read(text);
     if (read.kind !== 'stopped' || read.token.length <= 6) return undefined;
     const escaped = read.token
       .replaceAll('%', '%25')
       .replaceAll('\r', '%0D')
       .replaceAll('\n', '%0A');
     return Buffer.from(escaped, 'utf8').toString('latin1');
+  }
+
+  /**
+   * Scrubs what the command's own add-mask masks, whether or not commands are stopped: the runner
+   * masks it from its line on, and the relay from what it writes or holds from then on. As
+   * AddMaskCommandExtension: the value and each of its lines trimmed, nothing for a blank value.
+   */
+  #maskedBy(line: string): void {
+    const value = parseCommand(line, ADD_MASK)?.data;
+    if (value === undefined || value.trim() === '') return;
+    for (const part of [value, ...value.split(/[\r\n]/)]) this.addSecret(part.trim());
   }
 
   /**
@@ -294,10 +321,9 @@ export class OutputRelay {
     const names = this.#commands.stopToken === undefined ? STOP : WHILE_STOPPED;
     const marks = new Set<number>();
     // A name not yet ended waits: its mark can still go into what is not yet written.
-    const consider = (site: number, nameStart: number, terminators: string) => {
-      let nameEnd = nameStart;
-      while (nameEnd < full.length && !terminators.includes(full[nameEnd])) nameEnd++;
+    const consider = (site: number, nameStart: number, nameEnd: number) => {
       if (nameEnd === full.length && !complete) return;
+      if (nameEnd - nameStart > MAX_NAME_BYTES) return;
       const name = foldName(Buffer.from(full.slice(nameStart, nameEnd), 'latin1').toString('utf8'));
       if (!names.includes(name)) return;
       if (site >= from) marks.add(site);
@@ -307,12 +333,16 @@ export class OutputRelay {
       const at = skipAll(full, 0, true);
       if (full[at] === ':') {
         const next = skipAll(full, at + 1, false);
-        if (full[next] === ':') consider(at, next + 1, ' :');
+        if (full[next] === ':') consider(at, next + 1, endOfName(full, next + 1, ' :'));
       }
     }
+    // Each `##[`'s name ends at the first ' ' or ']' after it: found once for all the `##[` before
+    // it, so a line made of `##[` costs no more than its length.
+    let nameEnd = -1;
     const legacyFrom = Math.max(0, from - 64);
     for (let at = full.indexOf('##[', legacyFrom); at >= 0; at = full.indexOf('##[', at + 1)) {
-      consider(at + 2, at + 3, ' ]');
+      if (nameEnd < at + 3) nameEnd = endOfName(full, at + 3, ' ]');
+      consider(at + 2, at + 3, nameEnd);
     }
     if (marks.size === 0) return body;
     let shown = '';
@@ -324,7 +354,39 @@ export class OutputRelay {
     return shown + full.slice(copied);
   }
 
+  /**
+   * Writes the command's output. Whole stdout lines wait STDOUT_HOLD_MS (or until more than
+   * MAX_PENDING waits), and the other stream's output goes before them; the end of a stdout line
+   * already begun goes at once, and an unfinished one writes the waiting lines first, so each
+   * stream stays in order and no line is cut.
+   */
   #write(source: Source, text: string): void {
+    if (text === '') return;
+    if (source === 'stdout' && this.#open === 'stdout' && this.#held === '') {
+      const end = lineEnd(text);
+      this.#emit(source, text.slice(0, end));
+      text = text.slice(end);
+    }
+    if (source === 'stdout' && endsLine(text)) {
+      this.#held += text;
+      if (this.#held.length > MAX_PENDING) this.#release();
+      else this.#heldTimer ??= this.#deps.setTimer(STDOUT_HOLD_MS, () => this.#release());
+      return;
+    }
+    if (source === 'stdout') this.#release();
+    this.#emit(source, text);
+  }
+
+  /** Writes the stdout lines that wait. */
+  #release(): void {
+    this.#deps.clearTimer(this.#heldTimer);
+    this.#heldTimer = undefined;
+    const held = this.#held;
+    this.#held = '';
+    this.#emit('stdout', held);
+  }
+
+  #emit(source: Source, text: string): void {
     if (text === '') return;
     if (this.#open !== undefined && this.#open !== source) this.#separate();
     this.#deps.write(text, source);
@@ -345,6 +407,38 @@ export class OutputRelay {
     stream.line = stream.raw = '';
     stream.midLine = false;
   }
+}
+
+/**
+ * What is kept of a stream's written unfinished line to judge the rest with. While the line is
+ * only white space so far (and perhaps a command's beginning), its beginning still decides: the
+ * runner trims any amount of it, so it is kept as one space. Past that, the line's last 64
+ * characters, and its beginning was judged.
+ */
+function keptOf(line: string, stream: Stream): string {
+  const collapsed = leadCollapsed(line);
+  if (collapsed.length <= MAX_LINE_KEPT) return collapsed;
+  stream.midLine = true;
+  return line.slice(-64);
+}
+
+/** `text` with its leading white space (what the runner trims before a command) as one space. */
+function leadCollapsed(text: string): string {
+  const lead = skipAll(text, 0, true);
+  return lead > 1 ? ` ${text.slice(lead)}` : text;
+}
+
+/** Where a command name starting at `start` ends: at the first of `terminators`, or the text's end. */
+function endOfName(text: string, start: number, terminators: string): number {
+  let end = start;
+  while (end < text.length && !terminators.includes(text[end])) end++;
+  return end;
+}
+
+/** Where the first line of `text` ends, its line end included (the text's end if none). */
+function lineEnd(text: string): number {
+  const match = /\r\n|\r|\n/.exec(text);
+  return match ? match.index + match[0].length : text.length;
 }
 
 function endsLine(text: string): boolean {
