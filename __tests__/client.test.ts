@@ -820,5 +820,13 @@ describe('Retry-After', () => {
     const now = Date.parse('2026-11-27T10:00:00Z');
     expect(parseRetryAfter('Fri, 27 Nov 2026 10:00:30 GMT', now)).toBe(30);
   });
+  it('reads the asctime form as GMT', () => {
+    const now = Date.parse('2026-11-27T10:00:00Z');
+    expect(parseRetryAfter('Fri Nov 27 10:00:30 2026', now)).toBe(30);
+  });
   it('ignores garbage', () => expect(parseRetryAfter('soon')).toBeUndefined());
+  it('ignores a date in a form HTTP does not use', () => {
+    const now = Date.parse('2026-11-27T10:00:00Z');
+    expect(parseRetryAfter('2026-11-27T10:00:30Z', now)).toBeUndefined();
+  });
 });

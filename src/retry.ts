@@ -1,4 +1,5 @@
 import { ActionError } from './errors.ts';
+import { parseHttpDate } from './http-date.ts';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -95,10 +96,13 @@ export function annotate(error: ActionError, suffix: string): ActionError {
   });
 }
 
-/** Retry-After as seconds from now: either delay-seconds or an HTTP date. */
+/**
+ * Retry-After as seconds from now: either delay-seconds or an HTTP date, read as the Date header is
+ * (http-date.ts: RFC 9110's three forms, each as GMT; Date.parse took asctime in local time).
+ */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+  const date = parseHttpDate(value.trim(), now);
+  return date === undefined ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
