@@ -777,28 +777,42 @@ describe('run mode', () => {
   }
 
   it('recovers after an outage that outlived the token, once KlearStack answers again', async () => {
-    const { standIn } = await klear({ accessTtlSeconds: 3 });
+    // Driven by what the stand-in sees rather than the wall clock, so a loaded machine cannot end the
+    // command first: the outage ends at the first refused refresh after the step's token has died.
+    let expiry = Infinity;
+    const { standIn } = await klear({
+      accessTtlSeconds: 3,
+      onRequest: request => {
+        if (request.issuedAccessToken && expiry === Infinity) {
+          expiry = decodeJwtPayload(request.issuedAccessToken).exp as number;
+        }
+        const refused = request.endpoint === 'refresh' && request.status === 503;
+        if (refused && request.at >= expiry) standIn.faultAlways(undefined);
+      }
+    });
     // The step's own mint goes through; refreshes then meet an outage longer than the token's life.
     standIn.fault({ kind: 'delay', ms: 0 });
     standIn.faultAlways({ status: 503 });
-    const outage = setTimeout(() => standIn.faultAlways(undefined), 4500);
     const result = await run(
       standIn,
       {
         'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
         'refresh-interval': '1s',
+        // The API answers 503 in the outage and 401 to the dead token after it; a 200 after either can
+        // only come from a token refreshed once the outage ended: that is the recovery.
         run: [
-          'for i in $(seq 60); do',
+          'died=no',
+          'for i in $(seq 150); do',
           '  status=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$API")',
-          '  if [ "$i" -gt 30 ] && [ "$status" = 200 ]; then exit 0; fi',
+          '  if [ "$status" != 200 ]; then died=yes; fi',
+          '  if [ "$died" = yes ] && [ "$status" = 200 ]; then exit 0; fi',
           '  sleep 0.2',
           'done',
           'exit 1'
         ].join('\n')
       },
-      { env: { API: standIn.url + API_PATH }, timeoutMs: 30_000 }
+      { env: { API: standIn.url + API_PATH }, timeoutMs: 45_000 }
     );
-    clearTimeout(outage);
     expect(standIn.requests.filter(r => r.endpoint === 'refresh').at(-1)?.status).toBe(200);
     expect(result.exitCode).toBe(0);
   });
@@ -845,18 +859,38 @@ describe('run mode', () => {
   ])(
     'a refresh endpoint that needs a valid bearer, after an outage that outlived the token, %s',
     async (_case, withLogin) => {
-      const { standIn } = await klear({ accessTtlSeconds: 3, requireBearer: true });
+      // Driven by what the stand-in sees, not by the wall clock, so a loaded machine cannot move the
+      // recovery past the command's end: the outage ends at the first refused refresh after the token
+      // has died (by the stand-in's clock), and the command runs until the recovery it waits for is seen.
+      const done = join(tempDir(), 'recovered');
+      let expiry = Infinity;
+      const { standIn } = await klear({
+        accessTtlSeconds: 3,
+        requireBearer: true,
+        onRequest: request => {
+          const refused = request.endpoint === 'refresh' && request.status === 503;
+          if (refused && request.at >= expiry) standIn.faultAlways(undefined);
+          const recovered = withLogin
+            ? request.endpoint === 'login' && request.status === 200
+            : request.endpoint === 'refresh' && request.status === 401;
+          if (recovered) writeFileSync(done, '');
+        }
+      });
       standIn.fault({ kind: 'delay', ms: 0 });
       standIn.faultAlways({ status: 503 });
-      const outage = setTimeout(() => standIn.faultAlways(undefined), 4500);
-      const result = await run(standIn, {
-        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
-        'access-token': standIn.mintAccessToken(),
-        'refresh-interval': '1s',
-        run: 'sleep 7',
-        ...(withLogin ? login(standIn) : {})
-      });
-      clearTimeout(outage);
+      const accessToken = standIn.mintAccessToken();
+      expiry = decodeJwtPayload(accessToken).exp as number;
+      const result = await run(
+        standIn,
+        {
+          'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+          'access-token': accessToken,
+          'refresh-interval': '1s',
+          run: 'i=0; while [ ! -e "$DONE" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done',
+          ...(withLogin ? login(standIn) : {})
+        },
+        { env: { DONE: done }, timeoutMs: 40_000 }
+      );
 
       expect(result.exitCode).toBe(0);
       const after = standIn.requests.filter(r => r.status !== 503).slice(1);
@@ -877,7 +911,7 @@ describe('run mode', () => {
         );
       }
     },
-    30_000
+    45_000
   );
 
   it("warns about failed refreshes without disturbing the command, and exits with the command's code", async () => {
