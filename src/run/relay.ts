@@ -114,6 +114,11 @@ export class OutputRelay {
     if (value) this.#scrubber.add(value);
   }
 
+  /** Gets the scrubbing ready for the first output (Scrubber.warm): call it while the command starts. */
+  warm(): void {
+    this.#scrubber.warm();
+  }
+
   /** Output of the command on one of its streams (latin1 text: one character per byte). */
   push(source: Source, text: string): void {
     const stream = this.#streams[source];
