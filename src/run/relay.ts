@@ -53,8 +53,11 @@ const STOP = [foldName('stop-commands')];
 const COMMANDS = RUNNER_COMMANDS.map(foldName);
 /** No longer a name can be one of these: as UTF-8, each letter takes at most 4 bytes. */
 const MAX_NAME_BYTES = 4 * Math.max(...RUNNER_COMMANDS.map(name => name.length));
-/** What a line that could hold a stop-commands or an add-mask holds (`ſ` folds to `S`, UTF-8 here). */
-const MAY_MATTER = /command|ma(?:s|\xC5\xBF)k/i;
+/**
+ * What a line that could hold a stop-commands or an add-mask holds (`ſ` folds to `S`, UTF-8 here):
+ * `/command|ma(?:s|\xC5\xBF)k/i` spelled out, which V8 searches in half the time.
+ */
+export const MAY_MATTER = /[Cc][Oo][Mm][Mm][Aa][Nn][Dd]|[Mm][Aa](?:[Ss]|\xC5\xBF)[Kk]/;
 const ADD_MASK = new Set([foldName('add-mask')]);
 /**
  * How much of a written unfinished line is kept to judge the rest with: a command starts within
@@ -388,14 +391,15 @@ export class OutputRelay {
     this.#heldTimer = undefined;
     const held = this.#held;
     this.#held = '';
-    this.#emit('stdout', held);
+    // Whole lines only: reading its last character would copy the pieces joined into one string.
+    this.#emit('stdout', held, true);
   }
 
-  #emit(source: Source, text: string): void {
+  #emit(source: Source, text: string, ends = endsLine(text)): void {
     if (text === '') return;
     if (this.#open !== undefined && this.#open !== source) this.#separate();
     this.#deps.write(text, source);
-    this.#open = endsLine(text) ? undefined : source;
+    this.#open = ends ? undefined : source;
   }
 
   /** Ends the unfinished line the step's stdout ends with. */
