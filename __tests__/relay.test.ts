@@ -124,6 +124,18 @@ describe('the output relay', () => {
     expect(written()).toBe('cut ***\n');
   });
 
+  it('compiles its patterns ahead (warm) with no secret or several, and scrubs as before', () => {
+    const none = relay([]);
+    none.r.warm();
+    none.r.push('stdout', 'nothing secret\n');
+    expect(none.written()).toBe('nothing secret\n');
+    const { r, written } = relay([TOKEN, PASSWORD]);
+    r.warm();
+    r.push('stdout', `${PASSWORD} and ${TOKEN}.`);
+    r.end('stdout');
+    expect(written()).toBe('*** and ***.\n');
+  });
+
   it('scrubs a secret added later, from the next line on', () => {
     const { r, written } = relay([]);
     r.push('stdout', `${TOKEN}\n`);
