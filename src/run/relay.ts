@@ -391,15 +391,14 @@ export class OutputRelay {
     this.#heldTimer = undefined;
     const held = this.#held;
     this.#held = '';
-    // Whole lines only: reading its last character would copy the pieces joined into one string.
-    this.#emit('stdout', held, true);
+    this.#emit('stdout', held);
   }
 
-  #emit(source: Source, text: string, ends = endsLine(text)): void {
+  #emit(source: Source, text: string): void {
     if (text === '') return;
     if (this.#open !== undefined && this.#open !== source) this.#separate();
     this.#deps.write(text, source);
-    this.#open = ends ? undefined : source;
+    this.#open = endsLine(text) ? undefined : source;
   }
 
   /** Ends the unfinished line the step's stdout ends with. */
