@@ -22,6 +22,7 @@ import { runAction, startAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult, RunningAction } from '../dev/runner.ts';
 import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
 import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+import { roundsUntilDone } from './helpers/awaited.ts';
 
 const WEEK = 7 * 86400;
 const AT_MKFIFO = fileURLToPath(new URL('fixtures/at-mkfifo', import.meta.url));
@@ -716,30 +717,32 @@ describe('run mode', () => {
   });
 
   // Leaks: every token minted in the step stays out of the log as the runner would display it,
-  // whatever the command prints. The file is refreshed every second; the command prints for ~3.5 s.
+  // whatever the command prints. The file is refreshed every second; the command prints for ~3.5 s,
+  // and on until the stand-in has issued the three tokens the test needs ($DONE), however slow the machine.
   const LEAK_COMMANDS: [string, string][] = [
     [
       'partial lines at a high write rate, the token among them',
       nodeProgram(
-        "const fs = require('fs'); const end = Date.now() + 3500; const tick = () => { for (let i = 0; i < 2000; i++) process.stdout.write('.'); if (Math.random() < 0.05) process.stdout.write(fs.readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8')); if (Date.now() < end) setImmediate(tick); else console.log(); }; tick();"
+        "const fs = require('fs'); const end = Date.now() + 3500; const cap = Date.now() + 30000; const more = () => Date.now() < end || (!fs.existsSync(process.env.DONE) && Date.now() < cap); const tick = () => { for (let i = 0; i < 2000; i++) process.stdout.write('.'); if (Math.random() < 0.05) process.stdout.write(fs.readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8')); if (more()) setImmediate(tick); else console.log(); }; tick();"
       )
     ],
     [
       '::stop-commands::, with the token printed meanwhile',
       [
         'echo "::stop-commands::pause-untrusted-output"',
-        'for i in $(seq 14); do echo "token: $(cat "$KLEAR_ACCESS_TOKEN_FILE")"; sleep 0.25; done',
+        `i=0; while ${roundsUntilDone(14, 120)}; do echo "token: $(cat "$KLEAR_ACCESS_TOKEN_FILE")"; sleep 0.25; i=$((i+1)); done`,
         'echo "::pause-untrusted-output::"'
       ].join('\n')
     ],
     [
       'the token on stderr right after each refresh',
-      'for i in $(seq 35); do cat "$KLEAR_ACCESS_TOKEN_FILE" >&2; echo >&2; sleep 0.1; done'
+      `i=0; while ${roundsUntilDone(35, 300)}; do cat "$KLEAR_ACCESS_TOKEN_FILE" >&2; echo >&2; sleep 0.1; i=$((i+1)); done`
     ],
     [
       'the token as base64, base64url, URL-encoded and JSON-escaped',
       [
-        'for i in $(seq 14); do',
+        'i=0',
+        `while ${roundsUntilDone(14, 120)}; do`,
         '  t=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
         '  printf "%s" "$t" | base64 -w0; echo',
         '  printf "%s" "$t" | base64 -w0 | tr -d = ; echo',
@@ -747,6 +750,7 @@ describe('run mode', () => {
         '  printf "Bearer %s" "$t" | base64 -w0; echo',
         `  ${nodeProgram("const t = require('fs').readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8'); console.log(encodeURIComponent(t)); console.log(JSON.stringify({ t }));")}`,
         '  sleep 0.25',
+        '  i=$((i+1))',
         'done'
       ].join('\n')
     ]
@@ -755,7 +759,13 @@ describe('run mode', () => {
     it.each(LEAK_COMMANDS)(
       `leaks no token through %s (RUNNER_DEBUG=${debug})`,
       async (_what, command) => {
-        const { standIn, issued } = await klear();
+        const done = join(tempDir(), 'refreshed');
+        let refreshes = 0;
+        const { standIn, issued } = await klear({
+          onRequest: request => {
+            if (request.endpoint === 'refresh' && ++refreshes === 3) writeFileSync(done, '');
+          }
+        });
         const result = await run(
           standIn,
           {
@@ -763,7 +773,7 @@ describe('run mode', () => {
             'refresh-interval': '1s',
             run: command
           },
-          { env: { RUNNER_DEBUG: debug }, secrets: issued, timeoutMs: 30_000 }
+          { env: { RUNNER_DEBUG: debug, DONE: done }, secrets: issued, timeoutMs: 45_000 }
         );
 
         expect(result.exitCode).toBe(0);
@@ -772,7 +782,7 @@ describe('run mode', () => {
         expect(result.leaks).toEqual([]);
         for (const token of issued) expect(result.log).not.toContain(token);
       },
-      40_000
+      60_000
     );
   }
 

@@ -21,3 +21,11 @@ export function untilTokenFileChanges(capSeconds = 30): string {
     `i=0; while [ "$(cat "$KLEAR_ACCESS_TOKEN_FILE")" = "$was" ] && [ $i -lt ${capSeconds * 10} ]; do sleep 0.1; i=$((i+1)); done`
   ].join('\n');
 }
+
+/**
+ * Shell: the condition of a loop that counts its rounds in `$i`: at least `min` rounds, then more until
+ * the file `$DONE` exists, at most `cap` rounds in all.
+ */
+export function roundsUntilDone(min: number, cap: number): string {
+  return `[ $i -lt ${min} ] || { [ ! -e "$DONE" ] && [ $i -lt ${cap} ]; }`;
+}
