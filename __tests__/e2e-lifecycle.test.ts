@@ -911,7 +911,7 @@ describe('run mode', () => {
           'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
           'access-token': accessToken,
           'refresh-interval': '1s',
-          run: 'i=0; while [ ! -e "$DONE" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done',
+          run: untilFile('"$DONE"', 20),
           ...(withLogin ? login(standIn) : {})
         },
         { env: { DONE: done }, timeoutMs: 40_000 }
