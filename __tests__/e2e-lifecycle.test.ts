@@ -21,7 +21,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { runAction, startAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult, RunningAction } from '../dev/runner.ts';
 import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
-import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+import type { RecordedRequest, StandIn, StandInOptions } from '../dev/stand-in.ts';
 import { roundsUntilDone, untilFile, untilTokenFileChanges } from './helpers/awaited.ts';
 
 const WEEK = 7 * 86400;
@@ -115,6 +115,21 @@ function expectMaskedBeforeShown(result: RunResult, tokens: string[]): void {
     expect(result.log).not.toContain(token);
   }
   expect(result.leaks).toEqual([]);
+}
+
+/** The exp of the first access token a stand-in issues (Infinity until then), from every request `see` is given. */
+function firstTokenExpiry(): { see(request: RecordedRequest): void; readonly exp: number } {
+  let exp = Infinity;
+  return {
+    see: request => {
+      if (request.issuedAccessToken && exp === Infinity) {
+        exp = decodeJwtPayload(request.issuedAccessToken).exp as number;
+      }
+    },
+    get exp() {
+      return exp;
+    }
+  };
 }
 
 async function waitFor(path: string, timeoutMs = 10_000): Promise<void> {
@@ -804,15 +819,13 @@ describe('run mode', () => {
   it('recovers after an outage that outlived the token, once KlearStack answers again', async () => {
     // Driven by what the stand-in sees rather than the wall clock, so a loaded machine cannot end the
     // command first: the outage ends at the first refused refresh after the step's token has died.
-    let expiry = Infinity;
+    const expiry = firstTokenExpiry();
     const { standIn } = await klear({
       accessTtlSeconds: 3,
       onRequest: request => {
-        if (request.issuedAccessToken && expiry === Infinity) {
-          expiry = decodeJwtPayload(request.issuedAccessToken).exp as number;
-        }
+        expiry.see(request);
         const refused = request.endpoint === 'refresh' && request.status === 503;
-        if (refused && request.at >= expiry) standIn.faultAlways(undefined);
+        if (refused && request.at >= expiry.exp) standIn.faultAlways(undefined);
       }
     });
     // The step's own mint goes through; refreshes then meet an outage longer than the token's life.
@@ -990,14 +1003,12 @@ describe('run mode', () => {
     // stand-in's clock: the action's timer for the death, due before the one that sent that refresh,
     // has run by then, however slow the machine.
     const done = join(tempDir(), 'expired');
-    let expiry = Infinity;
+    const expiry = firstTokenExpiry();
     const { standIn } = await klear({
       accessTtlSeconds: 3,
       onRequest: request => {
-        if (request.issuedAccessToken && expiry === Infinity) {
-          expiry = decodeJwtPayload(request.issuedAccessToken).exp as number;
-        }
-        if (request.status === 503 && request.at >= expiry + 1) writeFileSync(done, '');
+        expiry.see(request);
+        if (request.status === 503 && request.at >= expiry.exp + 1) writeFileSync(done, '');
       }
     });
     standIn.fault({ kind: 'delay', ms: 0 });
