@@ -953,36 +953,39 @@ describe('run mode', () => {
   );
 
   it("warns about failed refreshes without disturbing the command, and exits with the command's code", async () => {
-    // The command ends once the stand-in has refused two refreshes, half the 1 s backoff after the
-    // second: the action has logged that failure and not yet sent the next, however slow the machine.
-    const done = join(tempDir(), 'refused');
-    let refused = 0;
-    const { standIn } = await klear({
-      onRequest: request => {
-        if (request.status === 503 && ++refused === 2) writeFileSync(done, '');
-      }
-    });
-    // The step's own mint goes through; every refresh after it is refused.
-    standIn.fault({ kind: 'delay', ms: 0 });
-    standIn.faultAlways({ status: 503 });
+    // Two refreshes are refused and the third is held unanswered; the command ends once that third
+    // has arrived, so the action has logged the second failure and has nothing else to report,
+    // however slow the machine. An answer still unsent when the command ends is not acted on.
+    const { standIn } = await klear();
+    // The step's own mint goes through.
+    standIn.fault({ kind: 'delay', ms: 0 }, { status: 503 }, { status: 503 });
+    standIn.faultAlways({ kind: 'hang' });
+    const done = join(tempDir(), 'third');
+    const watch = setInterval(() => {
+      if (standIn.requests.length >= 4) writeFileSync(done, '');
+    }, 20);
     const result = await run(
       standIn,
       {
         'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
         'refresh-interval': '1s',
-        run: `${untilFile('"$DONE"')}; sleep 0.5; echo "command done"`
+        // The held third refresh must not time out into a third failure before the command ends.
+        'timeout-seconds': '30',
+        run: `${untilFile('"$DONE"')}; echo "command done"`
       },
       { env: { DONE: done }, timeoutMs: 40_000 }
-    );
+    ).finally(() => clearInterval(watch));
 
     expect(result.exitCode).toBe(0);
     expect(result.log).toContain('command done');
-    const failed = standIn.requests.slice(1);
-    expect(failed.length).toBeGreaterThanOrEqual(2);
-    for (const request of failed) {
-      expect(request).toMatchObject({ endpoint: 'refresh', status: 503 });
-      expect(request.bearer).toBe(standIn.requests[0].issuedAccessToken);
+    const [mint, ...refreshes] = standIn.requests;
+    expect(refreshes).toHaveLength(3);
+    for (const request of refreshes) {
+      expect(request).toMatchObject({ endpoint: 'refresh' });
+      expect(request.bearer).toBe(mint.issuedAccessToken);
     }
+    const failed = refreshes.filter(request => request.status === 503);
+    expect(failed).toHaveLength(2);
     // A streak of failures is one warning; each retry after it is a line in the log.
     expect(result.warnings).toEqual([
       expect.stringMatching(
