@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { compileEagerly } from '../dev/eager-start.ts';
 
-/** ncc's shape: a module table, dynamic imports as `require.bind`, the entry required last. */
+/** ncc's module table: static imports are `require(id)`, dynamic ones `require.bind(…)`. */
 const FACTORIES: [string, string][] = [
   ['1', '(e,t,n)=>{n.a(e,async(e,r)=>{var s=n(2);await Promise.resolve().then(n.bind(n,3));r()})}'],
   // The minifier reuses `n` in a function of its own: that call is no require.
@@ -14,19 +14,26 @@ const FACTORIES: [string, string][] = [
   ['6', 'e=>{e.exports=require("node:tls")}']
 ];
 
-/** The bundle, with the factories of `eager` in parentheses. */
-function bundle(eager: string[] = []): string {
+/** A bundle whose own code is `main`, with the factories of `eager` in parentheses. */
+function bundle(main: string, eager: string[] = []): string {
   const table = FACTORIES.map(([id, code]) => `${id}:${eager.includes(id) ? `(${code})` : code}`);
   return [
     `(()=>{"use strict";var e={${table.join(',')}};var t={};`,
     'function __nccwpck_require__(n){return e[n](t,t,__nccwpck_require__)}',
-    'var n=__nccwpck_require__(1);module.exports=n})();'
+    `${main}})();`
   ].join('');
 }
 
 describe('compileEagerly', () => {
-  it('wraps the entry and what it requires, directly or through others, and nothing else', () => {
-    expect(compileEagerly(bundle())).toBe(bundle(['1', '2', '4']));
+  it('wraps the entry module and what it requires, directly or through others, and nothing else', () => {
+    const main = 'var n=__nccwpck_require__(1);module.exports=n';
+    expect(compileEagerly(bundle(main))).toBe(bundle(main, ['1', '2', '4']));
+  });
+
+  it('wraps what an entry webpack inlined requires, and not what it imports dynamically', () => {
+    const main =
+      'var r=__nccwpck_require__(2);async function k(){await __nccwpck_require__.e(9).then(__nccwpck_require__.bind(__nccwpck_require__,3))}';
+    expect(compileEagerly(bundle(main))).toBe(bundle(main, ['2', '4']));
   });
 
   it('refuses a bundle without the module table it expects, rather than leave it lazy unsaid', () => {

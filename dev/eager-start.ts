@@ -6,12 +6,14 @@
 // A function expression in parentheses is V8's hint that it will be called at once (the
 // "parenthesized function" heuristic), and it compiles such a function with the script: one pass.
 // Measured on a plain step over http (callgrind, instructions, one run each; the same every run):
-// 183.1 M before, 173.2 M with the start-up factories in parentheses; the floor is 128.8 M.
+// 183.1 M before, 173.1 M with the start-up factories in parentheses; the floor is 128.4 M.
 //
-// Only the factories that run on every start are marked: those the entry requires, directly or
-// through the modules it requires. What is loaded by a dynamic import (run mode, klear-token, the
-// post step) stays lazy, so a plain step does not compile it.
+// Only the factories that run on every start are marked: those the bundle's own code requires,
+// directly or through the modules they require. What is loaded by a dynamic import (run mode,
+// klear-token, the post step) stays lazy, so a plain step does not compile it.
 import ts from 'typescript';
+
+type Factory = ts.ArrowFunction | ts.FunctionExpression;
 
 /** `code` with every factory a start runs wrapped in parentheses; throws if ncc's shape changed. */
 export function compileEagerly(code: string): string {
@@ -22,48 +24,54 @@ export function compileEagerly(code: string): string {
     true,
     ts.ScriptKind.JS
   );
-  const factories = moduleFactories(file);
-  const entry = entryModule(file);
-  if (!factories || entry === undefined || !factories.has(entry)) {
+  const table = moduleTable(file);
+  const roots = table ? requiresOutside(file, table.node) : [];
+  if (!table || roots.length === 0) {
     throw new Error(
       "dev/eager-start.ts: ncc's output no longer has the module table and entry it expects; update compileEagerly."
     );
   }
-  const started = new Set<string>();
-  const pending = [entry];
+  const started = new Map<string, Factory>();
+  const pending = [...roots];
   while (pending.length > 0) {
     const id = pending.pop() as string;
-    // An id no factory has is a minified name that happens to shadow `require`: not a module.
-    if (started.has(id) || !factories.has(id)) continue;
-    started.add(id);
-    pending.push(...staticRequires(factories.get(id) as ts.FunctionLikeDeclaration));
+    const factory = table.factories.get(id);
+    // No such factory: a minified name that happens to shadow `require`, not a module.
+    if (started.has(id) || !factory) continue;
+    started.set(id, factory);
+    pending.push(...staticRequires(factory));
   }
   // From the end backwards, so that each insertion leaves the earlier offsets as they were.
-  const marked = [...started]
-    .map(id => factories.get(id) as ts.Node)
-    .sort((a, b) => b.getStart() - a.getStart());
+  const marked = [...started.values()].sort((a, b) => b.getStart() - a.getStart());
   let out = code;
   for (const factory of marked) {
-    out = `${out.slice(0, factory.getStart())}(${out.slice(factory.getStart(), factory.getEnd())})${out.slice(factory.getEnd())}`;
+    const [start, end] = [factory.getStart(), factory.getEnd()];
+    out = `${out.slice(0, start)}(${out.slice(start, end)})${out.slice(end)}`;
   }
   return out;
 }
 
-/** webpack's module table: `{ 678: (module, exports, require) => {…}, … }`, by module id. */
-function moduleFactories(file: ts.SourceFile): Map<string, ts.FunctionLikeDeclaration> | undefined {
-  let found: Map<string, ts.FunctionLikeDeclaration> | undefined;
+/** webpack's module table, `{ 678: (module, exports, require) => {…}, … }`: its factories by id. */
+function moduleTable(
+  file: ts.SourceFile
+): { node: ts.ObjectLiteralExpression; factories: Map<string, Factory> } | undefined {
+  let found: { node: ts.ObjectLiteralExpression; factories: Map<string, Factory> } | undefined;
   const visit = (node: ts.Node): void => {
     if (found) return;
     if (ts.isObjectLiteralExpression(node) && node.properties.length > 0) {
-      const entries = node.properties.map(property =>
-        ts.isPropertyAssignment(property) &&
-        ts.isNumericLiteral(property.name) &&
-        (ts.isArrowFunction(property.initializer) || ts.isFunctionExpression(property.initializer))
-          ? ([property.name.text, property.initializer] as const)
-          : undefined
-      );
-      if (entries.every(entry => entry !== undefined)) {
-        found = new Map(entries);
+      const factories = new Map<string, Factory>();
+      for (const property of node.properties) {
+        if (
+          ts.isPropertyAssignment(property) &&
+          ts.isNumericLiteral(property.name) &&
+          (ts.isArrowFunction(property.initializer) ||
+            ts.isFunctionExpression(property.initializer))
+        ) {
+          factories.set(property.name.text, property.initializer);
+        }
+      }
+      if (factories.size === node.properties.length) {
+        found = { node, factories };
         return;
       }
     }
@@ -73,23 +81,20 @@ function moduleFactories(file: ts.SourceFile): Map<string, ts.FunctionLikeDeclar
   return found;
 }
 
-/** The module the bundle's last statement requires: `__nccwpck_require__(407)`. */
-function entryModule(file: ts.SourceFile): string | undefined {
-  let entry: string | undefined;
+/**
+ * What the bundle's own code requires, outside the table: the entry, `__nccwpck_require__(407)`,
+ * or, where webpack inlined the entry module, each module it imports.
+ */
+function requiresOutside(file: ts.SourceFile, table: ts.Node): string[] {
+  const ids: string[] = [];
   const visit = (node: ts.Node): void => {
-    if (
-      ts.isCallExpression(node) &&
-      ts.isIdentifier(node.expression) &&
-      node.expression.text === '__nccwpck_require__' &&
-      node.arguments.length === 1 &&
-      ts.isNumericLiteral(node.arguments[0])
-    ) {
-      entry = node.arguments[0].text;
-    }
+    if (node === table) return;
+    const id = requiredId(node, '__nccwpck_require__');
+    if (id !== undefined) ids.push(id);
     ts.forEachChild(node, visit);
   };
   visit(file);
-  return entry;
+  return ids;
 }
 
 /**
@@ -97,26 +102,30 @@ function entryModule(file: ts.SourceFile): string | undefined {
  * dynamic import is `require.bind(require, id)` or `require.t.bind(…)`, never such a call. The
  * minifier reuses short names, so a function inside that binds the same name has its own.
  */
-function staticRequires(factory: ts.FunctionLikeDeclaration): string[] {
+function staticRequires(factory: Factory): string[] {
   const parameter = factory.parameters[2]?.name;
   if (!parameter || !ts.isIdentifier(parameter)) return [];
   const name = parameter.text;
   const ids: string[] = [];
   const visit = (node: ts.Node): void => {
     if (ts.isFunctionLike(node) && binds(node, name)) return;
-    if (
-      ts.isCallExpression(node) &&
-      ts.isIdentifier(node.expression) &&
-      node.expression.text === name &&
-      node.arguments.length === 1 &&
-      ts.isNumericLiteral(node.arguments[0])
-    ) {
-      ids.push(node.arguments[0].text);
-    }
+    const id = requiredId(node, name);
+    if (id !== undefined) ids.push(id);
     ts.forEachChild(node, visit);
   };
-  if (factory.body) ts.forEachChild(factory.body, visit);
+  ts.forEachChild(factory.body, visit);
   return ids;
+}
+
+/** The id in `require(id)`, where `require` is the name given. */
+function requiredId(node: ts.Node, require: string): string | undefined {
+  return ts.isCallExpression(node) &&
+    ts.isIdentifier(node.expression) &&
+    node.expression.text === require &&
+    node.arguments.length === 1 &&
+    ts.isNumericLiteral(node.arguments[0])
+    ? node.arguments[0].text
+    : undefined;
 }
 
 /** Whether `name` is a parameter of `scope` or declared anywhere in it. */
