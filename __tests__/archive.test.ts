@@ -42,7 +42,6 @@ describe('the archive the runner downloads', () => {
       'README.md',
       'action.yml',
       'dist/',
-      'dist/380.index.js',
       'dist/index.js',
       'dist/licenses.txt',
       'dist/package.json'

@@ -12,13 +12,9 @@
 // about 31 KiB. The sources in src/ are what to read and review; the release workflow attests that
 // dist/ is what they build to.
 //
-// What only run mode, klear-token and the post step need is left out of index.js, in one file of
-// its own that they load (src/index.ts, src/main.ts: the imports named "on-demand"): V8 reads all
-// of index.js before the first line runs, so a plain step no longer reads their code. ncc minifies
-// only index.js, so that file goes through ncc once more to be minified alike. The module factories
-// that every start runs are then put in parentheses, so that V8 compiles them with the script
-// rather than parsing them twice (dev/eager-start.ts).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// The module factories that every start runs are then put in parentheses, so that V8 compiles them
+// with the script rather than parsing them twice (dev/eager-start.ts).
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,34 +47,11 @@ try {
   });
   code = compileEagerly(built.code);
   assets = built.assets;
-  for (const [name, asset] of Object.entries(assets)) {
-    if (name.endsWith('.index.js')) assets[name] = { source: await minified(asset.source) };
-  }
 } catch (error) {
   // Only the message: ncc's stack would print a line of its own minified source, megabytes long.
   console.error((error as Error).message);
   process.exit(1);
 }
-/** A chunk ncc left readable, minified as index.js is: its `exports` stay what the loader reads. */
-async function minified(chunk: string | Buffer): Promise<string> {
-  // Inside the checkout: ncc looks for a tsconfig.json above its entry, and warns when none is found.
-  const cache = join(ROOT, 'node_modules', '.cache');
-  await mkdir(cache, { recursive: true });
-  const scratch = await mkdtemp(join(cache, 'klear-bundle-'));
-  try {
-    await writeFile(join(scratch, 'chunk.cjs'), chunk);
-    const built = await ncc(join(scratch, 'chunk.cjs'), {
-      esm: false,
-      quiet: true,
-      minify: true,
-      cache: false
-    });
-    return built.code;
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
 // Files are written over, never deleted first: OUT is whatever folder was named. A file an older
 // build left in dist/ is caught by npm run check-dist, which compares whole folders.
 await mkdir(out, { recursive: true });

@@ -70,7 +70,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
   try {
     // Run mode's modules (fs/promises among them) load only in run mode: a plain step, most steps,
     // never needs them, and each module costs start-up time (npm run bench).
-    const engine = await import(/* webpackChunkName: "on-demand" */ './run/keep-fresh.ts');
+    const engine = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
     return await step(inputs, deps, stop, { engine, cancellation });
   } catch (error) {
     if (!cancellation.signal) throw error;
@@ -109,9 +109,7 @@ async function step(
     runMode.engine.checkPipes(deps.env);
   } else if (inputs.keepFresh) {
     // The job folder's disk, checked as run mode checks its own before minting.
-    const { checkTempDir } = await import(
-      /* webpackChunkName: "on-demand" */ './run/keep-fresh.ts'
-    );
+    const { checkTempDir } = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
     checkTempDir(deps.tempDir);
   }
   const firstSentAt = deps.clock.monotonic();
@@ -227,7 +225,7 @@ async function leaveJobFolder(
   record: { minted: Minted; arrived: ClockReading; mints: number },
   deps: MainDeps
 ): Promise<void> {
-  const { JobFolder } = await import(/* webpackChunkName: "on-demand" */ './job/folder.ts');
+  const { JobFolder } = await import(/* webpackMode: "eager" */ './job/folder.ts');
   const folder = JobFolder.create(deps.tempDir);
   // First, so that the post step removes the folder whatever fails from here on.
   deps.job.saveState(JOB_FOLDER_STATE, folder.dir);
@@ -324,7 +322,7 @@ export async function runPost(): Promise<void> {
   const dir = process.env[`STATE_${JOB_FOLDER_STATE}`] ?? '';
   if (!dir) return;
   try {
-    const { post } = await import(/* webpackChunkName: "on-demand" */ './job/post.ts');
+    const { post } = await import(/* webpackMode: "eager" */ './job/post.ts');
     post(dir, toolkit, appendSummary);
   } catch (error) {
     // A folder left behind is emptied with RUNNER_TEMP at the job's end: not worth failing the job.
