@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { startStandIn } from '../dev/stand-in.ts';
+import { untilTokenFileChanges } from './helpers/awaited.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -102,9 +103,10 @@ describe('npm run demo', () => {
   });
 
   it("--run runs the command in run mode: the token as ***, refreshed while it runs, the command's exit code", async () => {
+    // Done once a refresh has reached the token file (the demo refreshes every 2 s), not after 3 s.
     const demo = await runDemo({}, repoRoot, [
       '--run',
-      'echo "$KLEAR_ACCESS_TOKEN"; sleep 3; echo done'
+      `echo "$KLEAR_ACCESS_TOKEN"\n${untilTokenFileChanges(20)}\necho done`
     ]);
     const failing = await runDemo({}, repoRoot, [
       '--run',

@@ -3,11 +3,12 @@
 // (CI runs as root); where it is refused, this file says so and runs none of its cases.
 import { afterEach, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction } from '../dev/runner.ts';
 import { startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { untilFile, untilTokenFileChanges } from './helpers/awaited.ts';
 import { describeUnless } from './helpers/needs.ts';
 
 const WEEK = 7 * 86400;
@@ -93,7 +94,19 @@ withMount('RUNNER_TEMP on a disk that cannot take the token file', () => {
     const runnerTemp = tmpfs('1m') as string;
     const probe = mkdtempSync(join(tmpdir(), 'klear-disk-probe-'));
     const arrivals: number[] = [];
-    const standIn = await klear(() => arrivals.push(Date.now()));
+    // The command moves on at what the stand-in saw rather than after fixed sleeps: the mint while the
+    // disk is full, then the two refreshes after it was freed.
+    const written = (name: string) =>
+      existsSync(join(probe, name)) ? Number(readFileSync(join(probe, name), 'utf8')) : Infinity;
+    const standIn = await klear(() => {
+      const at = Date.now();
+      arrivals.push(at);
+      if (at > written('full')) writeFileSync(join(probe, 'minted-while-full'), '');
+      const freed = written('freed');
+      if (arrivals.filter(arrival => arrival > freed).length === 2) {
+        writeFileSync(join(probe, 'refreshed-after'), '');
+      }
+    });
     const fill = join(runnerTemp, 'fill');
     const result = await runAction({
       inputs: {
@@ -102,20 +115,23 @@ withMount('RUNNER_TEMP on a disk that cannot take the token file', () => {
         'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
         'refresh-interval': '1s',
         run: [
-          'sleep 1.5',
+          // Filled just after a refresh was written, a second before the next is due.
+          untilTokenFileChanges(),
           `dd if=/dev/zero of="${fill}" bs=4k 2>/dev/null || true`,
-          `date +%s%3N > "${probe}/full"`,
+          `date +%s%3N > "${probe}/full.next" && mv "${probe}/full.next" "${probe}/full"`,
+          untilFile(`"${probe}/minted-while-full"`),
+          // Long enough for write retries (1, 2 s with jitter): none of them may mint.
           'sleep 3',
           `rm "${fill}"`,
-          `date +%s%3N > "${probe}/freed"`,
-          // The write retries back off 1, 2, 4 s (with jitter): within 4 s of the freeing the
-          // token is written and the refreshes every second resume.
-          'sleep 7',
+          `date +%s%3N > "${probe}/freed.next" && mv "${probe}/freed.next" "${probe}/freed"`,
+          // The write retries back off 1, 2, 4 s (with jitter): once there is room the token is
+          // written and the refreshes every second resume.
+          untilFile(`"${probe}/refreshed-after"`),
           'echo "file holds a token: $(test -s "$KLEAR_ACCESS_TOKEN_FILE" && echo yes)"'
         ].join('\n')
       },
       env: { RUNNER_TEMP: runnerTemp },
-      timeoutMs: 30_000
+      timeoutMs: 60_000
     });
     const full = Number(readFileSync(join(probe, 'full'), 'utf8'));
     const freed = Number(readFileSync(join(probe, 'freed'), 'utf8'));
@@ -137,5 +153,5 @@ withMount('RUNNER_TEMP on a disk that cannot take the token file', () => {
       /Refreshed the KlearStack access token \(refresh\) after \d+ failed attempts?/
     );
     expect(result.log.split('\n')).toContain('file holds a token: yes');
-  }, 40_000);
+  }, 70_000);
 });

@@ -1,10 +1,14 @@
 // keep-fresh: job end to end: the bundled action and its `klear-token` command in a whole job
 // (dev/job.ts) against the KlearStack stand-in, whose tokens live 20 seconds, in a job longer
 // than a minute. The stand-in's API answers 200 only to a living token: each step checks with curl.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { runJob, type JobResult, type StepRecord } from '../dev/job.ts';
 import { missingPackages, startKlearStack } from '../dev/klearstack.ts';
-import { API_PATH, startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { API_PATH, decodeJwtPayload, startStandIn, type StandIn } from '../dev/stand-in.ts';
+import { untilFile, untilTokenFileChanges } from './helpers/awaited.ts';
 import { describeWithPackages } from './helpers/needs.ts';
 
 const LIFE_SECONDS = 20;
@@ -61,16 +65,28 @@ describe('keep-fresh: job', () => {
     });
     const mintsIn: Record<string, number> = {};
     const tokenRequests = () => klear.requests.filter(request => request.endpoint !== 'api');
+    // Written once the stand-in holds the killed holder's request: the moment to kill it.
+    const probe = mkdtempSync(join(tmpdir(), 'klear-job-'));
+    const held = join(probe, 'held');
+    let watching: NodeJS.Timeout | undefined;
     try {
       let before = 0;
       const job = await runJob({
-        env: { KLEAR_BASE_URL: klear.url },
+        env: { KLEAR_BASE_URL: klear.url, HELD: held },
         watch: issued,
         onStep: record => {
           mintsIn[record.name] = tokenRequests().length - before;
           before = tokenRequests().length;
           // The next step's first mint hangs, so that it can be killed while holding the lock.
-          if (record.name === 'parallel') klear.fault({ kind: 'hang' });
+          if (record.name === 'parallel') {
+            klear.fault({ kind: 'hang' });
+            const arrived = tokenRequests().length;
+            watching = setInterval(() => {
+              if (tokenRequests().length === arrived) return;
+              clearInterval(watching);
+              writeFileSync(held, '');
+            }, 20);
+          }
         },
         steps: [
           {
@@ -81,9 +97,13 @@ describe('keep-fresh: job', () => {
           afterTheFirstDied(),
           {
             name: 'exec',
-            timeoutMs: 40_000,
-            // The token is refreshed within three quarters of its life: the file changes.
-            run: `klear-token exec -- sh -c 'echo "exec got $KLEAR_ACCESS_TOKEN"; sleep 17; test "$(cat "$KLEAR_ACCESS_TOKEN_FILE")" != "$KLEAR_ACCESS_TOKEN" && echo refreshed'`
+            timeoutMs: 45_000,
+            // The token is refreshed within three quarters of its life: the file changes while the
+            // token it held still works (the wait ends at the change, or 30 s on, past its death).
+            run: `klear-token exec -- sh -c '
+echo "exec got $KLEAR_ACCESS_TOKEN"
+${untilTokenFileChanges()}
+test "$(cat "$KLEAR_ACCESS_TOKEN_FILE")" != "$KLEAR_ACCESS_TOKEN" && ${alive('KLEAR_ACCESS_TOKEN')} && echo refreshed'`
           },
           { name: 'env', run: 'klear-token env' },
           {
@@ -98,8 +118,8 @@ describe('keep-fresh: job', () => {
 klear-token >/dev/null &
 holder=$!
 until ls "$RUNNER_TEMP"/klear-token-job-*/lock-* >/dev/null 2>&1; do sleep 0.05; done
-# Its request (which the stand-in holds unanswered) is on its way once the lock is taken.
-sleep 2
+# Killed once the stand-in holds its request unanswered, however long a loaded machine takes to send it.
+${untilFile('"$HELD"')}
 kill -9 "$holder"
 token=$(klear-token)
 ${alive('token')}
@@ -162,6 +182,8 @@ echo "after the killed holder: ok"`
       expect(job.leaks).toEqual([]);
       for (const token of issued) expect(job.log).not.toContain(token);
     } finally {
+      clearInterval(watching);
+      rmSync(probe, { recursive: true, force: true });
       await klear.close();
     }
   }, 180_000);
@@ -234,25 +256,34 @@ echo "after the killed holder: ok"`
 
   it('fails in one sentence, exit code 1 and no secret: KlearStack refusing, and a damaged folder', async () => {
     const issued: string[] = [];
-    // 12-second tokens: after 9 s the newest has less than a quarter of its life left, and lives.
+    // 24-second tokens: 5 s before its death (by its exp, not by when a loaded machine starts the
+    // step) the newest has less than a quarter of its life left, and lives.
     const klear = await startStandIn({
-      accessTtlSeconds: 12,
+      accessTtlSeconds: 24,
       onRequest: request => {
         if (request.issuedAccessToken) issued.push(request.issuedAccessToken);
       }
     });
+    const probe = mkdtempSync(join(tmpdir(), 'klear-job-'));
+    const short = join(probe, 'short');
+    let shortening: NodeJS.Timeout | undefined;
     try {
       const job = await runJob({
+        env: { SHORT: short },
         watch: issued,
         onStep: record => {
-          if (record.name === 'mint') klear.faultAlways({ status: 503 });
+          if (record.name === 'mint') {
+            klear.faultAlways({ status: 503 });
+            const diesAt = (decodeJwtPayload(issued[0]).exp as number) * 1000;
+            shortening = setTimeout(() => writeFileSync(short, ''), diesAt - 5000 - Date.now());
+          }
           if (record.name === 'outage, token alive') klear.faultAlways({ status: 401 });
         },
         steps: [
           { name: 'mint', uses: 'action', with: inputs(klear, { 'keep-fresh': 'job' }) },
           {
             name: 'outage, token alive',
-            run: 'sleep 9\ntoken=$(klear-token)\necho "got ${#token} characters"'
+            run: `${untilFile('"$SHORT"')}\ntoken=$(klear-token)\necho "got \${#token} characters"`
           },
           {
             name: 'refused, token dead',
@@ -286,9 +317,11 @@ echo "after the killed holder: ok"`
       expect(damaged?.log).toMatch(/^exit 1$/m);
       expect(job.leaks).toEqual([]);
     } finally {
+      clearTimeout(shortening);
+      rmSync(probe, { recursive: true, force: true });
       await klear.close();
     }
-  }, 60_000);
+  }, 90_000);
 });
 
 function inputs(klear: StandIn, extra: Record<string, string>): Record<string, string> {

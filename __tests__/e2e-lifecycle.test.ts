@@ -21,7 +21,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { runAction, startAction } from '../dev/runner.ts';
 import type { RunOptions, RunResult, RunningAction } from '../dev/runner.ts';
 import { API_PATH, decodeJwtPayload, startStandIn } from '../dev/stand-in.ts';
-import type { StandIn, StandInOptions } from '../dev/stand-in.ts';
+import type { RecordedRequest, StandIn, StandInOptions } from '../dev/stand-in.ts';
+import { roundsUntilDone, untilFile, untilTokenFileChanges } from './helpers/awaited.ts';
 
 const WEEK = 7 * 86400;
 const AT_MKFIFO = fileURLToPath(new URL('fixtures/at-mkfifo', import.meta.url));
@@ -114,6 +115,21 @@ function expectMaskedBeforeShown(result: RunResult, tokens: string[]): void {
     expect(result.log).not.toContain(token);
   }
   expect(result.leaks).toEqual([]);
+}
+
+/** The exp of the first access token a stand-in issues (Infinity until then), from every request `see` is given. */
+function firstTokenExpiry(): { see(request: RecordedRequest): void; readonly exp: number } {
+  let exp = Infinity;
+  return {
+    see: request => {
+      if (request.issuedAccessToken && exp === Infinity) {
+        exp = decodeJwtPayload(request.issuedAccessToken).exp as number;
+      }
+    },
+    get exp() {
+      return exp;
+    }
+  };
 }
 
 async function waitFor(path: string, timeoutMs = 10_000): Promise<void> {
@@ -329,21 +345,34 @@ describe('run mode', () => {
     const probe = tempDir();
     const runnerTemp = tempDir();
     // 250 simulated seconds per real second, in small steps: with refreshes every real second a
-    // token is at most ~6 steps old when replaced, far from its 15 minutes even on a slow machine.
+    // token is at most ~6 steps old when replaced, far from its 15 minutes. The clock waits for the
+    // action rather than outrun it on a loaded machine: it stands still while the newest token is
+    // STALL_STEPS old (two thirds of its life), so only a refresh that never comes, or a token
+    // not handed to the command, can let one die. The hour ends once it is over and the stand-in has
+    // seen the calls and refreshes the test counts.
     const STEP_SECONDS = 50;
     const STEP_MS = 200;
     const STEPS = 3600 / STEP_SECONDS;
+    const STALL_STEPS = 12;
     let ticker: NodeJS.Timeout | undefined;
     let steps = 0;
+    let refreshedAt = 0;
+    const count = (endpoint: string) =>
+      standIn.requests.filter(request => request.endpoint === endpoint).length;
     const { standIn, issued } = await klear({
-      // The hour starts with the command's first call: the action is up and holds its first token.
       onRequest: request => {
+        if (request.endpoint === 'refresh') refreshedAt = steps;
+        // The hour starts with the command's first call: the action is up and holds its first token.
         if (request.endpoint !== 'api' || ticker) return;
         ticker = setInterval(() => {
-          standIn.clock.advance(STEP_SECONDS);
-          if (++steps < STEPS) return;
-          clearInterval(ticker);
-          mkdirSync(join(probe, 'stop'));
+          if (steps >= STEPS) {
+            if (count('api') < 20 || count('refresh') < 11) return;
+            clearInterval(ticker);
+            mkdirSync(join(probe, 'stop'));
+          } else if (steps - refreshedAt < STALL_STEPS) {
+            standIn.clock.advance(STEP_SECONDS);
+            steps += 1;
+          }
         }, STEP_MS);
       }
     });
@@ -716,30 +745,34 @@ describe('run mode', () => {
   });
 
   // Leaks: every token minted in the step stays out of the log as the runner would display it,
-  // whatever the command prints. The file is refreshed every second; the command prints for ~3.5 s.
+  // whatever the command prints. The file is refreshed every second; the command prints for ~3.5 s,
+  // and on until the stand-in has issued the three tokens the test needs ($DONE), however slow the machine.
   const LEAK_COMMANDS: [string, string][] = [
     [
+      // One write per round, and none while the pipe is full: 2,000 queued one-byte writes make Node
+      // 24 fail its writev with EINVAL (more buffers than IOV_MAX) once a loaded relay falls behind.
       'partial lines at a high write rate, the token among them',
       nodeProgram(
-        "const fs = require('fs'); const end = Date.now() + 3500; const tick = () => { for (let i = 0; i < 2000; i++) process.stdout.write('.'); if (Math.random() < 0.05) process.stdout.write(fs.readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8')); if (Date.now() < end) setImmediate(tick); else console.log(); }; tick();"
+        "const fs = require('fs'); const end = Date.now() + 3500; const cap = Date.now() + 30000; const more = () => Date.now() < end || (!fs.existsSync(process.env.DONE) && Date.now() < cap); const tick = () => { let chunk = '.'.repeat(2000); if (Math.random() < 0.05) chunk += fs.readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8'); const flowing = process.stdout.write(chunk); if (!more()) console.log(); else if (flowing) setImmediate(tick); else process.stdout.once('drain', tick); }; tick();"
       )
     ],
     [
       '::stop-commands::, with the token printed meanwhile',
       [
         'echo "::stop-commands::pause-untrusted-output"',
-        'for i in $(seq 14); do echo "token: $(cat "$KLEAR_ACCESS_TOKEN_FILE")"; sleep 0.25; done',
+        `i=0; while ${roundsUntilDone(14, 120)}; do echo "token: $(cat "$KLEAR_ACCESS_TOKEN_FILE")"; sleep 0.25; i=$((i+1)); done`,
         'echo "::pause-untrusted-output::"'
       ].join('\n')
     ],
     [
       'the token on stderr right after each refresh',
-      'for i in $(seq 35); do cat "$KLEAR_ACCESS_TOKEN_FILE" >&2; echo >&2; sleep 0.1; done'
+      `i=0; while ${roundsUntilDone(35, 300)}; do cat "$KLEAR_ACCESS_TOKEN_FILE" >&2; echo >&2; sleep 0.1; i=$((i+1)); done`
     ],
     [
       'the token as base64, base64url, URL-encoded and JSON-escaped',
       [
-        'for i in $(seq 14); do',
+        'i=0',
+        `while ${roundsUntilDone(14, 120)}; do`,
         '  t=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
         '  printf "%s" "$t" | base64 -w0; echo',
         '  printf "%s" "$t" | base64 -w0 | tr -d = ; echo',
@@ -747,6 +780,7 @@ describe('run mode', () => {
         '  printf "Bearer %s" "$t" | base64 -w0; echo',
         `  ${nodeProgram("const t = require('fs').readFileSync(process.env.KLEAR_ACCESS_TOKEN_FILE, 'utf8'); console.log(encodeURIComponent(t)); console.log(JSON.stringify({ t }));")}`,
         '  sleep 0.25',
+        '  i=$((i+1))',
         'done'
       ].join('\n')
     ]
@@ -755,7 +789,13 @@ describe('run mode', () => {
     it.each(LEAK_COMMANDS)(
       `leaks no token through %s (RUNNER_DEBUG=${debug})`,
       async (_what, command) => {
-        const { standIn, issued } = await klear();
+        const done = join(tempDir(), 'refreshed');
+        let refreshes = 0;
+        const { standIn, issued } = await klear({
+          onRequest: request => {
+            if (request.endpoint === 'refresh' && ++refreshes === 3) writeFileSync(done, '');
+          }
+        });
         const result = await run(
           standIn,
           {
@@ -763,7 +803,7 @@ describe('run mode', () => {
             'refresh-interval': '1s',
             run: command
           },
-          { env: { RUNNER_DEBUG: debug }, secrets: issued, timeoutMs: 30_000 }
+          { env: { RUNNER_DEBUG: debug, DONE: done }, secrets: issued, timeoutMs: 45_000 }
         );
 
         expect(result.exitCode).toBe(0);
@@ -772,22 +812,20 @@ describe('run mode', () => {
         expect(result.leaks).toEqual([]);
         for (const token of issued) expect(result.log).not.toContain(token);
       },
-      40_000
+      60_000
     );
   }
 
   it('recovers after an outage that outlived the token, once KlearStack answers again', async () => {
     // Driven by what the stand-in sees rather than the wall clock, so a loaded machine cannot end the
     // command first: the outage ends at the first refused refresh after the step's token has died.
-    let expiry = Infinity;
+    const expiry = firstTokenExpiry();
     const { standIn } = await klear({
       accessTtlSeconds: 3,
       onRequest: request => {
-        if (request.issuedAccessToken && expiry === Infinity) {
-          expiry = decodeJwtPayload(request.issuedAccessToken).exp as number;
-        }
+        expiry.see(request);
         const refused = request.endpoint === 'refresh' && request.status === 503;
-        if (refused && request.at >= expiry) standIn.faultAlways(undefined);
+        if (refused && request.at >= expiry.exp) standIn.faultAlways(undefined);
       }
     });
     // The step's own mint goes through; refreshes then meet an outage longer than the token's life.
@@ -886,7 +924,7 @@ describe('run mode', () => {
           'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
           'access-token': accessToken,
           'refresh-interval': '1s',
-          run: 'i=0; while [ ! -e "$DONE" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done',
+          run: untilFile('"$DONE"', 20),
           ...(withLogin ? login(standIn) : {})
         },
         { env: { DONE: done }, timeoutMs: 40_000 }
@@ -915,24 +953,39 @@ describe('run mode', () => {
   );
 
   it("warns about failed refreshes without disturbing the command, and exits with the command's code", async () => {
+    // Two refreshes are refused and the third is held unanswered; the command ends once that third
+    // has arrived, so the action has logged the second failure and has nothing else to report,
+    // however slow the machine. An answer still unsent when the command ends is not acted on.
     const { standIn } = await klear();
-    // The step's own mint goes through; every refresh after it is refused.
-    standIn.fault({ kind: 'delay', ms: 0 });
-    standIn.faultAlways({ status: 503 });
-    const result = await run(standIn, {
-      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
-      'refresh-interval': '1s',
-      run: 'sleep 3.5; echo "command done"'
-    });
+    // The step's own mint goes through.
+    standIn.fault({ kind: 'delay', ms: 0 }, { status: 503 }, { status: 503 });
+    standIn.faultAlways({ kind: 'hang' });
+    const done = join(tempDir(), 'third');
+    const watch = setInterval(() => {
+      if (standIn.requests.length >= 4) writeFileSync(done, '');
+    }, 20);
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'refresh-interval': '1s',
+        // The held third refresh must not time out into a third failure before the command ends.
+        'timeout-seconds': '30',
+        run: `${untilFile('"$DONE"')}; echo "command done"`
+      },
+      { env: { DONE: done }, timeoutMs: 40_000 }
+    ).finally(() => clearInterval(watch));
 
     expect(result.exitCode).toBe(0);
     expect(result.log).toContain('command done');
-    const failed = standIn.requests.slice(1);
-    expect(failed.length).toBeGreaterThanOrEqual(2);
-    for (const request of failed) {
-      expect(request).toMatchObject({ endpoint: 'refresh', status: 503 });
-      expect(request.bearer).toBe(standIn.requests[0].issuedAccessToken);
+    const [mint, ...refreshes] = standIn.requests;
+    expect(refreshes).toHaveLength(3);
+    for (const request of refreshes) {
+      expect(request).toMatchObject({ endpoint: 'refresh' });
+      expect(request.bearer).toBe(mint.issuedAccessToken);
     }
+    const failed = refreshes.filter(request => request.status === 503);
+    expect(failed).toHaveLength(2);
     // A streak of failures is one warning; each retry after it is a line in the log.
     expect(result.warnings).toEqual([
       expect.stringMatching(
@@ -946,17 +999,32 @@ describe('run mode', () => {
     expect(result.errors).toEqual([]);
     expect(result.summary).toContain(`| Failed refreshes | ${failed.length} |`);
     expect(result.summary).toContain('| Refreshes during `run` | 0 |');
-  });
+  }, 50_000);
 
   it("reports loudly, once, when the token expires with no successful refresh, yet exits with the command's code", async () => {
-    const { standIn } = await klear({ accessTtlSeconds: 3 });
+    // The command ends at the first refused refresh a second or more past the token's death by the
+    // stand-in's clock: the action's timer for the death, due before the one that sent that refresh,
+    // has run by then, however slow the machine.
+    const done = join(tempDir(), 'expired');
+    const expiry = firstTokenExpiry();
+    const { standIn } = await klear({
+      accessTtlSeconds: 3,
+      onRequest: request => {
+        expiry.see(request);
+        if (request.status === 503 && request.at >= expiry.exp + 1) writeFileSync(done, '');
+      }
+    });
     standIn.fault({ kind: 'delay', ms: 0 });
     standIn.faultAlways({ status: 503 });
-    const result = await run(standIn, {
-      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
-      'refresh-interval': '1s',
-      run: 'sleep 5.5'
-    });
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        'refresh-interval': '1s',
+        run: untilFile('"$DONE"')
+      },
+      { env: { DONE: done }, timeoutMs: 40_000 }
+    );
 
     const first = standIn.requests[0].issuedAccessToken as string;
     expect(result.errors).toEqual([
@@ -965,7 +1033,7 @@ describe('run mode', () => {
     expect(result.summary).toContain('| Expired before a refresh | 1 |');
     expect(result.exitCode).toBe(0);
     expect(result.summary).toContain('| Command exit code | 0 |');
-  });
+  }, 50_000);
 
   // Token time by KlearStack's clock: 20-second tokens, so one early refresh (at 15 s, the
   // shortest gap an unasked refresh may have) comes within the default 10-minute interval.
@@ -977,9 +1045,10 @@ describe('run mode', () => {
       {
         'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
         'access-token': standIn.mintAccessToken({ expiresIn: 3600 }),
-        run: 'sleep 17'
+        // Until the early refresh has been handed over, rather than a fixed 17 s past the 15 s it is due.
+        run: untilTokenFileChanges()
       },
-      { timeoutMs: 40_000 }
+      { timeoutMs: 45_000 }
     );
 
     expect(result.exitCode).toBe(0);
@@ -993,7 +1062,7 @@ describe('run mode', () => {
       expect.stringMatching(/^The runner's clock is 15 min ahead of KlearStack's/)
     ]);
     expect(result.errors).toEqual([]);
-  });
+  }, 50_000);
 
   it("keeps the file's token alive with KlearStack's clock 15 min ahead: the command's last call is accepted", async () => {
     const { standIn } = await klear({ accessTtlSeconds: 20 });
@@ -1002,12 +1071,14 @@ describe('run mode', () => {
       standIn,
       {
         'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        // The last call with the token the early refresh handed over (at most 30 s on: past the first
+        // token's death, so a missing refresh fails it), rather than a fixed 18 s past its start.
         run: [
-          'sleep 18',
+          untilTokenFileChanges(),
           'curl -s -o /dev/null -w "final call %{http_code}\\n" -H "Authorization: Bearer $(cat "$KLEAR_ACCESS_TOKEN_FILE")" "$API"'
         ].join('\n')
       },
-      { env: { API: standIn.url + API_PATH }, timeoutMs: 40_000 }
+      { env: { API: standIn.url + API_PATH }, timeoutMs: 45_000 }
     );
 
     expect(result.exitCode).toBe(0);
@@ -1018,19 +1089,30 @@ describe('run mode', () => {
       expect.stringMatching(/^The runner's clock is 15 min behind KlearStack's/)
     ]);
     expect(result.summary).toContain("| Runner's clock | 15 min behind KlearStack's |");
-  });
+  }, 50_000);
 
   it('credentials rejected mid-run: said once as an error, then left alone for 15 minutes', async () => {
-    const { standIn } = await klear();
+    // The command watches for 4 s (four refresh intervals) from the refused login, however late
+    // a loaded machine makes that login.
+    const done = join(tempDir(), 'refused');
+    const { standIn } = await klear({
+      onRequest: request => {
+        if (request.endpoint === 'login') writeFileSync(done, '');
+      }
+    });
     // The step's own mint goes through; from then on KlearStack refuses the refresh and the login.
     standIn.fault({ kind: 'delay', ms: 0 });
     standIn.faultAlways({ status: 401, body: '{"error": "Incorrect username or password."}' });
-    const result = await run(standIn, {
-      'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
-      ...login(standIn),
-      'refresh-interval': '1s',
-      run: 'sleep 5; echo "command done"'
-    });
+    const result = await run(
+      standIn,
+      {
+        'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+        ...login(standIn),
+        'refresh-interval': '1s',
+        run: `${untilFile('"$DONE"')}; sleep 4; echo "command done"`
+      },
+      { env: { DONE: done }, timeoutMs: 40_000 }
+    );
 
     expect(result.exitCode).toBe(0);
     expect(result.log).toContain('command done');
@@ -1046,7 +1128,7 @@ describe('run mode', () => {
       )
     ]);
     expect(result.summary).toContain('| Failed refreshes | 1 |');
-  });
+  }, 50_000);
 
   it("keeps the action's inputs (the refresh token, the password) out of the command's environment", async () => {
     const { standIn } = await klear();

@@ -14,6 +14,7 @@ import type { RunOptions, RunResult } from '../dev/runner.ts';
 import { startStandIn } from '../dev/stand-in.ts';
 import type { StandIn } from '../dev/stand-in.ts';
 import { noise } from './helpers/command-output.ts';
+import { untilFile, untilTokenFileChanges } from './helpers/awaited.ts';
 import { plainStepMasks } from './helpers/relay-harness.ts';
 
 const WEEK = 7 * 86400;
@@ -24,8 +25,13 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map(standIn => standIn.close()));
 });
 
-/** A stand-in that records every token it issues; the runner checks each of them for leaks. */
-async function klear(): Promise<{ standIn: StandIn; issued: string[] }> {
+/**
+ * A stand-in that records every token it issues; the runner checks each of them for leaks.
+ * `onIssued` hears how many it has issued so far, after each one.
+ */
+async function klear(
+  onIssued: (count: number) => void = () => {}
+): Promise<{ standIn: StandIn; issued: string[] }> {
   const issued: string[] = [];
   const standIn = await startStandIn({
     secret: 'relay-test-signing-key',
@@ -33,6 +39,7 @@ async function klear(): Promise<{ standIn: StandIn; issued: string[] }> {
       for (const token of [request.issuedAccessToken, request.issuedRefreshToken]) {
         if (token) issued.push(token);
       }
+      if (request.issuedAccessToken) onIssued(issued.length);
     }
   });
   opened.push(standIn);
@@ -60,7 +67,7 @@ function run(
 
 /** After the stop line: a refresh, the newest token printed raw and as unpadded base64, then an unfinished line and exit 3. */
 const AFTER_STOP = [
-  'sleep 1.5',
+  untilTokenFileChanges(),
   't=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
   'echo "token $t"',
   'printf %s "$t" | base64 -w0 | tr -d =; echo',
@@ -114,7 +121,7 @@ describe('run mode under the runner reading', () => {
         run: [
           "printf '::stop-commands::abc\\n::abc x::\\n'",
           // A refresh meanwhile: the action's own add-mask is written.
-          'sleep 1.5',
+          untilTokenFileChanges(),
           'echo "::add-mask::$VALUE"',
           'echo "value: $VALUE"'
         ].join('\n')
@@ -188,20 +195,27 @@ describe('run mode under the runner reading', () => {
   });
 
   it('scrubs the first token after 18 refreshes, as unpadded base64 and base64url', async () => {
-    const { standIn, issued } = await klear();
+    // The command prints once the stand-in has issued the step's token and 18 more, however long
+    // that takes on this machine.
+    const dir = await mkdtemp(join(tmpdir(), 'klear-relay-'));
+    const done = join(dir, 'refreshed');
+    const { standIn, issued } = await klear(count => {
+      if (count === 19) void writeFile(done, '');
+    });
     const result = await run(
       standIn,
       {
         run: [
           'first=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
-          'sleep 19.5',
+          untilFile('"$DONE"', 60),
           'printf %s "$first" | base64 -w0 | tr -d =; echo',
           "printf %s \"$first\" | base64 -w0 | tr '+/' '-_' | tr -d =; echo",
           'printf %s "$first" | base64 -w 76; echo'
         ].join('\n')
       },
-      { secrets: issued, timeoutMs: 60_000 }
+      { env: { DONE: done }, secrets: issued, timeoutMs: 90_000 }
     );
+    await rm(dir, { recursive: true, force: true });
 
     expect(result.exitCode).toBe(0);
     expect(
@@ -211,7 +225,7 @@ describe('run mode under the runner reading', () => {
     expect(result.log.replace(/\n/g, '')).not.toContain(
       Buffer.from(issued[0]).toString('base64').slice(0, 60)
     );
-  }, 60_000);
+  }, 100_000);
 
   it('scrubs line-wrapped base64 of the token (base64, Python encodebytes, CRLF)', async () => {
     const { standIn, issued } = await klear();

@@ -10,6 +10,7 @@ import type { RunResult } from '../dev/runner.ts';
 import { startStandIn } from '../dev/stand-in.ts';
 import type { Fault, RecordedRequest, StandIn } from '../dev/stand-in.ts';
 import { DEFAULT_POLICY } from '../src/retry.ts';
+import { untilTokenFileChanges } from './helpers/awaited.ts';
 import { httpAnswer, startRawServer, type RawAnswer } from './helpers/raw-server.ts';
 
 // The bundled action as the runner runs it, against the stand-in's real sockets and real timing,
@@ -167,8 +168,9 @@ describe('answers that are retried', () => {
 
   it('a Retry-After of an hour is capped at 30 s plus jitter', async () => {
     standIn.faultAlways({ status: 429, headers: { 'Retry-After': '3600' } });
-    // Killed while it waits: the announced wait is what this test is about.
-    const run = await act({ 'max-attempts': '2' }, 3000);
+    // Killed while it waits (10 s into the capped 30: room for a loaded machine's start-up on one
+    // side, far from the retry on the other): the announced wait is what this test is about.
+    const run = await act({ 'max-attempts': '2' }, 10_000);
     expect(run.result.timedOut).toBe(true);
     expect(run.attempts).toHaveLength(1);
     const cap = DEFAULT_POLICY.maxRetryAfterMs / 1000;
@@ -456,7 +458,8 @@ describe('answers that never become an answer (raw bytes, through the bundle)', 
     });
     const { run, connections } = await actAgainst(
       [token(1), { bytes: UPGRADE, then: 'hang' }, token(2)],
-      { run: 'sleep 3.5; echo "command done"', 'refresh-interval': '1s' }
+      // Until the token after the failed refresh is in the file, however long that takes here.
+      { run: `${untilTokenFileChanges()}; echo "command done"`, 'refresh-interval': '1s' }
     );
     expect(run.result.exitCode).toBe(0);
     expect(run.result.log).toContain('command done');

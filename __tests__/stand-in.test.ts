@@ -770,8 +770,10 @@ describe('faults', () => {
 describe('load shedding', () => {
   it('answers 429 with Retry-After to requests beyond maxConcurrent', async () => {
     const standIn = await start({ maxConcurrent: 2, retryAfterSeconds: 3 });
-    // Holds the admitted requests in flight while the rest arrive.
-    standIn.faultAlways({ kind: 'delay', ms: 200 });
+    // Holds the admitted requests in flight while the rest arrive: 2 s, because the stand-in shares
+    // this process's event loop with the six requests, and a loaded machine can stall it for a
+    // good part of a second between their arrivals.
+    standIn.faultAlways({ kind: 'delay', ms: 2000 });
 
     const responses = await Promise.all(
       Array.from({ length: 6 }, () => post(standIn, REFRESH, refreshFields(standIn)))

@@ -1,5 +1,5 @@
 // `npm run bench -- [--rounds N] [--warmup N] [--memory-rounds N] [--relay-megabytes N]
-//   [--bundle PATH] [--save | --out PATH] [--compare PATH]...`:
+//   [--bundle PATH] [--save | --out PATH] [--compare PATH]... [--start-up-only]`:
 // measures the bundled action against the physical floor of its job — a bare Node process that
 // makes the same POST to the same server and writes one output — and prints the figures; with
 // --save it also writes them to bench-results.json (tracked, so a plain run leaves the checkout
@@ -338,9 +338,13 @@ async function main() {
       bundle: { type: 'string', default: join(ROOT, 'dist', 'index.js') },
       compare: { type: 'string', multiple: true, default: [] },
       save: { type: 'boolean', default: false },
-      out: { type: 'string' }
+      out: { type: 'string' },
+      // The start-up rounds alone, without run mode's days, the relay and the proxies: a quicker
+      // measure while working on a step's start.
+      'start-up-only': { type: 'boolean', default: false }
     }
   });
+  const startUpOnly = values['start-up-only'];
   const roundCount = Number(values.rounds);
   const warmup = Number(values.warmup);
   const memoryRounds = Number(values['memory-rounds']);
@@ -463,16 +467,20 @@ async function main() {
       floorEsm: spread(timed.map(round => round.action.wallMs / round.floorEsm.wallMs))
     };
     const bundleBytes = (await stat(bundle)).size;
-    const runMode = await measureRunModeDays();
+    const runMode = startUpOnly ? undefined : await measureRunModeDays();
     const relayMegabytes = Number(values['relay-megabytes']);
-    const relay = [
-      await measureRelay(bundle, relayMegabytes, 8192),
-      await measureRelay(bundle, relayMegabytes, 0)
-    ];
+    const relay = startUpOnly
+      ? undefined
+      : [
+          await measureRelay(bundle, relayMegabytes, 8192),
+          await measureRelay(bundle, relayMegabytes, 0)
+        ];
     // The proxy path's choice, against a real squid, where one is installed.
     const proxyRounds = Number(values['proxy-rounds']);
     const proxies =
-      proxyRounds > 0 && canCompareProxies() ? await compareProxies(proxyRounds) : undefined;
+      !startUpOnly && proxyRounds > 0 && canCompareProxies()
+        ? await compareProxies(proxyRounds)
+        : undefined;
     const results = {
       date: new Date().toISOString(),
       machine: {
@@ -544,13 +552,17 @@ async function main() {
       `| (Whole step ÷ the floor written as an ES module) | ${ratio(actionVersus.floorEsm.median)} | |`
     ];
     console.log(lines.join('\n'));
-    console.log(`\n${runModeTable(runMode)}`);
-    console.log(`\n${relayTable(relay)}`);
-    console.log(
-      proxies
-        ? `\n${proxyTable(proxies)}`
-        : '\nThe proxy comparison (dev/compare-proxies.ts) was not run: --proxy-rounds 0, or squid or htpasswd not found.'
-    );
+    if (runMode && relay) {
+      console.log(`\n${runModeTable(runMode)}`);
+      console.log(`\n${relayTable(relay)}`);
+      console.log(
+        proxies
+          ? `\n${proxyTable(proxies)}`
+          : '\nThe proxy comparison (dev/compare-proxies.ts) was not run: --proxy-rounds 0, or squid or htpasswd not found.'
+      );
+    } else {
+      console.log('\nStart-up only: run mode, the relay and the proxies were not measured.');
+    }
     console.log(
       `\n${roundCount} interleaved rounds after ${warmup} warm-ups; CPU and RSS from ${memoryRounds} more. Over https, ÷ floor is ÷ the floor over https. ${results.machine.cpu}, ${cores} cores, Node ${process.version}, load ${results.machine.loadAverageBefore} → ${results.machine.loadAverageAfter}.`
     );
