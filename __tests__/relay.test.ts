@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { NEUTRAL, PARTIAL_LINE_MS, secretForms } from '../src/run/relay.ts';
+import fc from 'fast-check';
+import { MAY_MATTER, NEUTRAL, PARTIAL_LINE_MS, secretForms } from '../src/run/relay.ts';
 import { DOTNET_WHITESPACE, icuIgnores } from '../src/run/runner-reading.ts';
 import { judge, virtualRelay } from './helpers/relay-harness.ts';
 
@@ -123,6 +124,18 @@ describe('the output relay', () => {
     expect(written()).toBe('cut ***\n');
   });
 
+  it('compiles its patterns ahead (warm) with no secret or several, and scrubs as before', () => {
+    const none = relay([]);
+    none.r.warm();
+    none.r.push('stdout', 'nothing secret\n');
+    expect(none.written()).toBe('nothing secret\n');
+    const { r, written } = relay([TOKEN, PASSWORD]);
+    r.warm();
+    r.push('stdout', `${PASSWORD} and ${TOKEN}.`);
+    r.end('stdout');
+    expect(written()).toBe('*** and ***.\n');
+  });
+
   it('scrubs a secret added later, from the next line on', () => {
     const { r, written } = relay([]);
     r.push('stdout', `${TOKEN}\n`);
@@ -184,6 +197,37 @@ describe('the output relay', () => {
 
 describe("the relay and the command's workflow commands", () => {
   const taken = (output: string) => judge(Buffer.from(output, 'latin1'), []);
+
+  it('looks closer at exactly the lines the case-blind pattern finds `command` or `mask` in, whatever their characters', () => {
+    // MAY_MATTER spells the case out, for speed; it must pick the same lines as the /i pattern,
+    // so that a line it lets through unread can hold no stop-commands and no add-mask.
+    const caseBlind = /command|ma(?:s|\xC5\xBF)k/i;
+    // Letters of both words in both cases, their look-alikes (`ſ`, `K` as Kelvin, `İ`, `ı`, in
+    // latin1 text as their UTF-8 bytes and as characters), and latin1's other letters.
+    const unit = fc.constantFrom(
+      ...'commandCOMMANDmaskMASKsSkK',
+      '\xC5\xBF',
+      '\xC5',
+      '\xBF',
+      'ſ',
+      'K',
+      'İ',
+      'ı',
+      '\xE2\x84\xAA',
+      ...'µÿÀàÅåÆæÇçÐðÑñ',
+      ' '
+    );
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 24 }), units => {
+        const text = units.join('');
+        expect(MAY_MATTER.test(text)).toBe(caseBlind.test(text));
+      }),
+      { numRuns: 5000 }
+    );
+    for (const text of ['Command', 'cOmMaNd', 'MA\xC5\xBFK', 'mAsK', 'maſk', 'comand', 'mak']) {
+      expect(MAY_MATTER.test(text)).toBe(caseBlind.test(text));
+    }
+  });
 
   it('puts a mark that neither .NET trims nor ICU ignores', () => {
     const mark = Buffer.from(NEUTRAL, 'latin1').toString('utf8');

@@ -122,6 +122,7 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
       const started = new Ending(child);
       stopListening = options.cancellation.onCancel(signal => started.cancel(signal));
       ending = started;
+      relay.warm();
     } finally {
       // The command holds the write ends now, if it started; the action's copies would keep the
       // pipes from ending.
