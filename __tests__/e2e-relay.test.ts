@@ -251,6 +251,32 @@ describe('run mode under the runner reading', () => {
     }
   });
 
+  it('scrubs CRLF-wrapped base64 of the token when a pipe read ends between CR and LF', async () => {
+    const { standIn, issued } = await klear();
+    // 65,459 bytes of padding and its line end put the wrapped token's first CR at byte 65,535,
+    // the last of a 64 KiB read: the LF comes in the next read.
+    const result = await run(
+      standIn,
+      {
+        run: [
+          't=$(cat "$KLEAR_ACCESS_TOKEN_FILE")',
+          'f=$(mktemp)',
+          '{ head -c 65458 /dev/zero | tr "\\0" "#"; echo; printf %s "$t" | base64 -w 76 | sed "s/$/\r/"; } > "$f"',
+          'cat "$f"; rm "$f"'
+        ].join('\n')
+      },
+      { secrets: issued }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.leaks).toEqual([]);
+    const joined = result.log.replace(/[\r\n]/g, '');
+    const token = Buffer.from(issued[0]);
+    for (let shift = 0; shift <= 2; shift++) {
+      expect(joined).not.toContain(token.subarray(shift + 60, shift + 120).toString('base64'));
+    }
+  });
+
   it('relays the output of a step given a refresh token near the 16 KiB bound, scrubbed', async () => {
     const { standIn, issued } = await klear();
     const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'HS256' })).toString('base64url');

@@ -211,19 +211,20 @@ export class Scrubber {
     this.#continuation.delete(stream);
     if (continuation) {
       const chars = `[${ALPHABETS[continuation.alphabet]}]`;
+      // At a line start the text may begin with the `\n` of a `\r\n` the last text cut in two.
       const run =
         continuation.alphabet === 'raw'
           ? rawRun(continuation.dotsLeft)
           : continuation.atLineStart
-            ? `(?:${chars}+(?=[\\r\\n]|$)${MAYBE_LINE_END})*`
+            ? `\\n?(?:${chars}+(?=[\\r\\n]|$)${MAYBE_LINE_END})*`
             : `${chars}*(?:${LINE_END}${chars}+(?=[\\r\\n]|$))*`;
       const more = new RegExp(`^${run}`).exec(text)?.[0] ?? '';
-      if (more) {
-        out += hide(more);
-        copied = more.length;
-        const dotsLeft = continuation.dotsLeft - dots(more);
-        this.#continueAfter(stream, text, copied, continuation.alphabet, dotsLeft);
-      }
+      out += hide(more);
+      copied = more.length;
+      const dotsLeft = continuation.dotsLeft - dots(more);
+      // Even with nothing matched here, a text that is only a line end (a read or a flush that
+      // parted a wrapped line from its end) leaves the run going on into the next text.
+      this.#continueAfter(stream, text, copied, continuation.alphabet, dotsLeft);
     }
     pattern.lastIndex = copied;
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
@@ -285,8 +286,11 @@ export class Scrubber {
     dotsLeft: number
   ): void {
     const rest = text.slice(end);
-    if (rest === '') this.#continuation.set(stream, { alphabet, atLineStart: false, dotsLeft });
-    else if (alphabet !== 'raw' && /^(?:\r\n|\r|\n)$/.test(rest)) {
+    if (rest === '') {
+      // A run that ended on a line end goes on with whole lines only.
+      const atLineStart = alphabet !== 'raw' && end > 0 && /[\r\n]/.test(text[end - 1]);
+      this.#continuation.set(stream, { alphabet, atLineStart, dotsLeft });
+    } else if (alphabet !== 'raw' && /^(?:\r\n|\r|\n)$/.test(rest)) {
       this.#continuation.set(stream, { alphabet, atLineStart: true, dotsLeft });
     }
   }
