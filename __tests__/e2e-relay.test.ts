@@ -182,6 +182,33 @@ describe('run mode under the runner reading', () => {
     expect(result.leaks).toEqual([]);
   });
 
+  it('scrubs wrapped base64 of a token printed on stdout just before the command masks it on stderr', async () => {
+    const { standIn, issued } = await klear();
+    // A token the action does not know (its header is another issuer's), as an OIDC token would be.
+    const other = `eyJhbGciOiJSUzI1NiIsImtpZCI6Im9pZGMtMSJ9.${Buffer.from('{"sub":"repo:acme/app"}').toString('base64url')}.c2lnbmF0dXJlLW9mLXRoZS1vaWRjLXRva2Vu`;
+    const result = await run(
+      standIn,
+      {
+        // Both lines from shell built-ins, one right after the other, as in the test above.
+        run: [
+          'b=$(printf %s "$OTHER" | base64 -w 76)',
+          'printf "%s\\n" "$b"; echo "::add-mask::$OTHER" >&2',
+          'sleep 0.2; echo done'
+        ].join('\n')
+      },
+      { secrets: issued, env: { OTHER: other } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.masks).toContain(other);
+    const joined = result.log.replace(/[\r\n]/g, '');
+    const token = Buffer.from(other);
+    for (let shift = 0; shift <= 2; shift++) {
+      expect(joined).not.toContain(token.subarray(shift + 45, shift + 105).toString('base64'));
+    }
+    expect(result.log).toContain('done');
+  });
+
   it("makes the closing error an annotation after the command's unfinished last line", async () => {
     const { standIn, issued } = await klear();
     const result = await run(

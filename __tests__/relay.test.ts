@@ -408,6 +408,29 @@ describe("the relay and the command's workflow commands", () => {
     expect(judged.leaks).toEqual([]);
   });
 
+  it('scrubs the stdout lines still held of the encodings of a value the command masks on stderr, a held add-mask of another value kept whole', () => {
+    const { r, advance, written } = relay([]);
+    // A JWT whose header the relay does not know, and a password: wrapped base64, base64url.
+    const other = `eyJhbGciOiJSUzI1NiIsImtpZCI6Im9pZGMtMSJ9.${Buffer.from('{"sub":"repo:acme/app"}').toString('base64url')}.c2lnbmF0dXJlLW9mLXRoZS1vaWRjLXRva2Vu`;
+    const password = 'correct horse battery staple';
+    const wrapped = (
+      Buffer.from(other)
+        .toString('base64')
+        .match(/.{1,76}/g) ?? []
+    ).join('\n');
+    r.push('stdout', '::add-mask::earlier-value-1\n');
+    r.push('stdout', `${wrapped}\npw: ${Buffer.from(password).toString('base64url')}\n`);
+    advance(5);
+    r.push('stderr', `::add-mask::${other}\n`);
+    r.push('stderr', `::add-mask::${password}\n`);
+    advance(100);
+    const shown = written();
+    expect(shownCore(shown, other)).toEqual([]);
+    expect(shown).not.toContain(Buffer.from(password).toString('base64url').slice(0, 12));
+    expect(shown).toContain('::add-mask::earlier-value-1\n');
+    expect(shown).toContain('pw: ***\n');
+  });
+
   it('scrubs a value the command masks itself from what it still holds and all it writes later, on both streams', () => {
     const { r, advance, written } = relay([]);
     r.push('stdout', 'value: topsecr');
