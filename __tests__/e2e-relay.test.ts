@@ -207,7 +207,8 @@ describe('run mode under the runner reading', () => {
         run: [
           'b=$(printf %s "$OTHER" | base64 -w 76)',
           'printf "%s\\n" "$b"; echo "::add-mask::$OTHER" >&2',
-          'sleep 0.2; echo done'
+          // Not a line of base64 letters only, which could be taken for the run's next line.
+          'sleep 0.2; echo "all done."'
         ].join('\n')
       },
       { secrets: issued, env: { OTHER: other } }
@@ -216,7 +217,7 @@ describe('run mode under the runner reading', () => {
     expect(result.exitCode).toBe(0);
     expect(result.masks).toContain(other);
     expectNoBase64Of(result.log, other, 45);
-    expect(result.log).toContain('done');
+    expect(result.log).toContain('all done.');
   });
 
   it("makes the closing error an annotation after the command's unfinished last line", async () => {

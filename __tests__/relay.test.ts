@@ -431,6 +431,50 @@ describe("the relay and the command's workflow commands", () => {
     expect(shown).toContain('pw: ***\n');
   });
 
+  it.each([
+    [
+      'wrapped base64',
+      (token: string) =>
+        `${(
+          Buffer.from(token)
+            .toString('base64')
+            .match(/.{1,76}/g) ?? []
+        ).join('\n')}\n`
+    ],
+    [
+      'base64 of a Bearer header',
+      (token: string) => `${Buffer.from(`Bearer ${token}`).toString('base64')}\n`
+    ],
+    ['raw', (token: string) => `id-token: ${token}\n`]
+  ])(
+    'scrubs the rest of a token the command masks after its output began it (%s), whatever the cut',
+    (_form, print) => {
+      const other = `eyJhbGciOiJSUzI1NiIsImtpZCI6Im9pZGMtMSJ9.${Buffer.from('{"sub":"repo:acme/app"}').toString('base64url')}.c2lnbmF0dXJlLW9mLXRoZS1vaWRjLXRva2Vu`;
+      const line = print(other);
+      for (let cut = 1; cut < line.length - 1; cut++) {
+        const { r, advance, written } = relay();
+        // The beginning is written before the mask (an unfinished line after 100 ms).
+        r.push('stdout', line.slice(0, cut));
+        advance(PARTIAL_LINE_MS);
+        const before = written().length;
+        r.push('stderr', `::add-mask::${other}\n`);
+        r.push('stdout', line.slice(cut));
+        advance(PARTIAL_LINE_MS);
+        // What was written after the beginning, the mask's own line aside.
+        const after = written().slice(before).replace(`::add-mask::${other}\n`, '');
+        // After the mask only what the beginning could not yet tell from other text: a prefix
+        // ("Bearer ey", "id-token: ") before the ***, nothing of the token's own.
+        expect(shownCore(after, other)).toEqual([]);
+        const rawCore = other.slice(other.indexOf('.') + 1);
+        for (let at = 0; at + 12 <= rawCore.length; at++) {
+          expect(after).not.toContain(rawCore.slice(at, at + 12));
+        }
+        expect(after).toContain('***');
+        expect(after.replace(/^[^*]*/, '').replace(/\*\*\*|[\r\n]/g, '')).toBe('');
+      }
+    }
+  );
+
   it('scrubs a value the command masks itself from what it still holds and all it writes later, on both streams', () => {
     const { r, advance, written } = relay([]);
     r.push('stdout', 'value: topsecr');

@@ -150,6 +150,9 @@ export class Scrubber {
         this.#shapes.map(([, source]) => `(${source})`).join('|'),
         'g'
       );
+      // A stream may already have written the beginning of a token with this header (the command
+      // masks a token after printing part of it): its kept tail is judged again, so the rest goes.
+      for (const stream of this.#run.keys()) this.#rejudgeTail(stream);
       return;
     }
     const before = this.#exact.size;
@@ -200,7 +203,8 @@ export class Scrubber {
         this.#continuation.set(stream, {
           alphabet: this.#shapes[anchor][0],
           atLineStart: false,
-          dotsLeft: 0
+          // A raw header's rest, here, holds the dots not yet written.
+          dotsLeft: 2 - dots(this.#anchors[anchor].slice(0, have))
         });
       }
     }
@@ -252,24 +256,50 @@ export class Scrubber {
     const earlier = this.#run.get(stream) ?? '';
     const run = (from === 0 ? earlier + text : text.slice(from)).slice(-TAIL_LENGTH);
     this.#run.set(stream, run);
+    // The raw header is never broken by a line end, and an unfinished line holding the beginning
+    // of a known one waits for the rest (OutputRelay's heldBack).
+    return this.#brokenIn(run, false);
+  }
+
+  /** The headers whose beginning ends `run`, line breaks aside; raw ones too with `raw`. */
+  #brokenIn(run: string, raw: boolean): { anchor: number; have: number }[] {
     const plain = run.replace(/[\r\n]/g, '');
     if (plain === '') return NOTHING_BROKEN;
+    // A raw token is on one line: only the tail's last line can begin one.
+    const line = run.slice(Math.max(run.lastIndexOf('\n'), run.lastIndexOf('\r')) + 1);
     const broken: { anchor: number; have: number }[] = [];
-    // The raw header (the first) is never broken by a line end; an unfinished line holding its
-    // beginning waits for the rest (OutputRelay's heldBack).
     for (let anchor = 0; anchor < this.#anchors.length; anchor++) {
+      const isRaw = this.#shapes[anchor][0] === 'raw';
+      if (isRaw && !raw) continue;
       const encoded = this.#anchors[anchor];
-      if (this.#shapes[anchor][0] === 'raw') continue;
-      const start = Math.max(0, plain.length - encoded.length + 1);
+      const tail = isRaw ? line : plain;
+      const start = Math.max(0, tail.length - encoded.length + 1);
       for (
-        let at = plain.indexOf(encoded[0], start);
+        let at = tail.indexOf(encoded[0], start);
         at >= 0;
-        at = plain.indexOf(encoded[0], at + 1)
+        at = tail.indexOf(encoded[0], at + 1)
       ) {
-        if (encoded.startsWith(plain.slice(at))) broken.push({ anchor, have: plain.length - at });
+        if (encoded.startsWith(tail.slice(at))) broken.push({ anchor, have: tail.length - at });
       }
     }
     return broken;
+  }
+
+  /**
+   * Judges the stream's kept tail again, for a header just added: a beginning of it at the tail's
+   * end, or a whole one whose run reaches the end, makes the stream's next text go on with it.
+   */
+  #rejudgeTail(stream: string): void {
+    const run = this.#run.get(stream) ?? '';
+    this.#broken.set(stream, this.#brokenIn(run, true));
+    const pattern = this.#shapePattern as RegExp;
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(run); match; match = pattern.exec(run)) {
+      // Only a match at the end, or before a last line end, goes on (#continueAfter).
+      if (this.#continuation.has(stream)) break;
+      const end = match.index + match[0].length;
+      this.#continueAfter(stream, run, end, this.#alphabet(match), 2 - dots(match[0]));
+    }
   }
 
   /** Which alternative of the shape pattern matched. */
