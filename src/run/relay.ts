@@ -313,14 +313,16 @@ export class OutputRelay {
   #maskedBy(line: string): void {
     const value = parseCommand(line, ADD_MASK)?.data;
     if (value === undefined || value.trim() === '') return;
-    const parts = [value, ...value.split(/[\r\n]/)].map(part => part.trim());
+    const parts = [value, ...value.split(/[\r\n]/)]
+      .map(part => part.trim())
+      .filter(part => part !== '');
     for (const part of parts) this.addSecret(part);
     // The whole stdout lines still held were scrubbed before this mask was read, and are written
     // after it: scrubbed of it now. By a scrubber of this mask's values alone, so that a held
     // add-mask of an earlier value still reaches the runner whole.
     if (this.#held) {
       const again = new Scrubber();
-      for (const part of parts) if (part) again.add(part);
+      for (const part of parts) again.add(part);
       this.#held = again.scrub('stdout', this.#held);
     }
   }
