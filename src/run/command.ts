@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { signalExitCode, type Cancellation } from './cancel.ts';
 import { OutputRelay, type Source } from './relay.ts';
+import { writeThroughStdout } from '../toolkit.ts';
 
 /** After SIGINT: the group's SIGTERM, then SIGKILL; the action is done well before the runner's 7.5 s. */
 export const TERM_AFTER_MS = 2500;
@@ -52,6 +53,8 @@ export interface CommandEnd {
 
 /** Runs the command to its end, or until the step is cancelled and the command ended. */
 export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
+  // The toolkit's lines from now on come through process.stdout, where the relay hears them.
+  writeThroughStdout();
   const originalWrite = process.stdout.write.bind(process.stdout);
   // The relay's output goes out in batches (10 ms or 64 KiB): a command writing many small pieces
   // would otherwise cost a write to the runner for each. Whatever the action writes itself flushes
