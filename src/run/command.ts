@@ -15,6 +15,7 @@ import { closeSync, constants as fs, openSync, readdirSync, readFileSync } from 
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { ActionError } from '../errors.ts';
 import { signalExitCode, type Cancellation } from './cancel.ts';
 import { OutputRelay } from './relay.ts';
 
@@ -313,7 +314,9 @@ export function makePipes(dir: string, signal: AbortSignal): Promise<string[] | 
 }
 
 const notMade = (why: string) =>
-  new Error(`mkfifo could not make pipes for the command's output: ${why}`);
+  new ActionError(
+    `mkfifo could not make the pipes for the command's output in RUNNER_TEMP: ${why}. Check the runner's disk and RUNNER_TEMP, and that the mkfifo on PATH is coreutils'.`
+  );
 
 const SOURCES = ['stdout', 'stderr'] as const;
 
