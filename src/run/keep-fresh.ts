@@ -123,7 +123,8 @@ export class PreparedRun {
   async remove(): Promise<void> {
     this.#abort.abort();
     await this.#ready?.catch(() => {});
-    await rm(this.dir, { recursive: true, force: true });
+    // At once: a few files, and the step's end waits for it (a thread-pool round trip per file).
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   async #make(): Promise<Ready> {
