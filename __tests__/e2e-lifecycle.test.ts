@@ -671,6 +671,30 @@ describe('run mode', () => {
       expect(result.log).not.toContain('ran');
       expect(readdirSync(runnerTemp)).toEqual([]);
     });
+
+    it('fails the step with that sentence when mkfifo fails while the first request is still in flight', async () => {
+      const runnerTemp = tempDir();
+      const bin = tempDir();
+      writeFileSync(join(bin, 'mkfifo'), '#!/bin/sh\necho "mkfifo: no room" >&2\nexit 1\n', {
+        mode: 0o755
+      });
+      const { standIn } = await klear();
+      standIn.fault({ kind: 'delay', ms: 1000 });
+      const result = await run(
+        standIn,
+        { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+        { env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: runnerTemp } }
+      );
+
+      expect(result.exitCode).toBe(1);
+      expect(result.errors).toEqual([
+        expect.stringMatching(
+          /^mkfifo could not make the pipes for the command's output in RUNNER_TEMP: mkfifo: no room\./
+        )
+      ]);
+      expect(result.log).not.toContain('ran');
+      expect(readdirSync(runnerTemp)).toEqual([]);
+    });
   });
 
   describe('cancelled at any moment', () => {
