@@ -3,6 +3,7 @@
 // klear.invalid, which resolves nowhere: only the proxy, which connects every tunnel to the server,
 // can have reached it. (A loopback name would never be proxied: http-client's rules exempt it.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
@@ -281,6 +282,53 @@ describe('answers that never become an answer: each settles the attempt as a nam
     stop.abort();
     expect(await attempt).toBeInstanceOf(ActionError);
   });
+});
+
+describe('an answer cut anywhere, left open, closed or reset', () => {
+  // Whatever the cut, the attempt settles by its deadline with one of the transport's own named
+  // failures; only a whole answer is an answer. What ends an exchange early (its deadline) is the
+  // step's promise never to hang, so it is tried at every byte of a real answer, both ways it can end.
+  const body = '{"access_token":"header.payload.signature","refresh_token":"r.e.f"}';
+  const whole = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const NAMED = [
+    /^No complete answer from 127\.0\.0\.1:\d+ within 0\.3 s/,
+    /^The answer from 127\.0\.0\.1:\d+ was cut off half-way/,
+    /^The connection to 127\.0\.0\.1:\d+ /
+  ];
+
+  it('settles within its deadline, as the answer or a named, retried failure', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: whole.length }),
+        fc.constantFrom<RawAnswer['then']>('hang', 'end', 'reset'),
+        async (cutAt, then) => {
+          const server = await startRawServer([{ bytes: whole, cutAt, then }]);
+          try {
+            const started = performance.now();
+            const outcome = await postForm(
+              new URL(server.url + ENDPOINTS.refresh),
+              'a=b',
+              {},
+              { timeoutMs: 300 }
+            ).catch((error: unknown) => error);
+            const elapsed = performance.now() - started;
+            expect(elapsed).toBeLessThan(300 + 1500);
+            if (cutAt === whole.length && !(outcome instanceof Error)) {
+              expect(outcome).toMatchObject({ status: 200, body });
+              return;
+            }
+            expect(outcome).toBeInstanceOf(ActionError);
+            const error = outcome as ActionError;
+            expect(NAMED.some(sentence => sentence.test(error.message))).toBe(true);
+            expect(error.retryable).toBe(true);
+          } finally {
+            await server.close();
+          }
+        }
+      ),
+      { numRuns: 40 }
+    );
+  }, 60_000);
 });
 
 describe('the ca-certificate input', () => {

@@ -22,8 +22,8 @@ export interface ConnectDeps {
   random(): number;
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Aborts requests and backoffs. */
-  signal: AbortSignal;
+  /** Aborts requests and backoffs; none where only their deadlines end them (a plain step). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -60,7 +60,7 @@ export async function connect(
       random: deps.random,
       onRetry: ({ attempt, delayMs, error }) => {
         // Cancelled: no retry, nor a word of one (the step says it was cancelled).
-        deps.signal.throwIfAborted();
+        deps.signal?.throwIfAborted();
         kit.warning(
           `Attempt ${attempt} failed: ${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s.`
         );

@@ -1,6 +1,5 @@
 import * as toolkit from './toolkit.ts';
 import { appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { connect } from './connect.ts';
 import { messageOf } from './errors.ts';
@@ -50,10 +49,11 @@ export interface JobHooks {
   addPath(dir: string): void;
 }
 
-/** Run mode's engine, and the cancel it heeds. */
+/** Run mode's engine, the cancel it heeds, and the stop for its requests once the command ends. */
 interface RunMode {
   engine: typeof import('./run/keep-fresh.ts');
   cancellation: Cancellation;
+  stop: AbortController;
 }
 
 /** Run mode's variable when env-name is '' (which only means: export nothing to later steps). */
@@ -61,8 +61,10 @@ const RUN_ENV_NAME = 'KLEAR_ACCESS_TOKEN';
 
 /** The whole step for validated inputs; knows nothing of process.env. Returns the exit code. */
 export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
+  // A plain step has nothing that could stop its requests early but their deadline: no
+  // AbortController, whose EventTarget a plain step would otherwise compile for nothing.
+  if (!inputs.run) return step(inputs, deps);
   const stop = new AbortController();
-  if (!inputs.run) return step(inputs, deps, stop);
   // From here to the process's exit a cancel cannot end the action outright: it stops the requests
   // and waits, ends the command, and the step says so and exits as the signal would have it.
   const cancellation = new Cancellation(deps.signals);
@@ -71,7 +73,7 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
     // Run mode's modules (fs/promises among them) load only in run mode: a plain step, most steps,
     // never needs them, and each module costs start-up time (npm run bench).
     const engine = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
-    return await step(inputs, deps, stop, { engine, cancellation });
+    return await step(inputs, deps, { engine, cancellation, stop });
   } catch (error) {
     if (!cancellation.signal) throw error;
     return cancelled(deps.kit, cancellation.signal);
@@ -79,15 +81,10 @@ export async function main(inputs: Inputs, deps: MainDeps): Promise<number> {
 }
 
 /** Everything but the cancel: plain mode, or run mode with its cancellation watching. */
-async function step(
-  inputs: Inputs,
-  deps: MainDeps,
-  stop: AbortController,
-  runMode?: RunMode
-): Promise<number> {
+async function step(inputs: Inputs, deps: MainDeps, runMode?: RunMode): Promise<number> {
   const { kit } = deps;
   const now = () => deps.clock.wall();
-  const mintDeps = await connect(inputs, { ...deps, now, signal: stop.signal }, [
+  const mintDeps = await connect(inputs, { ...deps, now, signal: runMode?.stop.signal }, [
     inputs.refreshToken,
     inputs.accessToken,
     inputs.username,
@@ -181,7 +178,7 @@ async function step(
       flushLog: deps.flushLog,
       clock: deps.clock,
       random: deps.random,
-      stop,
+      stop: command.stop,
       cancellation: command.cancellation
     }
   );
@@ -306,7 +303,8 @@ async function runStep(): Promise<void> {
       random: Math.random,
       clock: SYSTEM_CLOCK,
       flushLog: () => new Promise(done => process.stdout.write('', () => done())),
-      tempDir: process.env.RUNNER_TEMP || tmpdir(),
+      // node:os only where the runner names no RUNNER_TEMP: a plain step never loads it.
+      tempDir: process.env.RUNNER_TEMP || process.getBuiltinModule('node:os').tmpdir(),
       workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
       signals: process,
       env: process.env,

@@ -8,8 +8,13 @@
  * (npm run bench). The delimiter's randomness comes from /dev/urandom instead.
  */
 import { appendFileSync, closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { EOL } from 'node:os';
 import { delimiter } from 'node:path';
+
+/**
+ * os.EOL, without loading node:os: a plain step loads no built-in module that a bare Node request
+ * does not (__tests__/bundle.test.ts), each one being a cost of every start (npm run bench).
+ */
+const EOL = process.platform === 'win32' ? '\r\n' : '\n';
 
 /** A command's message as the runner unescapes it. */
 export function escapeData(text: string): string {

@@ -48,39 +48,91 @@ export async function postForm(
   options: PostOptions
 ): Promise<Answer> {
   const { timeoutMs } = options;
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), timeoutMs);
-  const signal = options.signal
-    ? AbortSignal.any([deadline.signal, options.signal])
-    : deadline.signal;
+  const cutoff = new Cutoff(timeoutMs, options.signal);
   const choice = proxyFor(url);
   options.debug?.(`Proxy for ${url.host}: ${choice.note}.`);
   if (choice.warning) options.warning?.(choice.warning);
   try {
     // Whatever Node leaves unsettled (an upgraded socket, a close it reports to no one), the attempt
     // ends when its deadline does: an exchange that never settled would let the step exit 0 empty.
-    return await settledBy(signal, exchange(url, form, headers, options, signal, choice.proxy));
+    return await settledBy(cutoff, exchange(url, form, headers, options, cutoff, choice.proxy));
   } catch (error) {
-    throw transportError(error, url, deadline.signal.aborted, timeoutMs, choice.proxy);
+    throw transportError(error, url, cutoff.timedOut, timeoutMs, choice.proxy);
   } finally {
-    clearTimeout(timer);
+    cutoff.dispose();
   }
 }
 
 /**
- * `work`, or a rejection with the signal's reason once it aborts, whichever comes first. The
- * rejection waits a turn of the event loop, so that an error the abort raises in `work` (a proxy's
- * tunnel timing out) is the one reported when there is one.
+ * What ends one exchange early: its deadline, or the caller's signal (run mode's stop). A list of
+ * its own rather than an AbortController, AbortSignal.any and the request's `signal` option: those
+ * run Node's EventTarget and stream-finishing code, which a plain step needs for nothing else,
+ * at about 4% of its start (npm run bench). The caller's signal, when there is one, is heard once.
  */
-function settledBy<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  let stop = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    stop = () => setImmediate(() => reject(signal.reason));
+class Cutoff {
+  /** Why the exchange was ended; undefined while it may go on. */
+  reason: Error | undefined;
+  /** Whether it was the deadline that ended it. */
+  timedOut = false;
+  readonly #listeners = new Set<(reason: Error) => void>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #unhear: () => void = () => {};
+
+  constructor(timeoutMs: number, signal: AbortSignal | undefined) {
+    this.#timer = setTimeout(() => {
+      this.timedOut = true;
+      this.#end(new Error(`no complete answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    if (!signal) return;
+    const stop = () => this.#end(reasonOf(signal));
     if (signal.aborted) stop();
-    else signal.addEventListener('abort', stop, { once: true });
+    else {
+      signal.addEventListener('abort', stop, { once: true });
+      this.#unhear = () => signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /** Calls `listener` once the exchange is ended (at once if it is); returns its removal. */
+  onEnd(listener: (reason: Error) => void): () => void {
+    if (this.reason) {
+      listener(this.reason);
+      return () => {};
+    }
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The exchange is over: neither the timer nor the caller's signal may keep the step alive. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#unhear();
+    this.#listeners.clear();
+  }
+
+  #end(reason: Error): void {
+    if (this.reason) return;
+    this.reason = reason;
+    for (const listener of this.#listeners) listener(reason);
+  }
+}
+
+/** A signal's reason as an Error, which is what destroying a request or socket takes. */
+function reasonOf(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+}
+
+/**
+ * `work`, or a rejection with the cutoff's reason once it comes, whichever is first. The
+ * rejection waits a turn of the event loop, so that an error the cutoff raises in `work` (a
+ * proxy's tunnel timing out) is the one reported when there is one.
+ */
+function settledBy<T>(cutoff: Cutoff, work: Promise<T>): Promise<T> {
+  let unlisten = () => {};
+  const ended = new Promise<never>((_, reject) => {
+    unlisten = cutoff.onEnd(reason => setImmediate(() => reject(reason)));
   });
   work.catch(() => {});
-  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', stop));
+  return Promise.race([work, ended]).finally(unlisten);
 }
 
 async function exchange(
@@ -88,14 +140,14 @@ async function exchange(
   form: string,
   headers: Record<string, string>,
   options: PostOptions,
-  signal: AbortSignal,
+  cutoff: Cutoff,
   proxy: ProxyTarget | undefined
 ): Promise<Answer> {
   // Only the module the URL needs: a run against http never loads TLS.
   const { request } =
     url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   // Through a proxy, the tunnel is opened under the same deadline as the rest of the exchange.
-  const tunnel = proxy ? await openTunnel(url, proxy, signal, options.secureContext) : undefined;
+  const tunnel = proxy ? await openTunnel(url, proxy, cutoff, options.secureContext) : undefined;
   const message = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request(
       url,
@@ -109,12 +161,13 @@ async function exchange(
         // A connection of its own, closed after the answer: the tunnel, or (agent false) a new
         // one. Node honours createConnection only when no agent is given at all.
         ...(tunnel ? { createConnection: () => tunnel as Socket } : { agent: false }),
-        ...(options.secureContext ? { secureContext: options.secureContext } : {}),
-        signal
+        ...(options.secureContext ? { secureContext: options.secureContext } : {})
       },
       resolve
     );
     req.on('error', reject);
+    // Until the exchange is over (the body read too), the cutoff ends it: the request and its answer.
+    cutoff.onEnd(reason => req.destroy(reason));
     // A 101 with Upgrade hands the socket over and emits neither 'response' nor 'error'.
     req.on('upgrade', (answer: IncomingMessage, socket: Duplex) => {
       socket.destroy();
@@ -168,7 +221,7 @@ class ProxyProblem extends Error {
 async function openTunnel(
   url: URL,
   proxy: ProxyTarget,
-  signal: AbortSignal,
+  cutoff: Cutoff,
   secureContext: SecureContext | undefined
 ): Promise<Duplex> {
   const { request } = await import('node:http');
@@ -185,8 +238,7 @@ async function openTunnel(
     port: proxy.port,
     method: 'CONNECT',
     path: target,
-    headers,
-    signal
+    headers
   };
   // A connection of its own: TLS to a proxy that speaks https (createConnection counts only
   // without an agent), else a new plain one (agent false).
@@ -201,6 +253,7 @@ async function openTunnel(
         ...(secureContext ? { secureContext } : {})
       });
   }
+  let unlisten = () => {};
   const socket = await new Promise<Socket>((resolve, reject) => {
     const req = request(options);
     const refused = (status: number | undefined) =>
@@ -222,8 +275,10 @@ async function openTunnel(
     req.on('error', error => reject(new ProxyProblem(error)));
     // Before 'connect' or 'response', a close is a proxy that hung up without answering.
     req.on('close', () => reject(new ProxyProblem(undefined)));
+    // Until the proxy has answered; the open tunnel is then ended with what runs through it.
+    unlisten = cutoff.onEnd(reason => req.destroy(reason));
     req.end();
-  });
+  }).finally(() => unlisten());
   if (url.protocol !== 'https:' || !tls) return socket;
   return new Promise((resolve, reject) => {
     // The bare host, brackets off an IPv6 address: an address is checked against the certificate's
@@ -235,43 +290,50 @@ async function openTunnel(
       ...(isIP(host) ? {} : { servername: host }),
       ...(secureContext ? { secureContext } : {})
     });
-    const abort = () => secure.destroy(signal.reason as Error);
-    signal.addEventListener('abort', abort, { once: true });
+    const unlistenTls = cutoff.onEnd(reason => secure.destroy(reason));
     secure.once('secureConnect', () => {
-      signal.removeEventListener('abort', abort);
+      unlistenTls();
       resolve(secure);
     });
     secure.once('error', error => {
-      signal.removeEventListener('abort', abort);
+      unlistenTls();
       reject(error);
     });
   });
 }
 
-async function readLimited(message: IncomingMessage, limit: number): Promise<string> {
+/**
+ * The body, up to `limit` bytes. Read with 'data' and 'end' rather than `for await`: the async
+ * iterator loads and compiles stream machinery a plain step otherwise never runs (npm run bench).
+ */
+function readLimited(message: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(message.headers['content-length']);
   if (declared > limit) {
     message.destroy();
-    throw tooLarge(limit);
+    return Promise.reject(tooLarge(limit));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of message as AsyncIterable<Buffer>) {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    message.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         message.destroy();
-        throw tooLarge(limit);
+        reject(tooLarge(limit));
+        return;
       }
       chunks.push(chunk);
-    }
-  } catch (error) {
+    });
+    message.once('end', () => {
+      // 'end' on a body shorter than its headers announced, when the connection closed early.
+      if (message.complete) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(new CutShort());
+    });
     // Node reports a body the connection cut short as an 'aborted' ECONNRESET.
-    if (error instanceof ActionError || !isCutShort(error)) throw error;
-    throw new CutShort();
-  }
-  if (!message.complete) throw new CutShort();
-  return Buffer.concat(chunks).toString('utf8');
+    message.once('error', error => reject(isCutShort(error) ? new CutShort() : error));
+    // Closed with neither 'end' nor 'error' (destroyed without a reason): the body did not all come.
+    message.once('close', () => reject(new CutShort()));
+  });
 }
 
 /** The connection closed before the body its headers announced had all arrived. */

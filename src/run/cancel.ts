@@ -5,7 +5,6 @@
  * listens for ends Node at once: no word of the cancel, and the token file left in RUNNER_TEMP. So
  * run mode listens from its first instant to its last, and each phase asks whether one came.
  */
-import { constants } from 'node:os';
 import { ActionError } from '../errors.ts';
 
 // SIGBREAK is Ctrl+Break, which the runner sends on Windows after Ctrl+C.
@@ -21,7 +20,8 @@ export interface SignalSource {
 
 /** The exit code of a process ended by `signal`, as a shell reports it. */
 export function signalExitCode(signal: NodeJS.Signals): number {
-  return 128 + (constants.signals[signal] ?? 0);
+  // node:os when a signal is met, not at start-up: every plain step loads this module.
+  return 128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0);
 }
 
 export class Cancellation {
