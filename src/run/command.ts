@@ -289,28 +289,36 @@ const READ_BYTES = 64 * 1024;
  * socket stdout can fail with EINVAL (a Node program does, measured); the runner gives a run: step's
  * script real pipes, so run mode does too. One mkfifo makes both, and the action does not wait for
  * it: spawnSync held it 2.6–7 ms. Its stderr goes to a file rather than a pipe, which would cost
- * the action about 1.5 ms more (measured); `signal` ends it.
+ * the action about 1.5 ms more (measured). `signal` ends it, and the promise settles only once it
+ * has exited, so nothing is made in a folder being removed.
  */
 export function makePipes(dir: string, signal: AbortSignal): Promise<string[] | undefined> {
   if (windows) return Promise.resolve(undefined);
+  signal.throwIfAborted();
   const paths = SOURCES.map(source => join(dir, source));
   const log = join(dir, 'mkfifo.log');
   const logFd = openSync(log, 'wx', 0o600);
+  let made: ChildProcess;
   try {
-    const made = spawn('mkfifo', ['-m', '600', ...paths], {
-      stdio: ['ignore', 'ignore', logFd],
-      signal
-    });
-    return new Promise((resolve, reject) => {
-      made.once('error', error => reject(notMade(error.message)));
-      made.once('exit', code => {
-        if (code === 0) resolve(paths);
-        else reject(notMade(readFileSync(log, 'utf8').trim() || `exit code ${code}`));
-      });
-    });
+    made = spawn('mkfifo', ['-m', '600', ...paths], { stdio: ['ignore', 'ignore', logFd] });
   } finally {
     closeSync(logFd);
   }
+  const end = () => made.kill();
+  signal.addEventListener('abort', end, { once: true });
+  return new Promise((resolve, reject) => {
+    made.once('error', error => {
+      // Not started at all (ENOENT, say): no 'exit' follows.
+      if (made.pid !== undefined) return;
+      signal.removeEventListener('abort', end);
+      reject(notMade(error.message));
+    });
+    made.once('exit', code => {
+      signal.removeEventListener('abort', end);
+      if (code === 0) resolve(paths);
+      else reject(notMade(readFileSync(log, 'utf8').trim() || `exit code ${code}`));
+    });
+  });
 }
 
 const notMade = (why: string) =>
