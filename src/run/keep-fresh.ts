@@ -78,8 +78,9 @@ interface Ready {
  * Run mode before its first token. Made before the first request: the folder, its disk checked, and
  * mkfifo found, so that either failing fails the step with nothing minted. Made while the request
  * is in flight: the script file, the output pipes and the command module, so that once the token
- * comes only its file and the command's start are left (about 10 ms of the step's start, measured:
- * docs/PERFORMANCE.md). Whoever made it removes it (`remove`), or hands it to keepFresh, which does.
+ * comes only its file and the command's start are left (the command starts about 6 ms sooner,
+ * measured: docs/PERFORMANCE.md). Whoever made it removes it (`remove`), or hands it to keepFresh,
+ * which does.
  */
 export class PreparedRun {
   readonly command: Command;
@@ -128,8 +129,8 @@ export class PreparedRun {
   }
 
   async #make(): Promise<Ready> {
-    // Loaded here rather than at the top: plain mode, most runs, never starts a process, and loading
-    // child_process at start-up cost every run about 1 ms (npm run bench).
+    // Loaded here, while the request is in flight, rather than with this module before it: the
+    // relay and the scrubber take about 2 ms to load.
     const { makePipes, runCommand } = await import(/* webpackMode: "eager" */ './command.ts');
     const [program, ...args] = commandLine(this.command, this.dir, this.tempDir);
     const pipes = await makePipes(this.dir, this.#abort.signal);
