@@ -9,8 +9,13 @@ import { actionInputs } from '../dev/runner.ts';
 import { startStandIn } from '../dev/stand-in.ts';
 import type { RecordedRequest, StandIn } from '../dev/stand-in.ts';
 import { run } from '../src/main.ts';
+import { writeThroughStdout } from '../src/toolkit.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
 import { readmeReservedEnv } from './helpers/readme-env-names.ts';
+
+// The step's lines are read here by spying on process.stdout.write, so the toolkit writes there
+// rather than straight to fd 1 (a step's own way, which every end-to-end test reads).
+writeThroughStdout();
 
 // Properties of the whole step over generated inputs: run() in this process, through the real
 // @actions/core, against one real stand-in on 127.0.0.1 (no nock here). Whatever the input, the

@@ -13,7 +13,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../src/main.ts';
+import { writeThroughStdout } from '../src/toolkit.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
+
+// The step's lines are read here by spying on process.stdout.write, so the toolkit writes there
+// rather than straight to fd 1 (a step's own way, which every end-to-end test reads).
+writeThroughStdout();
 
 // run() is the entry the bundle calls: these tests drive it through src/toolkit.ts, with
 // inputs in the environment and the runner's files, and read what it printed line by line.

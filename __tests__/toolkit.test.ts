@@ -5,10 +5,27 @@
 import * as core from '@actions/core';
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync
+} from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as toolkit from '../src/toolkit.ts';
+
+// These tests read the toolkit's lines where @actions/core writes them, on process.stdout. What a
+// step writes by default (straight to fd 1) is held to the same bytes in a process of its own
+// below, and the runner's emulator reads it in every end-to-end test.
+toolkit.writeThroughStdout();
 
 const dir = mkdtempSync(join(tmpdir(), 'klear-toolkit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -148,5 +165,91 @@ describe('the toolkit', () => {
     for (const withFiles of [true, false]) {
       expect(played(toolkit as Kit, withFiles)).toEqual(played(core as unknown as Kit, withFiles));
     }
+  });
+});
+
+/** A child Node process that plays `steps` with the toolkit as a step starts it, writing to fd 1. */
+function childPlaying(steps: Step[]): string {
+  return `import * as kit from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, '..', 'src', 'toolkit.ts')).href)};
+for (const [operation, first, second] of ${JSON.stringify(steps)}) kit[operation](first, second);`;
+}
+
+describe("the toolkit's own way out: straight to fd 1 until run mode takes process.stdout", () => {
+  it('writes to fd 1 exactly what it writes through process.stdout, for any commands', () => {
+    // The files are left unnamed, so that outputs and variables come out as commands too.
+    const env = Object.fromEntries(
+      Object.entries(saved).filter(([name]) => !/^GITHUB_(OUTPUT|ENV)$/.test(name))
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 6 }), steps => {
+        fc.pre(steps.every(([operation]) => operation !== 'setFailed'));
+        const child = spawnSync(
+          process.execPath,
+          ['--input-type=module', '-e', childPlaying(steps)],
+          { env, encoding: 'utf8' }
+        );
+        expect(child.stderr).toBe('');
+        expect(child.stdout).toBe(play(toolkit as Kit, steps, false).stdout);
+      }),
+      { numRuns: 20 }
+    );
+  });
+
+  it('on a full pipe that does not block, waits for room: every line arrives whole, in order', async () => {
+    // A FIFO filled until the kernel refuses more (EAGAIN). Node's spawn makes a child's stdio block
+    // again, so the flag is set once more on the shared write end after the start (opening a pipe
+    // handle on it does that), and only then is the child let go, through its stdin. Its first line
+    // cannot be written at once: it must wait, as a stream waits, not fail or drop a line. The pipe
+    // is read only once the child says on stderr that it has played every step.
+    const fifo = join(dir, 'full-pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    let filled = 0;
+    const block = Buffer.alloc(4096, '.');
+    for (;;) {
+      try {
+        filled += writeSync(writeFd, block);
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).toBe('EAGAIN');
+        break;
+      }
+    }
+    const steps: Step[] = Array.from({ length: 200 }, (_, i) => [
+      'info',
+      `line ${i} ${'é'.repeat(i)}`
+    ]);
+    const waitForGo =
+      "await new Promise(go => process.stdin.once('data', go)); process.stdin.pause();\n";
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `${waitForGo}${childPlaying(steps)}\nprocess.stderr.write('played\\n');`
+      ],
+      { stdio: ['pipe', writeFd, 'pipe'] }
+    );
+    new Socket({ fd: writeFd, readable: false, writable: true }).destroy();
+    child.stdin?.end('go');
+    let stderr = '';
+    const chunks: Buffer[] = [];
+    const ended = new Promise(done => {
+      child.stderr?.on('data', chunk => {
+        stderr += chunk;
+        if (stderr !== 'played\n') return;
+        const reader = new Socket({ fd: readFd, readable: true, writable: false });
+        reader.on('data', (chunk: Buffer) => chunks.push(chunk));
+        reader.once('end', done);
+      });
+    });
+    const [code] = (await once(child, 'exit')) as [number];
+    expect({ code, stderr }).toEqual({ code: 0, stderr: 'played\n' });
+    await ended;
+    const read = Buffer.concat(chunks);
+    expect(read.subarray(0, filled).toString('latin1')).toBe('.'.repeat(filled));
+    expect(read.subarray(filled).toString('utf8')).toBe(
+      steps.map(([, message]) => `${message}\n`).join('')
+    );
   });
 });

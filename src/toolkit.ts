@@ -7,7 +7,7 @@
  * node:fs/promises, for the job summary, into every step: about 6 ms of a start that every job pays
  * (npm run bench). The delimiter's randomness comes from /dev/urandom instead.
  */
-import { appendFileSync, closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { delimiter } from 'node:path';
 
 /**
@@ -15,6 +15,38 @@ import { delimiter } from 'node:path';
  * does not (__tests__/bundle.test.ts), each one being a cost of every start (npm run bench).
  */
 const EOL = process.platform === 'win32' ? '\r\n' : '\n';
+
+/**
+ * Where the toolkit's lines go. At first straight to fd 1, each written whole before the call
+ * returns: creating process.stdout on the runner's pipe (a net.Socket) is about 5% of a plain step
+ * (npm run bench), which writes only a few lines, and a line on its way before the next is written
+ * keeps every mask ahead of what it hides. Once the action hands process.stdout to something else
+ * (run mode's relay), every later line goes through the stream, for good: a line written at once
+ * could overtake what the stream still holds.
+ */
+let writeOut: (text: string) => void = writeAtOnce;
+
+/** From now on the toolkit writes through process.stdout (run mode: its relay reads it there). */
+export function writeThroughStdout(): void {
+  writeOut = text => void process.stdout.write(text);
+}
+
+function writeAtOnce(text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(1, bytes, done);
+    } catch (error) {
+      // A full pipe that the runner (or whatever reads the step) made non-blocking: the stream
+      // waits for room where a write at once cannot, and keeps the order from here on.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      writeThroughStdout();
+      process.stdout.write(bytes.subarray(done));
+      return;
+    }
+  }
+}
 
 /** A command's message as the runner unescapes it. */
 export function escapeData(text: string): string {
@@ -28,7 +60,7 @@ function escapeProperty(text: string): string {
 
 function issue(command: string, message: string, name?: string): void {
   const properties = name ? ` name=${escapeProperty(name)}` : '';
-  process.stdout.write(`::${command}${properties}::${escapeData(message)}${EOL}`);
+  writeOut(`::${command}${properties}::${escapeData(message)}${EOL}`);
 }
 
 /** 122 random bits as a version-4 UUID, without loading node:crypto where the kernel has them. */
@@ -77,7 +109,7 @@ export function setSecret(value: string): void {
 }
 
 export function info(message: string): void {
-  process.stdout.write(`${message}${EOL}`);
+  writeOut(`${message}${EOL}`);
 }
 
 export function debug(message: string): void {
@@ -99,7 +131,7 @@ export function setFailed(message: string): void {
 
 export function setOutput(name: string, value: string): void {
   if (appendKeyValue('GITHUB_OUTPUT', name, value)) return;
-  process.stdout.write(EOL);
+  writeOut(EOL);
   issue('set-output', value, name);
 }
 

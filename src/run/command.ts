@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import { ActionError } from '../errors.ts';
 import { signalExitCode, type Cancellation } from './cancel.ts';
 import { OutputRelay } from './relay.ts';
+import { writeThroughStdout } from '../toolkit.ts';
 
 /** After SIGINT: the group's SIGTERM, then SIGKILL; the action is done well before the runner's 7.5 s. */
 export const TERM_AFTER_MS = 2500;
@@ -85,6 +86,8 @@ async function relayed(
   fifos: { readFd: number }[] | undefined,
   options: CommandOptions
 ): Promise<CommandEnd> {
+  // The toolkit's lines from now on come through process.stdout, where the relay hears them.
+  writeThroughStdout();
   const originalWrite = process.stdout.write.bind(process.stdout);
   // The relay's output goes out in batches (10 ms or 64 KiB): a command writing many small pieces
   // would otherwise cost a write to the runner for each. Whatever the action writes itself flushes
