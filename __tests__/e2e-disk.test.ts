@@ -3,7 +3,7 @@
 // (CI runs as root); where it is refused, this file says so and runs none of its cases.
 import { afterEach, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction } from '../dev/runner.ts';
@@ -75,6 +75,8 @@ withMount('RUNNER_TEMP on a disk that cannot take the token file', () => {
     expect(result.errors).toEqual([
       `The runner's temporary directory RUNNER_TEMP ('${runnerTemp}') cannot be used: the runner's disk is full (ENOSPC), so run mode has nowhere to keep the token file; nothing was minted. Check the runner's disk and RUNNER_TEMP (a self-hosted runner's work folder must be writable by its user).`
     ]);
+    // Run mode's folder, made before the check's write failed, is gone with it.
+    expect(readdirSync(runnerTemp)).toEqual(['fill']);
   });
 
   it('a read-only disk is refused before anything is minted, even for root', async () => {

@@ -2,6 +2,7 @@
 // KlearStack stand-in, whose movable clock lets an hour of 15-minute tokens pass in seconds.
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -581,21 +582,140 @@ describe('run mode', () => {
 
   // A cancel at every moment of run mode, the runner's way (SIGINT to the action's PID): the step
   // says so, exits 130, and leaves no token file and nothing of the command running.
+  /**
+   * What run mode's folder in `runnerTemp` holds (FIFOs marked) once it holds both FIFOs, or after
+   * 10 s; [] while there is none.
+   */
+  async function preparedFolder(runnerTemp: string): Promise<string[]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const folder = readdirSync(runnerTemp).find(name => name.startsWith('klear-token-'));
+      const entries = folder ? readdirSync(join(runnerTemp, folder)).sort() : [];
+      if ((entries.includes('stdout') && entries.includes('stderr')) || Date.now() > deadline) {
+        return entries.map(name =>
+          lstatSync(join(runnerTemp, folder as string, name)).isFIFO() ? `${name} (FIFO)` : name
+        );
+      }
+      await sleep(10);
+    }
+  }
+
+  // Run mode's folder is made, its disk checked, before the first request; the script and the
+  // command's FIFOs while the request is in flight; the token file once the token has come.
+  describe("run mode's folder, made before the first token", () => {
+    it('holds the script and both FIFOs, and no token file, while the first request is held; the failed mint removes it', async () => {
+      const runnerTemp = tempDir();
+      const { standIn } = await klear();
+      standIn.faultAlways({ kind: 'hang' });
+      const running = start(
+        standIn,
+        {
+          'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+          'timeout-seconds': '2',
+          run: 'echo ran'
+        },
+        { env: { RUNNER_TEMP: runnerTemp } }
+      );
+      const held = await preparedFolder(runnerTemp);
+      const result = await running.result;
+
+      expect(held).toEqual(['mkfifo.log', 'script.sh', 'stderr (FIFO)', 'stdout (FIFO)']);
+      expect(result.exitCode).toBe(1);
+      expect(result.errors).toEqual([
+        expect.stringMatching(/^No complete answer from .* within 2 s/)
+      ]);
+      expect(result.log).not.toContain('ran');
+      expect(readdirSync(runnerTemp)).toEqual([]);
+    });
+
+    it('ends a mkfifo still running when the mint fails: the step fails at once, leaving nothing', async () => {
+      const runnerTemp = tempDir();
+      const { standIn } = await klear();
+      standIn.faultAlways({ kind: 'hang' });
+      const started = performance.now();
+      // This mkfifo waits for a token file (fixtures/at-mkfifo), for 30 s when none comes.
+      const result = await run(
+        standIn,
+        {
+          'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }),
+          'timeout-seconds': '1',
+          run: 'echo ran'
+        },
+        atMkfifo('', { RUNNER_TEMP: runnerTemp })
+      );
+
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(result.exitCode).toBe(1);
+      expect(result.errors).toEqual([
+        expect.stringMatching(/^No complete answer from .* within 1 s/)
+      ]);
+      expect(result.survivors).toEqual([]);
+      expect(readdirSync(runnerTemp)).toEqual([]);
+    });
+
+    it("fails the step with one sentence and mkfifo's own words when it cannot make the pipes, leaving nothing", async () => {
+      const runnerTemp = tempDir();
+      const { standIn } = await klear();
+      const result = await run(
+        standIn,
+        { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+        atMkfifo('echo "mkfifo: cannot create fifo: no room" >&2; exit 1', {
+          RUNNER_TEMP: runnerTemp
+        })
+      );
+
+      expect(result.exitCode).toBe(1);
+      expect(result.errors).toEqual([
+        "mkfifo could not make the pipes for the command's output in RUNNER_TEMP: mkfifo: cannot create fifo: no room. Check the runner's disk and RUNNER_TEMP, and that the mkfifo on PATH is coreutils'."
+      ]);
+      expect(result.log).not.toContain('ran');
+      expect(readdirSync(runnerTemp)).toEqual([]);
+    });
+
+    it('fails the step with that sentence when mkfifo fails while the first request is still in flight', async () => {
+      const runnerTemp = tempDir();
+      const bin = tempDir();
+      writeFileSync(join(bin, 'mkfifo'), '#!/bin/sh\necho "mkfifo: no room" >&2\nexit 1\n', {
+        mode: 0o755
+      });
+      const { standIn } = await klear();
+      standIn.fault({ kind: 'delay', ms: 1000 });
+      const result = await run(
+        standIn,
+        { 'refresh-token': standIn.mintRefreshToken({ expiresIn: WEEK }), run: 'echo ran' },
+        { env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: runnerTemp } }
+      );
+
+      expect(result.exitCode).toBe(1);
+      expect(result.errors).toEqual([
+        expect.stringMatching(
+          /^mkfifo could not make the pipes for the command's output in RUNNER_TEMP: mkfifo: no room\./
+        )
+      ]);
+      expect(result.log).not.toContain('ran');
+      expect(readdirSync(runnerTemp)).toEqual([]);
+    });
+  });
+
   describe('cancelled at any moment', () => {
     /** Everything the action left under RUNNER_TEMP. */
     const leftIn = (runnerTemp: string) => readdirSync(runnerTemp);
 
     it('before the token file exists, while the first token is being minted: no retry', async () => {
       const runnerTemp = tempDir();
+      let held: string[] = [];
       const { standIn, result, tookMs } = await cancelled(
         { 'max-attempts': '3', run: 'echo ran' },
         async standIn => {
           while (standIn.requests.length < 1) await sleep(20);
+          held = await preparedFolder(runnerTemp);
         },
         { env: { RUNNER_TEMP: runnerTemp } },
         standIn => standIn.faultAlways({ kind: 'hang' })
       );
 
+      // The folder, with the script and the FIFOs, was there when the signal was sent, and is gone.
+      expect(held).toEqual(['mkfifo.log', 'script.sh', 'stderr (FIFO)', 'stdout (FIFO)']);
       expect(tookMs).toBeLessThan(7500);
       expect(result.signal).toBeNull();
       expect(result.exitCode).toBe(130);

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkTempDir } from '../src/run/keep-fresh.ts';
+import { checkTempDir } from '../src/run/folder.ts';
 
 const temps: string[] = [];
 afterEach(() => {

@@ -123,10 +123,12 @@ function timed(dir: string, command: string, args: string[], env: NodeJS.Process
   });
 }
 
+/** `rounds` interleaved runs of each contender; the medians are reported. */
 export async function measureRelay(
   bundle: string,
   megabytes = 100,
-  blockBytes = 8192
+  blockBytes = 8192,
+  rounds = 3
 ): Promise<RelayFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'klear-relay-bench-'));
   const standIn = await startStandIn();
@@ -177,14 +179,13 @@ export async function measureRelay(
       );
     const throughCat = through('cat');
     const throughCopier = through(`"${process.execPath}" "${copier}"`);
-    // Interleaved, three of each; the medians are reported.
     const directRuns: Run[] = [];
     const catRuns: Run[] = [];
     const copierRuns: Run[] = [];
     const actionRuns: Run[] = [];
     const silentCopierRuns: Run[] = [];
     const silentRuns: Run[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < rounds; i++) {
       directRuns.push(await direct(megabytes));
       catRuns.push(await throughCat(megabytes));
       copierRuns.push(await throughCopier(megabytes));

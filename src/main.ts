@@ -101,19 +101,26 @@ async function step(inputs: Inputs, deps: MainDeps, runMode?: RunMode): Promise<
     if (note.warning) kit.warning(note.text);
     else kit.info(note.text);
   }
-  if (runMode) {
-    runMode.engine.checkTempDir(deps.tempDir);
-    runMode.engine.checkPipes(deps.env);
-  } else if (inputs.keepFresh) {
+  // Run mode's folder, its disk checked, before anything is minted; the rest while the token comes.
+  const command = runMode && {
+    ...runMode,
+    prepared: new runMode.engine.PreparedRun(
+      { script: inputs.run, shell: inputs.shell },
+      deps.tempDir,
+      deps.env
+    )
+  };
+  if (!runMode && inputs.keepFresh) {
     // The job folder's disk, checked as run mode checks its own before minting.
-    const { checkTempDir } = await import(/* webpackMode: "eager" */ './run/keep-fresh.ts');
+    const { checkTempDir } = await import(/* webpackMode: "eager" */ './run/folder.ts');
     checkTempDir(deps.tempDir);
   }
   const firstSentAt = deps.clock.monotonic();
-  const first = await mint(credentials, mintDeps);
+  const minting = mint(credentials, mintDeps);
+  const first = await (command ? command.prepared.meanwhile(minting) : minting);
   const firstArrived = readClock(deps.clock);
 
-  if (!runMode) {
+  if (!command) {
     // The request's duration spans mint's retries too: a wider interval, so a skew is said only
     // when it is beyond doubt.
     const requestMs = firstArrived.monotonic - firstSentAt;
@@ -140,13 +147,12 @@ async function step(inputs: Inputs, deps: MainDeps, runMode?: RunMode): Promise<
   kit.info(
     `Got a KlearStack access token by ${first.method}; running the command with it in ${envName} and the newest one always in the file named by ${envName}_FILE.`
   );
-  const outcome = await runMode.engine.keepFresh(
+  const outcome = await command.engine.keepFresh(
     {
-      command: { script: inputs.run, shell: inputs.shell },
+      prepared: command.prepared,
       cwd: resolve(deps.workspace, inputs.workingDirectory),
       env: deps.env,
       envName,
-      tempDir: deps.tempDir,
       intervalMs: inputs.refreshIntervalMs,
       first,
       firstSentAt,
@@ -172,8 +178,8 @@ async function step(inputs: Inputs, deps: MainDeps, runMode?: RunMode): Promise<
       flushLog: deps.flushLog,
       clock: deps.clock,
       random: deps.random,
-      stop: runMode.stop,
-      cancellation: runMode.cancellation
+      stop: command.stop,
+      cancellation: command.cancellation
     }
   );
   if (inputs.keepFresh) {
@@ -186,7 +192,7 @@ async function step(inputs: Inputs, deps: MainDeps, runMode?: RunMode): Promise<
   publish(kit, outcome.latest, inputs.envName, outcome.expiresAt);
   const refreshToken = outcome.latest.refreshToken ?? first.refreshToken ?? inputs.refreshToken;
   deps.summary(renderSummary(outcome.latest, outcome.expiresAt, outcome, refreshToken));
-  const signal = await runMode.cancellation.received();
+  const signal = await command.cancellation.received();
   if (signal) return cancelled(kit, signal, outcome);
   if (outcome.exitCode !== 0) kit.error(`The command exited with code ${outcome.exitCode}.`);
   return outcome.exitCode;

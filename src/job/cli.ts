@@ -125,30 +125,27 @@ function fresh(folder: JobFolder, settings: Settings, kit: Kit): Promise<Fresh> 
 async function exec(folder: JobFolder, settings: Settings, argv: string[]): Promise<number> {
   if (argv.length === 0) throw new ActionError(`klear-token exec needs a command. ${USAGE}`);
   // Only exec runs a command: a plain call does not load run mode.
-  const [{ checkPipes, checkTempDir, keepFresh }, { Cancellation }] = await Promise.all([
+  const [{ keepFresh, PreparedRun }, { Cancellation }] = await Promise.all([
     import(/* webpackMode: "eager" */ '../run/keep-fresh.ts'),
     import(/* webpackMode: "eager" */ '../run/cancel.ts')
   ]);
   // From here a signal (Ctrl+C, a caller ending klear-token) ends the command as run mode does.
   const cancellation = new Cancellation(process);
-  const tempDir = process.env.RUNNER_TEMP || tmpdir();
-  checkTempDir(tempDir);
-  checkPipes(process.env);
-  const { record } = await fresh(folder, settings, toolkit);
+  const prepared = new PreparedRun({ argv }, process.env.RUNNER_TEMP || tmpdir(), process.env);
+  const { record } = await prepared.meanwhile(fresh(folder, settings, toolkit));
   // Masked again: a mint in an earlier, captured call may have had its mask swallowed.
   toolkit.setSecret(record.minted.accessToken);
   // Aborted when the command ends, or on a cancel: a refresh on its way must not hold the process.
   const stop = new AbortController();
   cancellation.onCancel(() => stop.abort());
-  const mintDeps = await connectFor(settings, toolkit, stop.signal);
+  const mintDeps = await prepared.meanwhile(connectFor(settings, toolkit, stop.signal));
   const { credentials } = settings;
   const outcome = await keepFresh(
     {
-      command: { argv },
+      prepared,
       cwd: process.cwd(),
       env: process.env,
       envName: settings.envName || DEFAULT_ENV_NAME,
-      tempDir,
       intervalMs: settings.refreshIntervalMs,
       first: record.minted,
       firstArrived: record.arrived,

@@ -15,8 +15,9 @@ import { closeSync, constants as fs, openSync, readdirSync, readFileSync } from 
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { ActionError } from '../errors.ts';
 import { signalExitCode, type Cancellation } from './cancel.ts';
-import { OutputRelay, type Source } from './relay.ts';
+import { OutputRelay } from './relay.ts';
 import { writeThroughStdout } from '../toolkit.ts';
 
 /** After SIGINT: the group's SIGTERM, then SIGKILL; the action is done well before the runner's 7.5 s. */
@@ -30,8 +31,8 @@ const DRAIN_MS = 2000;
 const windows = process.platform === 'win32';
 
 export interface CommandOptions {
-  /** A private folder for the command's output pipes. */
-  dir: string;
+  /** The command's stdout and stderr FIFOs (makePipes); none on Windows. */
+  pipes: string[] | undefined;
   program: string;
   args: string[];
   cwd: string;
@@ -53,6 +54,38 @@ export interface CommandEnd {
 
 /** Runs the command to its end, or until the step is cancelled and the command ended. */
 export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
+  // Before the start, only what it needs: the relay is made while the command's shell and program
+  // start, and the step's start is that much shorter (docs/PERFORMANCE.md).
+  const fifos = options.pipes?.map(openFifo);
+  let child: ChildProcess;
+  let ending: Ending;
+  try {
+    // Nothing starts once the step is cancelled; from the start on, a cancel ends what started.
+    await options.cancellation.check();
+    child = start(
+      options,
+      fifos?.map(fifo => fifo.writeFd)
+    );
+    ending = new Ending(child);
+  } catch (error) {
+    for (const fifo of fifos ?? []) closeSync(fifo.readFd);
+    throw error;
+  } finally {
+    // The command holds the write ends now, if it started; the action's copies would keep the
+    // pipes from ending.
+    for (const fifo of fifos ?? []) closeSync(fifo.writeFd);
+  }
+  const stopListening = options.cancellation.onCancel(signal => ending.cancel(signal));
+  return relayed(child, ending, fifos, options).finally(stopListening);
+}
+
+/** The command's output relayed until it has ended, and how it ended. */
+async function relayed(
+  child: ChildProcess,
+  ending: Ending,
+  fifos: { readFd: number }[] | undefined,
+  options: CommandOptions
+): Promise<CommandEnd> {
   // The toolkit's lines from now on come through process.stdout, where the relay hears them.
   writeThroughStdout();
   const originalWrite = process.stdout.write.bind(process.stdout);
@@ -62,7 +95,7 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
   let buffered: string[] = [];
   let size = 0;
   let paused = false;
-  // Assigned once the command has started; a flush before that has nothing to pause.
+  // Assigned once the relay is made; a flush before that has nothing to pause.
   let outputs: Readable[] = [];
   let timer: NodeJS.Timeout | undefined;
   const flush = (): void => {
@@ -107,30 +140,12 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
     return (originalWrite as (...args: unknown[]) => boolean)(relay.own(text), ...rest);
   }) as typeof process.stdout.write;
 
-  let ending: Ending | undefined;
-  let stopListening = (): void => {};
   try {
-    const pipes = windows
-      ? undefined
-      : fifos(options.dir, (source, text) => relay.push(source, text));
-    outputs = pipes?.map(pipe => pipe.reader) ?? [];
-    let child: ChildProcess;
-    try {
-      // Nothing starts once the step is cancelled; from the start on, a cancel ends what started.
-      await options.cancellation.check();
-      child = start(
-        options,
-        pipes?.map(pipe => pipe.writeFd)
-      );
-      const started = new Ending(child);
-      stopListening = options.cancellation.onCancel(signal => started.cancel(signal));
-      ending = started;
-      relay.warm();
-    } finally {
-      // The command holds the write ends now, if it started; the action's copies would keep the
-      // pipes from ending.
-      for (const pipe of pipes ?? []) closeSync(pipe.writeFd);
-    }
+    // Nothing is read before this: the event loop has not turned since the start.
+    outputs = fifos
+      ? fifos.map((fifo, i) => reader(fifo.readFd, text => relay.push(SOURCES[i], text)))
+      : [child.stdout as Readable, child.stderr as Readable];
+    relay.warm();
     // Node reports most failed starts (ENOENT, EACCES) as an 'error' event, not by throwing.
     const exited = new Promise<number>((resolve, reject) => {
       child.once('error', error => reject(options.notStarted(error)));
@@ -138,10 +153,9 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
         resolve(code ?? (signal ? signalExitCode(signal) : 128))
       );
     });
-    if (!pipes) outputs = [child.stdout as Readable, child.stderr as Readable];
-    const streams = (['stdout', 'stderr'] as const).map((source, i) => {
+    const streams = SOURCES.map((source, i) => {
       const stream = outputs[i];
-      if (!pipes)
+      if (!fifos)
         stream.on('data', (chunk: Buffer) => relay.push(source, chunk.toString('latin1')));
       // 'end' is the end of the output: a socket over a FIFO does not always go on to 'close'.
       return new Promise<void>(done => {
@@ -164,8 +178,7 @@ export async function runCommand(options: CommandOptions): Promise<CommandEnd> {
     await outputEnds(streams);
     return { exitCode: signalExitCode(signal), cancelledBy: signal };
   } finally {
-    stopListening();
-    ending?.stop();
+    ending.stop();
     for (const stream of outputs) stream.destroy();
     relay.end('stdout');
     relay.end('stderr');
@@ -274,43 +287,75 @@ async function outputEnds(streams: Promise<void>[], early?: Promise<void>): Prom
 const READ_BYTES = 64 * 1024;
 
 /**
- * Real pipes (FIFOs) for the command's stdout and stderr. Node's own stdio pipes are socket pairs,
- * and a program that writes fast to a socket stdout can fail with EINVAL (a Node program does,
- * measured); the runner gives a run: step's script real pipes, so run mode does too. One mkfifo
- * makes both (each call costs about 10 ms). Each read end is opened first, non-blocking, so opening
- * the write end does not wait. Reads go into one buffer per pipe, reused (`onread`), and come out
- * as latin1 text: a fresh buffer per read, the stream's way, costs a page fault for every 4 KiB
+ * Real pipes (FIFOs) for the command's stdout and stderr, in `dir`; none on Windows, whose commands
+ * get Node's pipes. Node's own stdio pipes are socket pairs, and a program that writes fast to a
+ * socket stdout can fail with EINVAL (a Node program does, measured); the runner gives a run: step's
+ * script real pipes, so run mode does too. One mkfifo makes both, and the action does not wait for
+ * it: spawnSync held it 2.6–7 ms. Its stderr goes to a file rather than a pipe, which would cost
+ * the action about 1.5 ms more (measured). `signal` ends it, and the promise settles only once it
+ * has exited, so nothing is made in a folder being removed.
+ */
+export function makePipes(dir: string, signal: AbortSignal): Promise<string[] | undefined> {
+  if (windows) return Promise.resolve(undefined);
+  signal.throwIfAborted();
+  const paths = SOURCES.map(source => join(dir, source));
+  const log = join(dir, 'mkfifo.log');
+  const logFd = openSync(log, 'wx', 0o600);
+  let made: ChildProcess;
+  try {
+    made = spawn('mkfifo', ['-m', '600', ...paths], { stdio: ['ignore', 'ignore', logFd] });
+  } finally {
+    closeSync(logFd);
+  }
+  const end = () => made.kill();
+  signal.addEventListener('abort', end, { once: true });
+  return new Promise((resolve, reject) => {
+    made.once('error', error => {
+      // Not started at all (ENOENT, say): no 'exit' follows.
+      if (made.pid !== undefined) return;
+      signal.removeEventListener('abort', end);
+      reject(notMade(error.message));
+    });
+    made.once('exit', code => {
+      signal.removeEventListener('abort', end);
+      if (code === 0) resolve(paths);
+      else reject(notMade(readFileSync(log, 'utf8').trim() || `exit code ${code}`));
+    });
+  });
+}
+
+const notMade = (why: string) =>
+  new ActionError(
+    `mkfifo could not make the pipes for the command's output in RUNNER_TEMP: ${why}. Check the runner's disk and RUNNER_TEMP, and that the mkfifo on PATH is coreutils'.`
+  );
+
+const SOURCES = ['stdout', 'stderr'] as const;
+
+/** A FIFO opened: the read end first, non-blocking, so opening the write end does not wait. */
+function openFifo(path: string): { readFd: number; writeFd: number } {
+  const readFd = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK);
+  return { readFd, writeFd: openSync(path, fs.O_WRONLY) };
+}
+
+/**
+ * A FIFO's read end as a stream. Reads go into one buffer, reused (`onread`), and come out as
+ * latin1 text: a fresh buffer per read, the stream's way, costs a page fault for every 4 KiB
  * relayed (measured: the action's CPU time for 100 MB went from about 670 ms to 540 ms,
  * docs/PERFORMANCE.md).
  */
-function fifos(
-  dir: string,
-  onText: (source: Source, text: string) => void
-): { reader: Socket; writeFd: number }[] {
-  const sources = ['stdout', 'stderr'] as const;
-  const paths = sources.map(source => join(dir, source));
-  const made = spawnSync('mkfifo', ['-m', '600', ...paths]);
-  if (made.status !== 0) {
-    const why = made.error?.message ?? String(made.stderr).trim();
-    throw new Error(`mkfifo could not make pipes for the command's output: ${why}`);
-  }
-  return sources.map((source, i) => {
-    const readFd = openSync(paths[i], fs.O_RDONLY | fs.O_NONBLOCK);
-    const writeFd = openSync(paths[i], fs.O_WRONLY);
-    const buffer = Buffer.allocUnsafe(READ_BYTES);
-    const reader = new Socket({
-      fd: readFd,
-      readable: true,
-      writable: false,
-      onread: {
-        buffer,
-        callback: (bytes: number) => {
-          onText(source, buffer.toString('latin1', 0, bytes));
-          return true;
-        }
+function reader(fd: number, onText: (text: string) => void): Socket {
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  return new Socket({
+    fd,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer,
+      callback: (bytes: number) => {
+        onText(buffer.toString('latin1', 0, bytes));
+        return true;
       }
-    });
-    return { reader, writeFd };
+    }
   });
 }
 

@@ -1,27 +1,29 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ActionError, codeOf } from '../errors.ts';
+import { ActionError } from '../errors.ts';
 import type { Credentials, Minted } from '../mint.ts';
 import type { Toolkit } from '../publish.ts';
 import type { Cancellation } from './cancel.ts';
+import { diskError, makeRunFolder } from './folder.ts';
 import { Refresher, type Clock, type RefreshFacts } from './refresher.ts';
 import { findProgram, scriptContents, shellArguments, type Shell } from './shell.ts';
 import type { ClockReading } from './token-time.ts';
 
+/**
+ * The `run` input's script, run with its shell as a `run:` step runs; or, for `klear-token exec`,
+ * a program and its arguments, run as given.
+ */
+export type Command = { script: string; shell: Shell } | { argv: string[] };
+
 export interface KeepFreshOptions {
-  /**
-   * The `run` input's script, run with its shell as a `run:` step runs; or, for `klear-token exec`,
-   * a program and its arguments, run as given.
-   */
-  command: { script: string; shell: Shell } | { argv: string[] };
+  /** The folder and what the command needs, made before the first token came. */
+  prepared: PreparedRun;
   cwd: string;
   /** The step's environment, which the command's is made from. */
   env: NodeJS.ProcessEnv;
   /** The variable the command gets the first token in; `<name>_FILE` names the file with the newest. */
   envName: string;
-  /** Where the token file lives (RUNNER_TEMP: per job, removed by the runner afterwards too). */
-  tempDir: string;
   intervalMs: number;
   first: Minted;
   /** The clock when the answer with `first` arrived: its life is counted from there. */
@@ -52,9 +54,6 @@ export interface RunOutcome extends RefreshFacts {
   cancelledBy?: NodeJS.Signals;
 }
 
-/** A page: what the token file takes on any file system, so a probe this size finds a full disk. */
-const PROBE_BYTES = 4096;
-
 /**
  * Off Windows the command's output comes through FIFOs that mkfifo (coreutils) makes
  * (command.ts): its absence is said before any token is minted, not after.
@@ -66,64 +65,87 @@ export function checkPipes(env: NodeJS.ProcessEnv): void {
   );
 }
 
+/** What the command's start needs besides the token. */
+interface Ready {
+  runCommand: typeof import('./command.ts').runCommand;
+  program: string;
+  args: string[];
+  /** The command's stdout and stderr FIFOs (none on Windows). */
+  pipes: string[] | undefined;
+}
+
 /**
- * Checks, before any token is minted, that run mode can keep its token file in `dir` (RUNNER_TEMP):
- * a token minted only to fail writing it is thrown away, and each retry would mint another. A file
- * is written and removed rather than permissions read: only a write finds a full disk, a read-only
- * mount, or a quota, and root passes every permission check. The file goes in a folder made for it
- * (a fresh name, 0700), as the token file does: a name known in advance would let anyone who can
- * write to RUNNER_TEMP plant a link there and have the probe overwrite what it points to.
+ * Run mode before its first token. Made before the first request: the folder, its disk checked, and
+ * mkfifo found, so that either failing fails the step with nothing minted. Made while the request
+ * is in flight: the script file, the output pipes and the command module, so that once the token
+ * comes only its file and the command's start are left (the command starts about 6 ms sooner,
+ * measured: docs/PERFORMANCE.md). Whoever made it removes it (`remove`), or hands it to keepFresh,
+ * which does.
  */
-export function checkTempDir(dir: string): void {
-  let problem = '';
-  try {
-    if (!statSync(dir).isDirectory()) problem = 'is not a directory';
-    else {
-      const folder = mkdtempSync(join(dir, '.klear-token-probe-'));
-      try {
-        writeFileSync(join(folder, 'probe'), Buffer.alloc(PROBE_BYTES), {
-          mode: 0o600,
-          flag: 'wx'
-        });
-      } finally {
-        rmSync(folder, { recursive: true, force: true });
-      }
+export class PreparedRun {
+  readonly command: Command;
+  /** RUNNER_TEMP: per job, removed by the runner afterwards too. */
+  readonly tempDir: string;
+  readonly dir: string;
+  /** Ends a mkfifo still running when the folder is removed. */
+  readonly #abort = new AbortController();
+  #ready: Promise<Ready> | undefined;
+
+  constructor(command: Command, tempDir: string, env: NodeJS.ProcessEnv) {
+    checkPipes(env);
+    this.command = command;
+    this.tempDir = tempDir;
+    this.dir = makeRunFolder(tempDir);
+  }
+
+  /**
+   * Waits for `work` (the first token's request), making meanwhile what the command needs; if it
+   * fails, the folder is removed before its error goes on.
+   */
+  async meanwhile<T>(work: Promise<T>): Promise<T> {
+    // From the next turn of the event loop: the request is on its way by then.
+    this.#ready ??= new Promise(done => setImmediate(done)).then(() => this.#make());
+    // Its failure is the step's once the token has come (ready()); until then, nobody's.
+    this.#ready.catch(() => {});
+    try {
+      return await work;
+    } catch (error) {
+      await this.remove();
+      throw error;
     }
-  } catch (error) {
-    const code = codeOf(error) || 'unknown';
-    problem = code === 'ENOENT' ? 'does not exist' : `cannot be used: ${diskTrouble(code)}`;
   }
-  if (problem) {
-    throw new ActionError(
-      `The runner's temporary directory RUNNER_TEMP ('${dir}') ${problem}, so run mode has nowhere to keep the token file; nothing was minted. Check the runner's disk and RUNNER_TEMP (a self-hosted runner's work folder must be writable by its user).`
-    );
+
+  /** What the command's start needs, once made. */
+  ready(): Promise<Ready> {
+    return (this.#ready ??= this.#make());
+  }
+
+  /** Removes the folder and all in it, once nothing is making anything in it. */
+  async remove(): Promise<void> {
+    this.#abort.abort();
+    await this.#ready?.catch(() => {});
+    // At once: a few files, and the step's end waits for it (a thread-pool round trip per file).
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #make(): Promise<Ready> {
+    // Loaded here, while the request is in flight, rather than with this module before it: the
+    // relay and the scrubber take about 2 ms to load.
+    const { makePipes, runCommand } = await import(/* webpackMode: "eager" */ './command.ts');
+    const [program, ...args] = commandLine(this.command, this.dir, this.tempDir);
+    const pipes = await makePipes(this.dir, this.#abort.signal);
+    return { runCommand, program, args, pipes };
   }
 }
 
-/**
- * A write under RUNNER_TEMP that failed, named as the runner's disk: a full disk (the usual cause on
- * a long-lived self-hosted runner) clears once space is freed, so it counts as passing.
- */
-function diskError(error: unknown, tempDir: string): ActionError {
-  const code = codeOf(error) || 'unknown';
-  return new ActionError(
-    `Could not write run mode's token file under RUNNER_TEMP ('${tempDir}'): ${diskTrouble(code)}. Free space on the runner's disk, or give the runner a RUNNER_TEMP with room.`,
-    { retryable: code === 'ENOSPC' || code === 'EDQUOT' }
-  );
+/** The file operations that write the token file, as promises or done at once. */
+interface FileIO {
+  writeFile(path: string, data: string, options: { mode: number; flag: string }): unknown;
+  rename(from: string, to: string): unknown;
+  rm(path: string, options: { force: boolean }): unknown;
 }
-
-/** What a failed write under RUNNER_TEMP says about the runner's disk, with the error's code. */
-function diskTrouble(code: string): string {
-  const why =
-    code === 'ENOSPC'
-      ? "the runner's disk is full"
-      : code === 'EDQUOT'
-        ? "the runner user's disk quota is used up"
-        : code === 'EROFS'
-          ? 'the disk is read-only'
-          : 'it cannot be written to';
-  return `${why} (${code})`;
-}
+const ASYNC_IO: FileIO = { writeFile, rename, rm };
+const SYNC_IO: FileIO = { writeFile: writeFileSync, rename: renameSync, rm: rmSync };
 
 /**
  * Runs the command with its shell while the refresher keeps the token fresh in a 0600 file. The step's result
@@ -134,24 +156,20 @@ export async function keepFresh(
   deps: KeepFreshDeps
 ): Promise<RunOutcome> {
   const { kit } = deps;
-  // Loaded here rather than at the top: plain mode, most runs, never starts a process, and loading
-  // child_process at start-up cost every run about 1 ms (npm run bench).
-  const { runCommand } = await import(/* webpackMode: "eager" */ './command.ts');
-  const dir = await mkdtemp(join(options.tempDir, 'klear-token-')).catch((error: unknown) => {
-    throw diskError(error, options.tempDir);
-  });
+  const { prepared } = options;
+  const { dir, tempDir } = prepared;
   const file = join(dir, 'token');
   let writes = 0;
-  const writeToken = async (token: string): Promise<void> => {
+  const writeToken = async (token: string, io: FileIO = ASYNC_IO): Promise<void> => {
     // A rename within one folder is atomic, so a reader never sees half a token.
     const next = join(dir, `token.${++writes}`);
     try {
       // 'wx': never through a link, even in a folder no one else can write to.
-      await writeFile(next, token, { mode: 0o600, flag: 'wx' });
-      await rename(next, file);
+      await io.writeFile(next, token, { mode: 0o600, flag: 'wx' });
+      await io.rename(next, file);
     } catch (error) {
-      await rm(next, { force: true });
-      throw diskError(error, options.tempDir);
+      await io.rm(next, { force: true });
+      throw diskError(error, tempDir);
     }
   };
 
@@ -179,11 +197,14 @@ export async function keepFresh(
 
   const stopRefreshing = deps.cancellation.onCancel(() => refresher.stop());
   try {
-    await writeToken(options.first.accessToken);
-    const [program, ...args] = await commandLine(options.command, dir, options.tempDir);
+    // At once: nothing else waits meanwhile, and the thread pool's four round trips took 2–3 ms.
+    await writeToken(options.first.accessToken, SYNC_IO);
+    // Only now: what is made meanwhile waits for nothing of the token's, but the end-to-end tests'
+    // moment between the token file and the command's start is mkfifo's end (fixtures/at-mkfifo).
+    const { runCommand, program, args, pipes } = await prepared.ready();
     refresher.start();
     const end = await runCommand({
-      dir,
+      pipes,
       program,
       args,
       cwd: options.cwd,
@@ -194,30 +215,31 @@ export async function keepFresh(
       },
       secrets: options.secrets,
       cancellation: deps.cancellation,
-      notStarted: error => notStarted(program, error, 'shell' in options.command)
+      notStarted: error => notStarted(program, error, 'shell' in prepared.command)
     });
     return { ...end, ...refresher.facts };
   } finally {
     stopRefreshing();
     refresher.stop();
     deps.stop.abort();
-    await rm(dir, { recursive: true, force: true });
+    await prepared.remove();
   }
 }
 
 /** The program and arguments to start; a script is written to a file of its own first. */
-async function commandLine(
-  command: KeepFreshOptions['command'],
-  dir: string,
-  tempDir: string
-): Promise<string[]> {
+function commandLine(command: Command, dir: string, tempDir: string): string[] {
   if ('argv' in command) return command.argv;
   // As the runner runs a run: step: the script in a file of its own, run through the template.
+  // Written at once: a thread-pool round trip would keep the command waiting for the event loop.
   const script = join(dir, `script${command.shell.extension}`);
-  const contents = scriptContents(command.shell, command.script);
-  await writeFile(script, contents, { mode: 0o700, flag: 'wx' }).catch((error: unknown) => {
+  try {
+    writeFileSync(script, scriptContents(command.shell, command.script), {
+      mode: 0o700,
+      flag: 'wx'
+    });
+  } catch (error) {
     throw diskError(error, tempDir);
-  });
+  }
   return [command.shell.program, ...shellArguments(command.shell.template, script)];
 }
 
