@@ -232,6 +232,41 @@ describe('run mode under the runner reading', () => {
     expect(result.errors).toEqual([CLOSING]);
   });
 
+  it('scrubs the username and the password from the command output, raw and encoded', async () => {
+    const login = { username: 'svc-robot-account-7', password: 'pa55-w0rd-of-the-robot' };
+    const standIn = await startStandIn(login);
+    opened.push(standIn);
+    const result = await run(
+      standIn,
+      {
+        ...login,
+        run: [
+          'for v in "$U" "$P"; do',
+          '  printf "%s\\n" "$v"',
+          '  printf %s "$v" | base64 -w0; echo',
+          '  printf %s "$v" | base64 -w0 | tr -d =; echo',
+          "  printf %s \"$v\" | base64 -w0 | tr '+/' '-_' | tr -d =; echo",
+          'done'
+        ].join('\n')
+      },
+      { env: { U: login.username, P: login.password }, secrets: Object.values(login) }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.leaks).toEqual([]);
+    for (const value of Object.values(login)) {
+      const encoded = Buffer.from(value).toString('base64');
+      for (const form of [
+        value,
+        encoded,
+        encoded.replace(/=+$/, ''),
+        Buffer.from(value).toString('base64url')
+      ]) {
+        expect(result.log).not.toContain(form);
+      }
+    }
+  });
+
   it('scrubs the first token after 18 refreshes, as unpadded base64 and base64url', async () => {
     // The command prints once the stand-in has issued the step's token and 18 more, however long
     // that takes on this machine.

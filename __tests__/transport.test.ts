@@ -331,6 +331,47 @@ describe('an answer cut anywhere, left open, closed or reset', () => {
   }, 60_000);
 });
 
+describe('a body with neither a length nor chunks, which ends when the connection closes', () => {
+  const body = '{"access_token":"header.payload.signature","refresh_token":"r.e.f"}';
+  const head = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n';
+
+  it('left open anywhere, is no answer but the timeout, retried: the deadline closing it is not its end', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: head.length + body.length }), async cutAt => {
+        const server = await startRawServer([{ bytes: head + body, cutAt, then: 'hang' }]);
+        try {
+          const outcome = await postForm(
+            new URL(server.url + ENDPOINTS.refresh),
+            'a=b',
+            {},
+            { timeoutMs: 300 }
+          ).catch((error: unknown) => error);
+          expect(outcome).toBeInstanceOf(ActionError);
+          expect((outcome as ActionError).message).toMatch(
+            /^No complete answer from 127\.0\.0\.1:\d+ within 0\.3 s/
+          );
+          expect((outcome as ActionError).retryable).toBe(true);
+        } finally {
+          await server.close();
+        }
+      }),
+      { numRuns: 15 }
+    );
+  }, 30_000);
+
+  it('closed by the server, is the answer it sent', async () => {
+    const server = await startRawServer([{ bytes: head + body, then: 'end' }]);
+    cleanups.push(() => server.close());
+    const answer = await postForm(
+      new URL(server.url + ENDPOINTS.refresh),
+      'a=b',
+      {},
+      { timeoutMs: 5000 }
+    );
+    expect(answer).toMatchObject({ status: 200, body });
+  });
+});
+
 describe('the ca-certificate input', () => {
   let dir: string;
   let certificate: Certificate;

@@ -163,6 +163,7 @@ async function step(inputs: Inputs, deps: MainDeps, runMode?: RunMode): Promise<
         first.refreshToken ?? '',
         inputs.refreshToken,
         inputs.accessToken,
+        inputs.username,
         inputs.password
       ]
     },

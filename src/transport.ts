@@ -182,7 +182,7 @@ async function exchange(
     message.destroy();
     return { status, headers: message.headers, body: '' };
   }
-  const body = await readLimited(message, options.maxBodyBytes ?? MAX_BODY_BYTES);
+  const body = await readLimited(message, options.maxBodyBytes ?? MAX_BODY_BYTES, cutoff);
   return { status, headers: message.headers, body };
 }
 
@@ -306,7 +306,7 @@ async function openTunnel(
  * The body, up to `limit` bytes. Read with 'data' and 'end' rather than `for await`: the async
  * iterator loads and compiles stream machinery a plain step otherwise never runs (npm run bench).
  */
-function readLimited(message: IncomingMessage, limit: number): Promise<string> {
+function readLimited(message: IncomingMessage, limit: number, cutoff: Cutoff): Promise<string> {
   const declared = Number(message.headers['content-length']);
   if (declared > limit) {
     message.destroy();
@@ -325,8 +325,11 @@ function readLimited(message: IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     message.once('end', () => {
+      // A body with neither a length nor chunks ends when the connection closes, and the cutoff
+      // closes it: an end after the cutoff may be the cutoff's own, so what came is not the answer.
+      if (cutoff.reason) reject(cutoff.reason);
       // 'end' on a body shorter than its headers announced, when the connection closed early.
-      if (message.complete) resolve(Buffer.concat(chunks).toString('utf8'));
+      else if (message.complete) resolve(Buffer.concat(chunks).toString('utf8'));
       else reject(new CutShort());
     });
     // Node reports a body the connection cut short as an 'aborted' ECONNRESET.

@@ -157,6 +157,7 @@ async function exec(folder: JobFolder, settings: Settings, argv: string[]): Prom
         record.minted.accessToken,
         record.minted.refreshToken ?? '',
         credentials.refreshToken,
+        credentials.username,
         credentials.password
       ]
     },
