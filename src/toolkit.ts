@@ -18,7 +18,7 @@ const EOL = process.platform === 'win32' ? '\r\n' : '\n';
 
 /**
  * Where the toolkit's lines go. At first straight to fd 1, each written whole before the call
- * returns: creating process.stdout on the runner's pipe (a net.Socket) is about 5% of a plain step
+ * returns: creating process.stdout on the runner's pipe (a net.Socket) is up to 5% of a plain step
  * (npm run bench), which writes only a few lines, and a line on its way before the next is written
  * keeps every mask ahead of what it hides. Once the action hands process.stdout to something else
  * (run mode's relay), every later line goes through the stream, for good: a line written at once

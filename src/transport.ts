@@ -67,7 +67,7 @@ export async function postForm(
  * What ends one exchange early: its deadline, or the caller's signal (run mode's stop). A list of
  * its own rather than an AbortController, AbortSignal.any and the request's `signal` option: those
  * run Node's EventTarget and stream-finishing code, which a plain step needs for nothing else,
- * at about 4% of its start (npm run bench). The caller's signal, when there is one, is heard once.
+ * at about 2% of its start (npm run bench, docs/PERFORMANCE.md). The caller's signal, when there is one, is heard once.
  */
 class Cutoff {
   /** Why the exchange was ended; undefined while it may go on. */
