@@ -580,8 +580,6 @@ describe('run mode', () => {
     expect(result.survivors).toEqual([]);
   });
 
-  // A cancel at every moment of run mode, the runner's way (SIGINT to the action's PID): the step
-  // says so, exits 130, and leaves no token file and nothing of the command running.
   /**
    * What run mode's folder in `runnerTemp` holds (FIFOs marked) once it holds both FIFOs, or after
    * 10 s; [] while there is none.
@@ -697,6 +695,8 @@ describe('run mode', () => {
     });
   });
 
+  // A cancel at every moment of run mode, the runner's way (SIGINT to the action's PID): the step
+  // says so, exits 130, and leaves no token file and nothing of the command running.
   describe('cancelled at any moment', () => {
     /** Everything the action left under RUNNER_TEMP. */
     const leftIn = (runnerTemp: string) => readdirSync(runnerTemp);

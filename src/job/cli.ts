@@ -88,12 +88,11 @@ export async function klearToken(argv: string[]): Promise<number> {
   }
 }
 
-/** The client and retry policy for the folder's settings; `signal` aborts its requests. */
-function connectFor(
-  settings: Settings,
-  kit: Kit,
-  signal = new AbortController().signal
-): Promise<MintDeps> {
+/**
+ * The client and retry policy for the folder's settings; `signal` aborts its requests, which
+ * otherwise only their deadlines end (a plain call creates no AbortController, as a plain step).
+ */
+function connectFor(settings: Settings, kit: Kit, signal?: AbortSignal): Promise<MintDeps> {
   const { apiRoot, timeoutMs, maxAttempts, caCertificate } = settings;
   return connect(
     { apiRoot, timeoutMs, maxAttempts, caCertificate },
