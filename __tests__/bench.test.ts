@@ -72,6 +72,8 @@ describe('npm run bench', () => {
         'minimal',
         'minimalOverHttps',
         'node',
+        'precompiled',
+        'precompiledOverHttps',
         'startup'
       ].sort()
     );
@@ -83,7 +85,9 @@ describe('npm run bench', () => {
       compare1: 'floor',
       compare1OverHttps: 'floorOverHttps',
       minimal: 'floor',
-      minimalOverHttps: 'floorOverHttps'
+      minimalOverHttps: 'floorOverHttps',
+      precompiled: 'floor',
+      precompiledOverHttps: 'floorOverHttps'
     });
     for (const key of Object.keys(results.contenders)) {
       expect(results.wallMs[key].median).toBeGreaterThan(0);
@@ -96,6 +100,9 @@ describe('npm run bench', () => {
     expect(stdout).toContain('| Whole step ≤ 1.20× the floor |');
     expect(typeof results.met.timeOverHttps).toBe('boolean');
     expect(stdout).toContain('| Whole step over https ≤ 1.10× the floor over https |');
+    expect(stdout).toContain(
+      '| (Bound: whole step with its JavaScript compiled in advance, over http / https) |'
+    );
     // Run mode's day: one refresh per 10-minute interval, 24 × 6 of them.
     expect(results.runMode['fifteen-minute tokens, refresh-interval 10m']).toMatchObject({
       requests: 144,
