@@ -27,6 +27,9 @@ interface Results {
     throughCopierMs: number;
     actionCpuMs: number;
     actionCpuMsWithoutOutput: number;
+    ratioToCopier: number;
+    ratioToCopierRange: [number, number];
+    rounds: number;
   }[];
   met: Record<string, boolean>;
 }
@@ -44,6 +47,8 @@ async function bench(...args: string[]) {
       '1',
       '--relay-megabytes',
       '2',
+      '--relay-rounds',
+      '3',
       // Its Node-agent case waits 13 s on a silent proxy: run by npm run bench, not here.
       '--proxy-rounds',
       '0',
@@ -117,8 +122,17 @@ describe('npm run bench', () => {
       expect(run.throughCopierMs).toBeGreaterThan(0);
       expect(run.actionCpuMs).toBeGreaterThan(0);
       expect(run.actionCpuMsWithoutOutput).toBeGreaterThan(0);
+      // The target's ratio is the median of the rounds' own, within their range.
+      expect(run.rounds).toBe(3);
+      expect(run.ratioToCopierRange[0]).toBeLessThanOrEqual(run.ratioToCopier);
+      expect(run.ratioToCopierRange[1]).toBeGreaterThanOrEqual(run.ratioToCopier);
     }
     expect(stdout).toContain('| Run mode relay, 2 MB of mixed lines |');
+    expect(stdout).toMatch(/\| \d\.\d+× \(\d\.\d+–\d\.\d+, 3 rounds\); /);
+    expect(typeof results.met.relay).toBe('boolean');
+    expect(stdout).toContain(
+      '| Run mode relays 2 MB ≤ 1.10× a Node copier, 8 KiB writes / a write per piece |'
+    );
     // About 16 s alone; the suite runs beside others on two cores.
   }, 90_000);
 

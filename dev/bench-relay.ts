@@ -72,10 +72,16 @@ export interface RelayFigures {
   throughCopierMs: number;
   throughActionMs: number;
   ratio: number;
-  /** Through the action against through the Node copier, measured in the same run: the target. */
+  /**
+   * Through the action against through the Node copier, round for round (the two run one after
+   * the other, in turns first): the median of the rounds' ratios, the target, and its range.
+   */
   ratioToCopier: number;
+  ratioToCopierRange: [number, number];
+  /** How many rounds ran. */
+  rounds: number;
   actionCpuMs: number;
-  /** The same, each less its time for the command writing nothing (start-up, the mint). */
+  /** The same ratio, each run less its round's run with the command writing nothing (start-up, the mint). */
   relayingRatioToCopier: number;
   /** The action's CPU time for the output alone (less the run without output), per 100 MB. */
   actionCpuMsPer100MB: number;
@@ -123,12 +129,16 @@ function timed(dir: string, command: string, args: string[], env: NodeJS.Process
   });
 }
 
-/** `rounds` interleaved runs of each contender; the medians are reported. */
+/**
+ * `rounds` interleaved runs of each contender; their medians are reported, and the action against
+ * the copier as the median of the rounds' ratios. Seven rounds: in 10 calls of three, the ratio of
+ * the medians ranged over 0.94–1.26 for blocks (docs/PERFORMANCE.md).
+ */
 export async function measureRelay(
   bundle: string,
   megabytes = 100,
   blockBytes = 8192,
-  rounds = 3
+  rounds = 7
 ): Promise<RelayFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'klear-relay-bench-'));
   const standIn = await startStandIn();
@@ -157,12 +167,13 @@ export async function measureRelay(
       const env: NodeJS.ProcessEnv = {
         PATH: process.env.PATH,
         RUNNER_TEMP: dir,
-        GITHUB_WORKSPACE: dir,
-        NODE_OPTIONS: `--require ${probe}`
+        GITHUB_WORKSPACE: dir
       };
       for (const [name, value] of Object.entries(inputs))
         env[`INPUT_${name.toUpperCase()}`] = value;
-      const run = await timed(dir, process.execPath, [bundle], env);
+      // The probe on the action's command line, not in NODE_OPTIONS: the command would inherit
+      // that, and its Node would load the probe too, which the copier's generator does not.
+      const run = await timed(dir, process.execPath, ['--require', probe, bundle], env);
       return {
         ...run,
         ...(JSON.parse(await readFile(report, 'utf8')) as Pick<Run, 'cpuMs' | 'rssKiB'>)
@@ -188,22 +199,28 @@ export async function measureRelay(
     for (let i = 0; i < rounds; i++) {
       directRuns.push(await direct(megabytes));
       catRuns.push(await throughCat(megabytes));
-      copierRuns.push(await throughCopier(megabytes));
+      // The pair in turns first: whatever the run before leaves (a warm cache, a busy core) falls
+      // on each alike.
+      if (i % 2 === 0) copierRuns.push(await throughCopier(megabytes));
       actionRuns.push(await throughAction(megabytes));
+      if (i % 2 === 1) copierRuns.push(await throughCopier(megabytes));
       silentCopierRuns.push(await throughCopier(0));
       silentRuns.push(await throughAction(0));
     }
     const tenth = await throughAction(Math.max(1, Math.round(megabytes / 10)));
-    const median = (values: number[]) =>
-      values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const directMs = median(directRuns.map(run => run.ms));
     const throughActionMs = median(actionRuns.map(run => run.ms));
     const throughCopierMs = median(copierRuns.map(run => run.ms));
     const actionCpuMs = median(actionRuns.map(run => run.cpuMs ?? NaN));
     const silentCpuMs = median(silentRuns.map(run => run.cpuMs ?? NaN));
-    // Each less its own run with no output: the action's start and mint, the copier's start.
-    const relayingMs = throughActionMs - median(silentRuns.map(run => run.ms));
-    const copyingMs = throughCopierMs - median(silentCopierRuns.map(run => run.ms));
+    // Round for round: this machine's speed drifts over a bench by more than the target's 10%
+    // (the copier alone took 514–881 ms in one series), and a pair run back to back shares it.
+    const ratios = actionRuns.map((run, i) => run.ms / copierRuns[i].ms);
+    // Each less its round's run with no output: the action's start and mint, the copier's start.
+    const relayingRatios = actionRuns.map(
+      (run, i) => (run.ms - silentRuns[i].ms) / (copierRuns[i].ms - silentCopierRuns[i].ms)
+    );
+    const twoPlaces = (value: number) => Number(value.toFixed(2));
     return {
       megabytes,
       blockBytes,
@@ -212,9 +229,11 @@ export async function measureRelay(
       throughCopierMs: Math.round(throughCopierMs),
       throughActionMs: Math.round(throughActionMs),
       ratio: Number((throughActionMs / directMs).toFixed(2)),
-      ratioToCopier: Number((throughActionMs / throughCopierMs).toFixed(2)),
+      ratioToCopier: twoPlaces(median(ratios)),
+      ratioToCopierRange: [twoPlaces(Math.min(...ratios)), twoPlaces(Math.max(...ratios))],
+      rounds,
       actionCpuMs: Math.round(actionCpuMs),
-      relayingRatioToCopier: Number((relayingMs / copyingMs).toFixed(2)),
+      relayingRatioToCopier: twoPlaces(median(relayingRatios)),
       actionCpuMsPer100MB: Math.round(((actionCpuMs - silentCpuMs) * 100) / megabytes),
       actionCpuMsWithoutOutput: Math.round(silentCpuMs),
       peakRssMiBAtTenth: Number(((tenth.rssKiB ?? NaN) / 1024).toFixed(1)),
@@ -226,15 +245,20 @@ export async function measureRelay(
   }
 }
 
+/** The middle value; of an even count, the upper of the two middle ones. */
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
 export function relayTable(runs: RelayFigures[]): string {
   const writes = (figures: RelayFigures) =>
     figures.blockBytes ? `${figures.blockBytes / 1024} KiB writes` : 'a write per piece';
   return [
-    `| Run mode relay, ${runs[0].megabytes} MB of mixed lines | Straight into a pipe | Through \`cat\` | Through a Node copier | Through the action | Action ÷ copier (target ≤ 1.10×); less start-up | Action CPU (without output) | Action CPU for the output, per 100 MB | Action peak RSS, ${Math.max(1, Math.round(runs[0].megabytes / 10))} / ${runs[0].megabytes} MB |`,
+    `| Run mode relay, ${runs[0].megabytes} MB of mixed lines | Straight into a pipe | Through \`cat\` | Through a Node copier | Through the action | Action ÷ copier, round for round: median (range) (target ≤ 1.10×); less start-up | Action CPU (without output) | Action CPU for the output, per 100 MB | Action peak RSS, ${Math.max(1, Math.round(runs[0].megabytes / 10))} / ${runs[0].megabytes} MB |`,
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...runs.map(figures => {
       const times = (ms: number) => `${ms} ms (${(ms / figures.directMs).toFixed(2)}×)`;
-      return `| ${writes(figures)} | ${figures.directMs} ms | ${times(figures.throughCatMs)} | ${times(figures.throughCopierMs)} | ${times(figures.throughActionMs)} | ${figures.ratioToCopier}×; ${figures.relayingRatioToCopier}× | ${figures.actionCpuMs} ms (${figures.actionCpuMsWithoutOutput} ms) | ${figures.actionCpuMsPer100MB} ms | ${figures.peakRssMiBAtTenth} / ${figures.peakRssMiB} MiB |`;
+      return `| ${writes(figures)} | ${figures.directMs} ms | ${times(figures.throughCatMs)} | ${times(figures.throughCopierMs)} | ${times(figures.throughActionMs)} | ${figures.ratioToCopier}× (${figures.ratioToCopierRange.join('–')}, ${figures.rounds} rounds); ${figures.relayingRatioToCopier}× | ${figures.actionCpuMs} ms (${figures.actionCpuMsWithoutOutput} ms) | ${figures.actionCpuMsPer100MB} ms | ${figures.peakRssMiBAtTenth} / ${figures.peakRssMiB} MiB |`;
     })
   ].join('\n');
 }
