@@ -286,10 +286,12 @@ async function outputEnds(streams: Promise<void>[], early?: Promise<void>): Prom
 /** The size of a pipe's buffer on Linux: a read never returns more. */
 const READ_BYTES = 64 * 1024;
 /**
- * After a read of less than a page the action sleeps a quarter of a millisecond before it reads
+ * After a read of less than a page that came at once after the one before (the pipe was not empty
+ * when the action came back for more), the action sleeps a quarter of a millisecond before it reads
  * again (`reader`). Shared memory to sleep on: nothing ever wakes it, the sleep just ends.
  */
 const SMALL_READ_BYTES = 4096;
+const AT_ONCE_MS = 0.05;
 const SMALL_READ_SLEEP_MS = 0.25;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -350,16 +352,20 @@ function openFifo(path: string): { readFd: number; writeFd: number } {
  * relayed (measured: the action's CPU time for 100 MB went from about 670 ms to 540 ms,
  * docs/PERFORMANCE.md).
  *
- * A small read means a command writing small pieces, which the action keeps up with: it was woken
- * for every two or three of them (366,000 reads for 100 MB), and the reads took 1.4 s of CPU per
- * 100 MB from the cores the command runs on. Sleeping 0.25 ms after such a read lets a few
- * kilobytes gather in the pipe: about 1 s less CPU and the 100 MB relayed about 4% sooner
- * (docs/PERFORMANCE.md). A sleep, because Node's timers wait 1 ms at least, in which a fast writer
- * fills the pipe's 64 KiB and waits (pausing 1 ms measured no faster). It holds the event loop
- * 0.25 ms at most: the relay's 10 and 20 ms timers and a cancel hardly notice.
+ * Small reads one straight after another mean a command writing small pieces faster than the
+ * action is woken for them: it was woken for every two or three (366,000 reads for 100 MB), and
+ * the reads took 1.4 s of CPU per 100 MB from the cores the command runs on. Sleeping 0.25 ms
+ * after such a read lets a few kilobytes gather in the pipe: about 1 s less CPU and the 100 MB
+ * relayed about 4% sooner (docs/PERFORMANCE.md). A sleep, because Node's timers wait 1 ms at
+ * least, in which a fast writer fills the pipe's 64 KiB and waits (pausing 1 ms measured no
+ * faster). Only at once after the read before: a line every millisecond or so is read as it comes,
+ * and sleeping after each (about 30 µs of CPU a sleep) cost more than it saved. A sleep holds the
+ * event loop about a third of a millisecond: the relay's 10 and 20 ms timers and a cancel hardly
+ * notice.
  */
 function reader(fd: number, onText: (text: string) => void): Socket {
   const buffer = Buffer.allocUnsafe(READ_BYTES);
+  let lastEnd = -Infinity;
   return new Socket({
     fd,
     readable: true,
@@ -367,8 +373,12 @@ function reader(fd: number, onText: (text: string) => void): Socket {
     onread: {
       buffer,
       callback: (bytes: number) => {
+        const start = performance.now();
         onText(buffer.toString('latin1', 0, bytes));
-        if (bytes < SMALL_READ_BYTES) Atomics.wait(sleeper, 0, 0, SMALL_READ_SLEEP_MS);
+        if (bytes < SMALL_READ_BYTES && start - lastEnd < AT_ONCE_MS) {
+          Atomics.wait(sleeper, 0, 0, SMALL_READ_SLEEP_MS);
+        }
+        lastEnd = performance.now();
         return true;
       }
     }
