@@ -605,7 +605,7 @@ async function main() {
       `| dist/index.js < ${TARGETS.bundleKiB} KiB | ${(bundleBytes / 1024).toFixed(1)} KiB | ${results.met.bundle ? 'yes' : 'no'} |`,
       ...(relay
         ? [
-            `| Run mode relays ${relayMegabytes} MB ≤ ${ratio(TARGETS.relayRatio)} a Node copier, 8 KiB writes / a write per piece | ${relay.map(run => ratio(run.ratioToCopier)).join(' / ')} | ${results.met.relay ? 'yes' : 'no'} |`
+            `| Run mode relays ${relayMegabytes} MB ≤ ${ratio(TARGETS.relayRatio)} a Node copier, 8 KiB writes / a write per piece | ${relay.map(run => `${run.ratioToCopier.toFixed(3)}×`).join(' / ')} | ${results.met.relay ? 'yes' : 'no'} |`
           ]
         : []),
       `| (Whole step ÷ the floor also loading node:https) | ${ratio(actionVersus.floorHttps.median)} | |`,
