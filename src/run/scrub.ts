@@ -11,12 +11,18 @@
  *   that does not grow with their number: one pattern per distinct header.
  * - Any other secret is scrubbed in its exact forms (secretForms). They are found by their first
  *   ANCHOR_LENGTH characters and then compared whole, so the pattern stays small and valid
- *   whatever a secret's length or content.
+ *   whatever a secret's length or content. The patterns are made VALUES_PER_PATTERN values at a
+ *   time: a command that masks thousands of values of its own (one per line, say) made one
+ *   pattern of all of them anew for each, which V8 compiled again at the next output, a cost
+ *   growing with the square of their number (2,000 values: 98 ms each by the last, 96 s of CPU in
+ *   all, the refreshes held up until the token expired). Now a new value remakes only the last
+ *   pattern, and output is searched with each.
  */
 
 /** Encoded forms of shorter values would match ordinary text: those are scrubbed raw only. */
 export const MIN_ENCODED_LENGTH = 8;
 const ANCHOR_LENGTH = 32;
+const VALUES_PER_PATTERN = 32;
 const JWT = /^(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const LINE_END = '(?:\\r\\n?|\\n)';
 /**
@@ -125,9 +131,10 @@ interface Continuation {
 
 export class Scrubber {
   readonly #exact = new Set<string>();
-  /** The exact forms, longest first, and a pattern of their beginnings. */
-  #forms: string[] = [];
-  #exactPattern: RegExp | undefined;
+  /** Every exact form, in the order added. */
+  readonly #forms: string[] = [];
+  /** The exact forms, VALUES_PER_PATTERN values' at a time: longest first, and a pattern of their beginnings. */
+  readonly #exactGroups: { values: number; forms: string[]; pattern: RegExp }[] = [];
   readonly #headers = new Set<string>();
   #shapes: [Alphabet, string][] = [];
   #shapePattern: RegExp | undefined;
@@ -155,12 +162,19 @@ export class Scrubber {
       for (const stream of this.#run.keys()) this.#rejudgeTail(stream);
       return;
     }
-    const before = this.#exact.size;
-    for (const form of secretForms(value)) this.#exact.add(form);
-    if (this.#exact.size === before) return;
-    this.#forms = [...this.#exact].sort((a, b) => b.length - a.length);
-    const anchors = new Set(this.#forms.map(form => form.slice(0, ANCHOR_LENGTH)));
-    this.#exactPattern = new RegExp([...anchors].map(escape).join('|'), 'g');
+    const added = secretForms(value).filter(form => !this.#exact.has(form));
+    if (added.length === 0) return;
+    for (const form of added) this.#exact.add(form);
+    this.#forms.push(...added);
+    // Into the last group while it has room, else a group of its own; only that group's pattern
+    // is made anew.
+    const last = this.#exactGroups.at(-1);
+    const group = last && last.values < VALUES_PER_PATTERN ? last : undefined;
+    const forms = [...(group?.forms ?? []), ...added].sort((a, b) => b.length - a.length);
+    const anchors = new Set(forms.map(form => form.slice(0, ANCHOR_LENGTH)));
+    const pattern = new RegExp([...anchors].map(escape).join('|'), 'g');
+    if (group) Object.assign(group, { values: group.values + 1, forms, pattern });
+    else this.#exactGroups.push({ values: 1, forms, pattern });
   }
 
   /** Beginnings of what is scrubbed, for holding back an unfinished line's end. */
@@ -176,7 +190,7 @@ export class Scrubber {
    * it is a sample of ordinary output: a line end alone made every later search 40% slower.
    */
   warm(): void {
-    for (const pattern of [this.#shapePattern, this.#exactPattern]) {
+    for (const pattern of [this.#shapePattern, ...this.#exactGroups.map(group => group.pattern)]) {
       if (!pattern) continue;
       pattern.lastIndex = 0;
       pattern.exec(WARM_SAMPLE);
@@ -188,7 +202,7 @@ export class Scrubber {
   scrub(stream: string, text: string): string {
     if (text === '') return text;
     let out = this.#shapePattern ? this.#scrubShapes(stream, text) : text;
-    if (this.#exactPattern) out = this.#scrubExact(out, this.#exactPattern);
+    if (this.#exactGroups.length > 0) out = this.#scrubExact(out);
     return out;
   }
 
@@ -325,20 +339,34 @@ export class Scrubber {
     }
   }
 
-  #scrubExact(text: string, pattern: RegExp): string {
+  /**
+   * `text` with every exact form hidden, leftmost first and the longest there, as one pattern of
+   * all of them would: the earliest place any group's pattern finds a beginning, then the longest
+   * form of any group that is whole there (none: the search goes on from the next character).
+   */
+  #scrubExact(text: string): string {
     let out = '';
     let copied = 0;
-    pattern.lastIndex = 0;
-    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-      const at = match.index;
-      const form = this.#forms.find(candidate => text.startsWith(candidate, at));
+    for (let from = 0; ;) {
+      let at = -1;
+      for (const { pattern } of this.#exactGroups) {
+        pattern.lastIndex = from;
+        const match = pattern.exec(text);
+        if (match && (at === -1 || match.index < at)) at = match.index;
+      }
+      if (at === -1) break;
+      let form = '';
+      for (const group of this.#exactGroups) {
+        const found = group.forms.find(candidate => text.startsWith(candidate, at));
+        if (found && found.length > form.length) form = found;
+      }
       if (!form) {
-        pattern.lastIndex = match.index + 1;
+        from = at + 1;
         continue;
       }
-      out += `${text.slice(copied, match.index)}***`;
-      copied = match.index + form.length;
-      pattern.lastIndex = copied;
+      out += `${text.slice(copied, at)}***`;
+      copied = at + form.length;
+      from = copied;
     }
     return out + text.slice(copied);
   }
