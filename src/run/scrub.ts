@@ -132,7 +132,7 @@ interface Continuation {
 export class Scrubber {
   /** Every exact form. */
   readonly #exact = new Set<string>();
-  /** The exact forms, VALUES_PER_PATTERN values' at a time: longest first, and a pattern of their beginnings. */
+  /** The exact forms in groups of VALUES_PER_PATTERN values: each longest first, with a pattern of their beginnings. */
   readonly #exactGroups: { values: number; forms: string[]; pattern: RegExp }[] = [];
   readonly #headers = new Set<string>();
   #shapes: [Alphabet, string][] = [];
