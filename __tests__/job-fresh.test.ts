@@ -1,6 +1,7 @@
 // Which token klear-token gives (src/job/fresh.ts): the folder's while it has the life run mode
 // guarantees, else one new one for any number of callers at once, and the current one when a mint
 // fails while it lives. The clock is simulated; the folder and its locks are real.
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { fakeJwt } from './helpers/jwt.ts';
@@ -108,6 +109,29 @@ describe('klear-token’s token', () => {
     expect(sent).toHaveLength(1);
     expect(new Set(all.map(got => got.record.minted.accessToken)).size).toBe(1);
     expect(all.filter(got => got.minted)).toHaveLength(1);
+  });
+
+  it('is not minted again by a caller that read the old token just before another renewed it', async () => {
+    const { deps, folder, sent, at } = setUp();
+    at(LIFE_S * 1000);
+    const read = folder.readToken.bind(folder);
+    let reads = 0;
+    folder.readToken = () => {
+      const record = read();
+      // Between this caller's first read and its claim, another renews the token and releases
+      // its lock (as a process taken off the CPU there sees it: CI's eight-caller step did).
+      if (reads++ === 0) {
+        const arrived = { wall: LIFE_S * 1000, monotonic: LIFE_S * 1000 };
+        folder.writeToken({ minted: minted(token(7)), arrived, mints: 2 });
+        folder.release(1);
+      }
+      return record;
+    };
+    const got = await freshToken(deps);
+    expect(sent).toEqual([]);
+    expect(got).toMatchObject({ minted: false, record: { mints: 2 } });
+    expect(got.record.minted.accessToken).toBe(token(7));
+    expect(readdirSync(folder.dir).filter(name => name.startsWith('lock-'))).toEqual([]);
   });
 
   it('keeps the refresh token a login returned for the mints after it', async () => {

@@ -71,6 +71,12 @@ export async function freshToken(deps: FreshDeps): Promise<Fresh> {
       continue;
     }
     if (claim.kind === 'failed') return fallBack(record, new ActionError(claim.message), deps);
+    // A caller that wrote the next token and released its lock between our read and our claim
+    // left a free lock for a generation already past: look again rather than mint a second.
+    if (folder.readToken().mints !== record.mints) {
+      folder.release(record.mints);
+      continue;
+    }
     try {
       const renewed = await mintAfter(record, deps);
       folder.writeToken(renewed);
