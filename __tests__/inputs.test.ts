@@ -10,7 +10,7 @@ import {
   readInputs,
   type InputSource
 } from '../src/inputs.ts';
-import { readmeReservedEnv } from './helpers/readme-env-names.ts';
+import { listedReservedEnv } from './helpers/listed-env-names.ts';
 
 const VALID: Record<string, string> = {
   'base-url': 'https://api.example.com',
@@ -203,8 +203,8 @@ describe('reading inputs', () => {
     expect(failure({ 'env-name': name })).toMatch(/a variable the runner owns or later steps/);
   });
 
-  it("refuses every name and prefix the README lists, in any case, and the README lists the action's", () => {
-    const listed = readmeReservedEnv();
+  it("refuses every name and prefix SECURITY.md lists, in any case, and SECURITY.md lists the action's", () => {
+    const listed = listedReservedEnv();
     expect(listed.names).toEqual(RESERVED_ENV.names);
     expect(listed.prefixes).toEqual(RESERVED_ENV.prefixes);
     const refused = [

@@ -11,7 +11,7 @@ import type { RecordedRequest, StandIn } from '../dev/stand-in.ts';
 import { run } from '../src/main.ts';
 import { writeThroughStdout } from '../src/toolkit.ts';
 import { fakeJwt, nowSeconds } from './helpers/jwt.ts';
-import { readmeReservedEnv } from './helpers/readme-env-names.ts';
+import { listedReservedEnv } from './helpers/listed-env-names.ts';
 
 // The step's lines are read here by spying on process.stdout.write, so the toolkit writes there
 // rather than straight to fd 1 (a step's own way, which every end-to-end test reads).
@@ -475,8 +475,8 @@ describe('base-url', () => {
 });
 
 describe('env-name', () => {
-  // Names the action refuses in any letter case: those README's Security section lists.
-  const { names: RESERVED, prefixes: RESERVED_PREFIXES } = readmeReservedEnv();
+  // Names the action refuses in any letter case: those SECURITY.md lists.
+  const { names: RESERVED, prefixes: RESERVED_PREFIXES } = listedReservedEnv();
   const isReserved = (name: string): boolean => {
     const upper = name.toUpperCase();
     return RESERVED.includes(upper) || RESERVED_PREFIXES.some(prefix => upper.startsWith(prefix));

@@ -2,8 +2,9 @@
  * Variables env-name may not be: those the runner owns, and those that change what a later step's
  * shell, C library, compiler, build tool, language runtime or cloud client runs, loads, trusts or
  * connects to (a command line, a library, a config file, a certificate store, a proxy, a locale).
- * A token there would break those steps, or turn into a command they run. The README's Security
- * section lists the same names and prefixes; __tests__/inputs.test.ts holds the two together. Compared without case: Windows treats variable names case-insensitively.
+ * A token there would break those steps, or turn into a command they run. SECURITY.md lists the
+ * same names and prefixes; __tests__/inputs.test.ts holds the two together. Compared without
+ * case: Windows treats variable names case-insensitively.
  */
 const NAMES = [
   // The runner and CI
@@ -79,5 +80,5 @@ export function reservedEnvRule(name: string): { entry: string; prefix: boolean 
   return prefix === undefined ? undefined : { entry: prefix, prefix: true };
 }
 
-/** The lists themselves, for the README's check. */
+/** The lists themselves, for SECURITY.md's check. */
 export const RESERVED_ENV = { names: NAMES, prefixes: PREFIXES } as const;

@@ -201,7 +201,7 @@ export function checkEnvName(name: string): string {
     // The list's own entry, not the value: a secret pasted here must not be echoed.
     const what = `${reserved.prefix ? 'starts with' : 'is'} '${reserved.entry}'`;
     throw new ActionError(
-      `Input 'env-name' ${what} (in any letter case), a variable the runner owns or later steps depend on, or that a common tool runs or loads (such as PATH, NODE_OPTIONS, LD_PRELOAD, GIT_SSH_COMMAND, PYTHONHOME, GITHUB_*; the README's Security section lists them all): exporting a token there would break or hijack them. Choose another name, e.g. KLEAR_ACCESS_TOKEN.`
+      `Input 'env-name' ${what} (in any letter case), a variable the runner owns or later steps depend on, or that a common tool runs or loads (such as PATH, NODE_OPTIONS, LD_PRELOAD, GIT_SSH_COMMAND, PYTHONHOME, GITHUB_*; SECURITY.md lists them all): exporting a token there would break or hijack them. Choose another name, e.g. KLEAR_ACCESS_TOKEN.`
     );
   }
   return name;
