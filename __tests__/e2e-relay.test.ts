@@ -196,6 +196,36 @@ describe('run mode under the runner reading', () => {
     expect(result.leaks).toEqual([]);
   });
 
+  it('masks a value whose mask the command wrote before it, while the relay was still taking in a backlog of masks', async () => {
+    const { standIn, issued } = await klear();
+    // A stdout line starts the hold; 1,300 masks (about 0.3 s of the scrubber's work) and a second
+    // line follow at once; while the relay takes the masks in, the command masks a value and
+    // prints it. That line is read after the masks, before the mask written ahead of it, and goes
+    // with the first line, whose hold has passed (this showed the value in 5 of 6 runs before).
+    const command = `
+const fs = require('fs');
+const sleep = ms => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+sleep(200);
+fs.writeSync(1, 'first line\\n');
+sleep(5);
+let backlog = '';
+for (let i = 0; i < 1300; i++) backlog += '::add-mask::other' + String(i).padStart(5, '0') + '\\n';
+fs.writeSync(2, backlog);
+fs.writeSync(1, 'second line\\n');
+sleep(30);
+fs.writeSync(2, '::add-mask::topsecretvalue42\\n');
+fs.writeSync(1, 'the value topsecretvalue42\\n');`;
+    const result = await run(
+      standIn,
+      { run: 'node -e "$COMMAND"' },
+      { secrets: [...issued, 'topsecretvalue42'], env: { COMMAND: command } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log).toContain('the value ***');
+    expect(result.leaks).toEqual([]);
+  });
+
   it('scrubs wrapped base64 of a token printed on stdout just before the command masks it on stderr', async () => {
     const { standIn, issued } = await klear();
     // A token the action does not know (its header is another issuer's), as an OIDC token would be.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { OutputRelay } from '../src/run/relay.ts';
 import { uriEscape } from '../src/run/runner-reading.ts';
 import { leadingSpace, noise } from './helpers/command-output.ts';
 import {
@@ -328,6 +329,99 @@ describe('the relay under the runner reading, fuzzed', () => {
     fc.assert(
       fc.property(scripts, ([plans, cuts]) => check(plans, cuts)),
       { seed: FRESH_SEED, numRuns: 100 }
+    );
+  });
+});
+
+/**
+ * The command writes each masked value's `::add-mask::` on stderr before the line that prints it on
+ * stdout, into two pipes; the relay reads them in pieces, in any order, and its timers fall due
+ * only when the event loop comes back (`late`), however far behind on stderr it then is.
+ */
+type Act =
+  | { kind: 'write'; masked: boolean }
+  | { kind: 'read'; source: 'stdout' | 'stderr'; bytes: number }
+  | { kind: 'late' };
+
+const acts = fc.array(
+  fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constant('write' as const), masked: fc.boolean() })
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('read' as const),
+        source,
+        bytes: fc.integer({ min: 1, max: 120 })
+      })
+    },
+    { weight: 2, arbitrary: fc.constant({ kind: 'late' as const }) }
+  ),
+  { maxLength: 60 }
+);
+
+function lateRelay(plan: Act[], suffix: string): { output: Buffer; values: string[] } {
+  const chunks: string[] = [];
+  const timers = new Map<number, () => void>();
+  let id = 0;
+  const pipes = { stdout: '', stderr: '' };
+  const read = (from: 'stdout' | 'stderr', bytes: number) => {
+    const text = pipes[from].slice(0, bytes);
+    pipes[from] = pipes[from].slice(text.length);
+    if (text) relay.push(from, text);
+  };
+  const relay: OutputRelay = new OutputRelay(
+    {
+      write: text => chunks.push(text),
+      setTimer: (_ms, run) => {
+        timers.set(++id, run);
+        return id;
+      },
+      clearTimer: handle => timers.delete(handle as number),
+      catchUp: () => read('stderr', Infinity)
+    },
+    []
+  );
+  const values: string[] = [];
+  for (const act of plan) {
+    if (act.kind === 'read') read(act.source, act.bytes);
+    else if (act.kind === 'late') {
+      for (const [key, run] of [...timers]) {
+        timers.delete(key);
+        run();
+      }
+    } else if (act.masked) {
+      const value = `q${values.length}v${suffix}`;
+      values.push(value);
+      pipes.stderr += `::add-mask::${value}\n`;
+      pipes.stdout += `the value ${value}\n`;
+    } else {
+      pipes.stdout += 'a line of no secret\n';
+      pipes.stderr += 'a note\n';
+    }
+  }
+  read('stdout', Infinity);
+  relay.end('stdout');
+  read('stderr', Infinity);
+  relay.end('stderr');
+  return { output: Buffer.from(chunks.join(''), 'latin1'), values };
+}
+
+describe('the relay behind on stderr', () => {
+  it('keeps out of the log every value masked on stderr before stdout prints it, whenever its timers come', () => {
+    fc.assert(
+      fc.property(acts, fc.stringMatching(/^[a-z0-9]{6,12}$/), (plan, suffix) => {
+        const { output, values } = lateRelay(plan, suffix);
+        const judged = judge(
+          output,
+          values.map(value => ({ label: value, value }))
+        );
+        expect(judged.leaks).toEqual([]);
+        expect(judged.masks).toEqual(values);
+      }),
+      { seed: 20261208, numRuns: 300 }
     );
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { MAY_MATTER, NEUTRAL, PARTIAL_LINE_MS, secretForms } from '../src/run/relay.ts';
+import {
+  MAY_MATTER,
+  NEUTRAL,
+  OutputRelay,
+  PARTIAL_LINE_MS,
+  secretForms
+} from '../src/run/relay.ts';
 import { DOTNET_WHITESPACE, icuIgnores } from '../src/run/runner-reading.ts';
 import { judge, virtualRelay } from './helpers/relay-harness.ts';
 
@@ -406,6 +412,38 @@ describe("the relay and the command's workflow commands", () => {
     ]);
     expect(judged.masks).toEqual(['topsecretvalue42']);
     expect(judged.leaks).toEqual([]);
+  });
+
+  it('reads the masks the command wrote on stderr before the held stdout lines go, however late in their hold the later lines came', () => {
+    const chunks: string[] = [];
+    const timers: (() => void)[] = [];
+    // What the command has written on stderr that the relay has not read yet.
+    let unread = '';
+    const r: OutputRelay = new OutputRelay(
+      {
+        write: text => chunks.push(text),
+        setTimer: (_ms, run) => timers.push(run),
+        clearTimer: () => {},
+        catchUp: () => {
+          const text = unread;
+          unread = '';
+          r.push('stderr', text);
+        }
+      },
+      []
+    );
+    r.push('stdout', 'first line\n');
+    // Read at the end of the first line's hold, while the relay is behind on stderr.
+    unread = '::add-mask::topsecretvalue42\n';
+    r.push('stdout', 'the value topsecretvalue42\n');
+    expect(timers).toHaveLength(1);
+    timers[0]();
+    const judged = judge(Buffer.from(chunks.join(''), 'latin1'), [
+      { label: 'masked', value: 'topsecretvalue42' }
+    ]);
+    expect(judged.masks).toEqual(['topsecretvalue42']);
+    expect(judged.leaks).toEqual([]);
+    expect(judged.log).toContain('the value ***');
   });
 
   it('scrubs the stdout lines still held of the encodings of a value the command masks on stderr, a held add-mask of another value kept whole', () => {

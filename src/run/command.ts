@@ -11,7 +11,7 @@
  * process group, or all of it if the action is killed outright.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fs, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants as fs, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -125,7 +125,14 @@ async function relayed(
         else timer ??= setTimeout(flush, WRITE_BATCH_MS);
       },
       setTimer: (ms, run) => setTimeout(run, ms),
-      clearTimer: handle => clearTimeout(handle as NodeJS.Timeout)
+      clearTimer: handle => clearTimeout(handle as NodeJS.Timeout),
+      // A FIFO's unread output can be read at once; Node's pipes on Windows cannot be.
+      catchUp: () => {
+        const stderr = outputs[1];
+        if (fifos && stderr && !stderr.destroyed && !stderr.readableEnded) {
+          readWaiting(fifos[1].readFd, text => relay.push('stderr', text));
+        }
+      }
     },
     options.secrets
   );
@@ -383,6 +390,30 @@ function reader(fd: number, onText: (text: string) => void): Socket {
       }
     }
   });
+}
+
+/**
+ * The most one catch-up reads: the largest pipe buffer Linux gives without privileges
+ * (pipe-max-size), so the whole backlog, and a command that never stops writing cannot hold the
+ * relay there.
+ */
+const CATCH_UP_BYTES = 1024 * 1024;
+const waiting = Buffer.allocUnsafe(READ_BYTES);
+
+/** Reads what the FIFO holds now, without waiting for more: its read end is non-blocking. */
+function readWaiting(fd: number, onText: (text: string) => void): void {
+  for (let read = 0; read < CATCH_UP_BYTES;) {
+    let bytes: number;
+    try {
+      bytes = readSync(fd, waiting, 0, READ_BYTES, null);
+    } catch {
+      // EAGAIN: nothing waits. Anything else is the stream's own reader's to report.
+      return;
+    }
+    if (bytes === 0) return;
+    onText(waiting.toString('latin1', 0, bytes));
+    read += bytes;
+  }
 }
 
 /** Resolves once no live process of the command's group is left, or at `deadline` (epoch ms). */

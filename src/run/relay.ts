@@ -16,7 +16,8 @@
  * - every secret the action knows is scrubbed (scrub.ts), also in the forms the runner does not mask,
  *   and so is every value the command masks itself, from the moment its line is read;
  * - a mask the command writes on stderr goes before its whole stdout lines of the last
- *   STDOUT_HOLD_MS, as the runner's batch puts it.
+ *   STDOUT_HOLD_MS, as the runner's batch puts it, and before any it wrote before they go out
+ *   (`catchUp`: the relay may be behind on stderr).
  * Text is handled as latin1, one character per byte, so bytes that are not a secret pass unchanged.
  */
 import {
@@ -74,6 +75,12 @@ export interface RelayDeps {
   write(text: string, source?: Source): void;
   setTimer(ms: number, run: () => void): unknown;
   clearTimer(handle: unknown): void;
+  /**
+   * Pushes what the command has written on stderr and the relay has not read yet, before held
+   * stdout lines go: the hold is counted on the action's clock, and a relay behind on stderr (a
+   * backlog of masks, each taking the scrubber a while) would let lines go before their masks.
+   */
+  catchUp?(): void;
 }
 
 interface Stream {
@@ -131,6 +138,8 @@ export class OutputRelay {
     if (end === -1) {
       stream.pending += text;
     } else {
+      // The end of a stdout line already begun goes out at once, without the hold.
+      if (source === 'stdout' && this.#open === 'stdout' && !this.#held) this.#catchUp();
       const complete = stream.pending + text.slice(0, end + 1);
       stream.pending = text.slice(end + 1);
       this.#lines(source, this.#scrubber.scrub(source, complete), false);
@@ -150,6 +159,7 @@ export class OutputRelay {
    * beginning in it scrubbed, and the line is ended so that nothing is glued onto it.
    */
   end(source: Source): void {
+    if (source === 'stdout') this.#catchUp();
     const stream = this.#streams[source];
     this.#deps.clearTimer(stream.timer);
     stream.timer = undefined;
@@ -177,6 +187,7 @@ export class OutputRelay {
 
   /** Writes what can go of an unfinished line; `full` when it is too long to wait for its end. */
   #flushPartial(source: Source, full = false): void {
+    if (source === 'stdout') this.#catchUp();
     const stream = this.#streams[source];
     stream.timer = undefined;
     const pending = stream.pending;
@@ -396,10 +407,21 @@ export class OutputRelay {
     this.#emit(source, text);
   }
 
-  /** Writes the stdout lines that wait. */
+  /**
+   * Takes in what the command has written on stderr by now, before stdout output goes out: a
+   * stdout line a mask was written before must not overtake that mask because the relay is behind
+   * (RelayDeps.catchUp). Only where stdout goes out without a read to wait for: a hold's end (its
+   * timer, or 64 KiB held), an unfinished line's, the stream's.
+   */
+  #catchUp(): void {
+    this.#deps.catchUp?.();
+  }
+
+  /** Writes the stdout lines that wait, after the masks the command has written by now. */
   #release(): void {
     this.#deps.clearTimer(this.#heldTimer);
     this.#heldTimer = undefined;
+    if (this.#held) this.#catchUp();
     const held = this.#held;
     this.#held = '';
     this.#emit('stdout', held);
