@@ -226,6 +226,53 @@ fs.writeSync(1, 'the value topsecretvalue42\\n');`;
     expect(result.leaks).toEqual([]);
   });
 
+  it('masks a value printed on stderr after the command masked it on stdout, while the relay was still taking in a backlog of masks on stderr', async () => {
+    const { standIn, issued } = await klear();
+    // 3,000 masks on stderr (a pipe's 64 KiB, about 0.4 s of the scrubber's work), then the mask of
+    // a value on stdout, and 50 ms later the value on stderr: the stderr line must not go out before
+    // the relay has read the stdout line that masks it (an attack round: shown in 10 of 10 runs).
+    const command = `
+const fs = require('fs');
+const sleep = ms => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+let backlog = '';
+for (let i = 0; i < 3000; i++) backlog += '::add-mask::other' + String(i).padStart(5, '0') + '\\n';
+fs.writeSync(2, backlog);
+fs.writeSync(1, '::add-mask::topsecretvalue42\\n');
+sleep(50);
+fs.writeSync(2, 'the value topsecretvalue42\\n');`;
+    const result = await run(
+      standIn,
+      { run: 'node -e "$COMMAND"' },
+      { secrets: [...issued, 'topsecretvalue42'], env: { COMMAND: command } }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log).toContain('the value ***');
+    expect(result.leaks).toEqual([]);
+  });
+
+  it('hides all of two masked values that overlap where they are printed as one, as the runner does', async () => {
+    const { standIn, issued } = await klear();
+    // The runner merges overlapping finds into one *** (SecretMasker.cs); replacing the first
+    // value and searching on after it left the second one's tail in the log.
+    const result = await run(
+      standIn,
+      {
+        run: [
+          'echo "::add-mask::abcdefghij" >&2',
+          'echo "::add-mask::ghijklmnop" >&2',
+          'sleep 0.1',
+          'echo "joined abcdefghijklmnop"'
+        ].join('\n')
+      },
+      { secrets: issued }
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.log).toContain('joined ***\n');
+    expect(result.log).not.toContain('klmnop');
+  });
+
   it('scrubs wrapped base64 of a token printed on stdout just before the command masks it on stderr', async () => {
     const { standIn, issued } = await klear();
     // A token the action does not know (its header is another issuer's), as an OIDC token would be.
