@@ -424,10 +424,10 @@ describe("the relay and the command's workflow commands", () => {
         write: text => chunks.push(text),
         setTimer: (_ms, run) => timers.push(run),
         clearTimer: () => {},
-        catchUp: () => {
-          const text = unread;
+        unread: () => {
+          const stderr = unread;
           unread = '';
-          r.push('stderr', text);
+          return { stdout: '', stderr };
         }
       },
       []

@@ -127,11 +127,13 @@ async function relayed(
       setTimer: (ms, run) => setTimeout(run, ms),
       clearTimer: handle => clearTimeout(handle as NodeJS.Timeout),
       // A FIFO's unread output can be read at once; Node's pipes on Windows cannot be.
-      catchUp: () => {
-        const stderr = outputs[1];
-        if (fifos && stderr && !stderr.destroyed && !stderr.readableEnded) {
-          readWaiting(fifos[1].readFd, text => relay.push('stderr', text));
-        }
+      unread: () => {
+        const take = (i: number) => {
+          const stream = outputs[i];
+          const open = fifos && stream && !stream.destroyed && !stream.readableEnded;
+          return open ? readWaiting(fifos[i].readFd) : '';
+        };
+        return { stdout: take(0), stderr: take(1) };
       }
     },
     options.secrets
@@ -400,20 +402,21 @@ function reader(fd: number, onText: (text: string) => void): Socket {
 const CATCH_UP_BYTES = 1024 * 1024;
 const waiting = Buffer.allocUnsafe(READ_BYTES);
 
-/** Reads what the FIFO holds now, without waiting for more: its read end is non-blocking. */
-function readWaiting(fd: number, onText: (text: string) => void): void {
-  for (let read = 0; read < CATCH_UP_BYTES;) {
+/** What the FIFO holds now, read without waiting for more: its read end is non-blocking. */
+function readWaiting(fd: number): string {
+  let text = '';
+  while (text.length < CATCH_UP_BYTES) {
     let bytes: number;
     try {
       bytes = readSync(fd, waiting, 0, READ_BYTES, null);
     } catch {
       // EAGAIN: nothing waits. Anything else is the stream's own reader's to report.
-      return;
+      break;
     }
-    if (bytes === 0) return;
-    onText(waiting.toString('latin1', 0, bytes));
-    read += bytes;
+    if (bytes === 0) break;
+    text += waiting.toString('latin1', 0, bytes);
   }
+  return text;
 }
 
 /** Resolves once no live process of the command's group is left, or at `deadline` (epoch ms). */

@@ -16,8 +16,9 @@
  * - every secret the action knows is scrubbed (scrub.ts), also in the forms the runner does not mask,
  *   and so is every value the command masks itself, from the moment its line is read;
  * - a mask the command writes on stderr goes before its whole stdout lines of the last
- *   STDOUT_HOLD_MS, as the runner's batch puts it, and before any it wrote before they go out
- *   (`catchUp`: the relay may be behind on stderr).
+ *   STDOUT_HOLD_MS, as the runner's batch puts it; and a mask the command wrote on one stream
+ *   before a line on the other is taken in before that line goes out (`#catchUp`: the relay may
+ *   be behind on a stream).
  * Text is handled as latin1, one character per byte, so bytes that are not a secret pass unchanged.
  */
 import {
@@ -75,12 +76,8 @@ export interface RelayDeps {
   write(text: string, source?: Source): void;
   setTimer(ms: number, run: () => void): unknown;
   clearTimer(handle: unknown): void;
-  /**
-   * Pushes what the command has written on stderr and the relay has not read yet, before held
-   * stdout lines go: the hold is counted on the action's clock, and a relay behind on stderr (a
-   * backlog of masks, each taking the scrubber a while) would let lines go before their masks.
-   */
-  catchUp?(): void;
+  /** What the command has written on each stream that the relay has not read yet, read now. */
+  unread?(): Record<Source, string>;
 }
 
 interface Stream {
@@ -113,6 +110,8 @@ export class OutputRelay {
   /** The command's whole stdout lines, waiting STDOUT_HOLD_MS for a mask on stderr. */
   #held = '';
   #heldTimer: unknown;
+  /** Whether a catch-up is reading: none starts inside it, and held output waits for its end. */
+  #catchingUp = false;
 
   constructor(deps: RelayDeps, secrets: string[] = []) {
     this.#deps = deps;
@@ -138,13 +137,16 @@ export class OutputRelay {
     if (end === -1) {
       stream.pending += text;
     } else {
-      // The end of a stdout line already begun goes out at once, without the hold.
-      if (source === 'stdout' && this.#open === 'stdout' && !this.#held) this.#catchUp();
+      // What goes out at once, not held: stderr, and the end of a stdout line already begun.
+      if (!this.#catchingUp && (source === 'stderr' || (this.#open === 'stdout' && !this.#held))) {
+        this.#catchUp({ [source]: text });
+        return;
+      }
       const complete = stream.pending + text.slice(0, end + 1);
       stream.pending = text.slice(end + 1);
       this.#lines(source, this.#scrubber.scrub(source, complete), false);
     }
-    if (stream.pending.length > MAX_PENDING) {
+    if (stream.pending.length > MAX_PENDING && !this.#catchingUp) {
       this.#deps.clearTimer(stream.timer);
       this.#flushPartial(source, true);
       return;
@@ -159,7 +161,7 @@ export class OutputRelay {
    * beginning in it scrubbed, and the line is ended so that nothing is glued onto it.
    */
   end(source: Source): void {
-    if (source === 'stdout') this.#catchUp();
+    this.#catchUp();
     const stream = this.#streams[source];
     this.#deps.clearTimer(stream.timer);
     stream.timer = undefined;
@@ -187,7 +189,7 @@ export class OutputRelay {
 
   /** Writes what can go of an unfinished line; `full` when it is too long to wait for its end. */
   #flushPartial(source: Source, full = false): void {
-    if (source === 'stdout') this.#catchUp();
+    this.#catchUp();
     const stream = this.#streams[source];
     stream.timer = undefined;
     const pending = stream.pending;
@@ -399,7 +401,7 @@ export class OutputRelay {
     }
     if (source === 'stdout' && endsLine(text)) {
       this.#held += text;
-      if (this.#held.length > MAX_PENDING) this.#release();
+      if (this.#held.length > MAX_PENDING && !this.#catchingUp) this.#release();
       else this.#heldTimer ??= this.#deps.setTimer(STDOUT_HOLD_MS, () => this.#release());
       return;
     }
@@ -408,13 +410,30 @@ export class OutputRelay {
   }
 
   /**
-   * Takes in what the command has written on stderr by now, before stdout output goes out: a
-   * stdout line a mask was written before must not overtake that mask because the relay is behind
-   * (RelayDeps.catchUp). Only where stdout goes out without a read to wait for: a hold's end (its
-   * timer, or 64 KiB held), an unfinished line's, the stream's.
+   * Before the command's output goes out (a line of stderr, the end of a stdout line already
+   * begun, a hold's end, an unfinished line, a stream's end): takes in what the command has
+   * written on both streams by now, `read` (just read) ahead of what is unread on its stream. The
+   * hold is counted on the action's clock, and a relay behind on a stream (a backlog of masks,
+   * each taking the scrubber a while) would let a line go before a mask written ahead of it. Both
+   * are read before either is taken in, stdout first: its lines are held, and none goes out
+   * during the catch-up (nor a long unfinished line), so that stderr's masks are taken in before
+   * stdout's lines go and stdout's before stderr's lines go. A stdout line already begun is ended
+   * first when stderr has output, which would end it anyway: its end is held as a line of its own.
+   * Not inside a catch-up: what it read would go ahead of what was read before it.
    */
-  #catchUp(): void {
-    this.#deps.catchUp?.();
+  #catchUp(read: Partial<Record<Source, string>> = {}): void {
+    const unread = this.#catchingUp ? undefined : this.#deps.unread?.();
+    const stdout = (read.stdout ?? '') + (unread?.stdout ?? '');
+    const stderr = (read.stderr ?? '') + (unread?.stderr ?? '');
+    if (stdout && stderr && this.#open === 'stdout') this.#separate();
+    const outer = this.#catchingUp;
+    this.#catchingUp = true;
+    try {
+      if (stdout) this.push('stdout', stdout);
+      if (stderr) this.push('stderr', stderr);
+    } finally {
+      this.#catchingUp = outer;
+    }
   }
 
   /** Writes the stdout lines that wait, after the masks the command has written by now. */
