@@ -388,7 +388,7 @@ function lateRelay(plan: Act[], suffix: string): { output: Buffer; values: strin
         return id;
       },
       clearTimer: handle => timers.delete(handle as number),
-      unread: () => ({ stdout: take('stdout'), stderr: take('stderr') })
+      unread: from => take(from)
     },
     []
   );

@@ -424,10 +424,11 @@ describe("the relay and the command's workflow commands", () => {
         write: text => chunks.push(text),
         setTimer: (_ms, run) => timers.push(run),
         clearTimer: () => {},
-        unread: () => {
-          const stderr = unread;
+        unread: source => {
+          if (source === 'stdout') return '';
+          const text = unread;
           unread = '';
-          return { stdout: '', stderr };
+          return text;
         }
       },
       []

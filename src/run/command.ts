@@ -127,13 +127,11 @@ async function relayed(
       setTimer: (ms, run) => setTimeout(run, ms),
       clearTimer: handle => clearTimeout(handle as NodeJS.Timeout),
       // A FIFO's unread output can be read at once; Node's pipes on Windows cannot be.
-      unread: () => {
-        const take = (i: number) => {
-          const stream = outputs[i];
-          const open = fifos && stream && !stream.destroyed && !stream.readableEnded;
-          return open ? readWaiting(fifos[i].readFd) : '';
-        };
-        return { stdout: take(0), stderr: take(1) };
+      unread: source => {
+        const i = SOURCES.indexOf(source);
+        const stream = outputs[i];
+        const open = fifos && stream && !stream.destroyed && !stream.readableEnded;
+        return open ? readWaiting(fifos[i].readFd) : '';
       }
     },
     options.secrets

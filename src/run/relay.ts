@@ -76,8 +76,8 @@ export interface RelayDeps {
   write(text: string, source?: Source): void;
   setTimer(ms: number, run: () => void): unknown;
   clearTimer(handle: unknown): void;
-  /** What the command has written on each stream that the relay has not read yet, read now. */
-  unread?(): Record<Source, string>;
+  /** What the command has written on `source` that the relay has not read yet, read now. */
+  unread?(source: Source): string;
 }
 
 interface Stream {
@@ -412,19 +412,21 @@ export class OutputRelay {
   /**
    * Before the command's output goes out (a line of stderr, the end of a stdout line already
    * begun, a hold's end, an unfinished line, a stream's end): takes in what the command has
-   * written on both streams by now, `read` (just read) ahead of what is unread on its stream. The
-   * hold is counted on the action's clock, and a relay behind on a stream (a backlog of masks,
-   * each taking the scrubber a while) would let a line go before a mask written ahead of it. Both
-   * are read before either is taken in, stdout first: its lines are held, and none goes out
-   * during the catch-up (nor a long unfinished line), so that stderr's masks are taken in before
-   * stdout's lines go and stdout's before stderr's lines go. A stdout line already begun is ended
-   * first when stderr has output, which would end it anyway: its end is held as a line of its own.
-   * Not inside a catch-up: what it read would go ahead of what was read before it.
+   * written by now, `read` (just read) ahead of what is unread on its stream. The hold is counted
+   * on the action's clock, and a relay behind on a stream (a backlog of masks, each taking the
+   * scrubber a while) would let a line go before a mask written ahead of it. Stderr is read
+   * first, and stdout only when stderr has output to go (read after it, stdout holds every mask
+   * written before stderr's lines); stdout is taken in first, its lines held, none going out
+   * during the catch-up (nor a long unfinished line): so stdout's masks are in before stderr's
+   * lines go, and stderr's before stdout's lines go. A stdout line already begun is ended first
+   * when stderr has output, which would end it anyway: its end is held as a line of its own. Not
+   * inside a catch-up: what it read would go ahead of what was read before it.
    */
   #catchUp(read: Partial<Record<Source, string>> = {}): void {
-    const unread = this.#catchingUp ? undefined : this.#deps.unread?.();
-    const stdout = (read.stdout ?? '') + (unread?.stdout ?? '');
-    const stderr = (read.stderr ?? '') + (unread?.stderr ?? '');
+    const unread = (source: Source) =>
+      (read[source] ?? '') + ((!this.#catchingUp && this.#deps.unread?.(source)) || '');
+    const stderr = unread('stderr');
+    const stdout = stderr ? unread('stdout') : (read.stdout ?? '');
     if (stdout && stderr && this.#open === 'stdout') this.#separate();
     const outer = this.#catchingUp;
     this.#catchingUp = true;
