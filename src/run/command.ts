@@ -131,7 +131,7 @@ async function relayed(
         const i = SOURCES.indexOf(source);
         const stream = outputs[i];
         const open = fifos && stream && !stream.destroyed && !stream.readableEnded;
-        return open ? readWaiting(fifos[i].readFd) : '';
+        return open ? readWaiting(fifos[i].readFd) : { text: '', ended: false };
       }
     },
     options.secrets
@@ -400,8 +400,11 @@ function reader(fd: number, onText: (text: string) => void): Socket {
 const CATCH_UP_BYTES = 1024 * 1024;
 const waiting = Buffer.allocUnsafe(READ_BYTES);
 
-/** What the FIFO holds now, read without waiting for more: its read end is non-blocking. */
-function readWaiting(fd: number): string {
+/**
+ * What the FIFO holds now, read without waiting for more (its read end is non-blocking), and
+ * whether its writers have all closed it.
+ */
+function readWaiting(fd: number): { text: string; ended: boolean } {
   let text = '';
   while (text.length < CATCH_UP_BYTES) {
     let bytes: number;
@@ -411,10 +414,10 @@ function readWaiting(fd: number): string {
       // EAGAIN: nothing waits. Anything else is the stream's own reader's to report.
       break;
     }
-    if (bytes === 0) break;
+    if (bytes === 0) return { text, ended: true };
     text += waiting.toString('latin1', 0, bytes);
   }
-  return text;
+  return { text, ended: false };
 }
 
 /** Resolves once no live process of the command's group is left, or at `deadline` (epoch ms). */

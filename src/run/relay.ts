@@ -76,8 +76,11 @@ export interface RelayDeps {
   write(text: string, source?: Source): void;
   setTimer(ms: number, run: () => void): unknown;
   clearTimer(handle: unknown): void;
-  /** What the command has written on `source` that the relay has not read yet, read now. */
-  unread?(source: Source): string;
+  /**
+   * What the command has written on `source` that the relay has not read yet, read now, and
+   * whether the stream has ended there.
+   */
+  unread?(source: Source): { text: string; ended: boolean };
 }
 
 interface Stream {
@@ -161,7 +164,11 @@ export class OutputRelay {
    * beginning in it scrubbed, and the line is ended so that nothing is glued onto it.
    */
   end(source: Source): void {
-    this.#catchUp();
+    this.#catchUp({}, source);
+  }
+
+  /** The stream's last line, unfinished, taken in as a line (end). */
+  #takeLast(source: Source): void {
     const stream = this.#streams[source];
     this.#deps.clearTimer(stream.timer);
     stream.timer = undefined;
@@ -174,8 +181,6 @@ export class OutputRelay {
       const cut = held >= MIN_ENCODED_LENGTH ? '***' : this.#scrubber.scrub(source, end);
       this.#lines(source, text + cut, true);
     }
-    if (source === 'stdout') this.#release();
-    if (this.#open === source) this.#separate();
   }
 
   /** A line the action itself writes (a workflow command or a log line): it starts a line. */
@@ -399,7 +404,8 @@ export class OutputRelay {
       this.#emit(source, text.slice(0, end));
       text = text.slice(end);
     }
-    if (source === 'stdout' && endsLine(text)) {
+    // During a catch-up stdout's last unfinished line waits too, for the stderr taken in with it.
+    if (source === 'stdout' && (endsLine(text) || this.#catchingUp)) {
       this.#held += text;
       if (this.#held.length > MAX_PENDING && !this.#catchingUp) this.#release();
       else this.#heldTimer ??= this.#deps.setTimer(STDOUT_HOLD_MS, () => this.#release());
@@ -420,22 +426,36 @@ export class OutputRelay {
    * during the catch-up (nor a long unfinished line): so stdout's masks are in before stderr's
    * lines go, and stderr's before stdout's lines go. A stdout line already begun is ended first
    * when stderr has output, which would end it anyway: its end is held as a line of its own. Not
-   * inside a catch-up: what it read would go ahead of what was read before it.
+   * inside a catch-up: what it read would go ahead of what was read before it. `ending`: a stream
+   * that has ended (end()), its last line taken in with the rest, stdout's before stderr's lines.
    */
-  #catchUp(read: Partial<Record<Source, string>> = {}): void {
-    const unread = (source: Source) =>
-      (read[source] ?? '') + ((!this.#catchingUp && this.#deps.unread?.(source)) || '');
+  #catchUp(read: Partial<Record<Source, string>> = {}, ending?: Source): void {
+    const ended = new Set<Source>(ending ? [ending] : []);
+    const unread = (source: Source) => {
+      const taken = this.#catchingUp ? undefined : this.#deps.unread?.(source);
+      if (taken?.ended) ended.add(source);
+      return (read[source] ?? '') + (taken?.text ?? '');
+    };
     const stderr = unread('stderr');
     const stdout = stderr ? unread('stdout') : (read.stdout ?? '');
-    if (stdout && stderr && this.#open === 'stdout') this.#separate();
+    const stderrGoes =
+      stderr !== '' || (ended.has('stderr') && this.#streams.stderr.pending !== '');
+    if (stderrGoes && this.#open === 'stdout') this.#separate();
     const outer = this.#catchingUp;
     this.#catchingUp = true;
     try {
       if (stdout) this.push('stdout', stdout);
+      // A stream read to its end: its last line, unfinished, is a line to the runner.
+      if (ended.has('stdout')) this.#takeLast('stdout');
       if (stderr) this.push('stderr', stderr);
+      if (ended.has('stderr')) this.#takeLast('stderr');
     } finally {
       this.#catchingUp = outer;
     }
+    // Once stdout has ended its held lines go, after stderr's masks; nothing is glued onto a
+    // stream's last line.
+    if (ended.has('stdout')) this.#release();
+    for (const source of ended) if (this.#open === source) this.#separate();
   }
 
   /** Writes the stdout lines that wait, after the masks the command has written by now. */
