@@ -425,10 +425,9 @@ describe("the relay and the command's workflow commands", () => {
         setTimer: (_ms, run) => timers.push(run),
         clearTimer: () => {},
         unread: source => {
-          if (source === 'stdout') return '';
-          const text = unread;
-          unread = '';
-          return text;
+          const text = source === 'stderr' ? unread : '';
+          if (source === 'stderr') unread = '';
+          return { text, ended: false };
         }
       },
       []

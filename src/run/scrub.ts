@@ -23,6 +23,8 @@
 export const MIN_ENCODED_LENGTH = 8;
 const ANCHOR_LENGTH = 32;
 const VALUES_PER_PATTERN = 32;
+/** Forms up to this long are searched inside for another that begins there and runs past them. */
+const OVERLAPS_WITHIN = 256;
 const JWT = /^(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const LINE_END = '(?:\\r\\n?|\\n)';
 /**
@@ -341,18 +343,24 @@ export class Scrubber {
   }
 
   /**
-   * `text` with every exact form hidden, leftmost first and the longest there, as one pattern of
-   * all of them would: the earliest place any group's pattern finds a beginning, then the longest
-   * form that is whole there of the groups that found it there (none: the search goes on from the
-   * next character). Each group's next find is kept until the search passes it, so that each pattern
-   * goes through the text once, as one pattern would: searching every group again after each
-   * find cost 6.4 s a 64 KiB read with 3,000 values masked and one of them on every line.
+   * `text` with every exact form hidden as the runner's SecretMasker hides them: every place one
+   * is found, finds that overlap or touch as one `***` (searching on after the end of a find left
+   * the tail of a value that began inside it: `abcdefghij` and `ghijklmnop` masked showed
+   * `***klmnop`). The earliest place any group's pattern finds a beginning, the longest form whole
+   * there; then the next place on. After a form longer than OVERLAPS_WITHIN the search goes on
+   * from its end, so that a long repetitive value does not make it quadratic (a 1 MB one). Each
+   * group's next find is kept until the search passes it, so that each pattern goes through the
+   * text once, as one pattern would: searching every group again after each find cost 6.4 s a
+   * 64 KiB read with 3,000 values masked and one of them on every line.
    */
   #scrubExact(text: string): string {
     // Where each group's pattern next finds a beginning: -1 none left, -2 not searched yet.
     const next = this.#exactGroups.map(() => -2);
     let out = '';
     let copied = 0;
+    // The stretch being hidden, from `start` to `end` (none yet while `end` is -1).
+    let start = 0;
+    let end = -1;
     for (let from = 0; ;) {
       let at = Infinity;
       let form = '';
@@ -372,9 +380,20 @@ export class Scrubber {
         from = at + 1;
         continue;
       }
-      out += `${text.slice(copied, at)}***`;
-      copied = at + form.length;
-      from = copied;
+      // A find past the stretch's end (not touching it) starts another: the one before is written.
+      if (at > end) {
+        if (end >= 0) {
+          out += `${text.slice(copied, start)}***`;
+          copied = end;
+        }
+        start = at;
+      }
+      end = Math.max(end, at + form.length);
+      from = form.length > OVERLAPS_WITHIN ? at + form.length : at + 1;
+    }
+    if (end >= 0) {
+      out += `${text.slice(copied, start)}***`;
+      copied = end;
     }
     return out + text.slice(copied);
   }
