@@ -598,3 +598,18 @@ describe("the relay and the command's workflow commands", () => {
     expect(taken(written()).log).not.toContain('pause-7f3a');
   });
 });
+
+describe("the command's own mask, read in one piece with the lines after it", () => {
+  it.each(['stdout', 'stderr'] as const)(
+    'scrubs the encodings of a value masked on %s from the lines read with the mask',
+    source => {
+      const { r, written } = relay();
+      const value = 'wxyzQRST7890';
+      const encoded = Buffer.from(`.${value}`).toString('base64url');
+      r.push(source, `::add-mask::${value}\nencoded ${encoded}\n`);
+      const shown = written();
+      expect(shown).toContain(`::add-mask::${value}\n`);
+      expect(shown).not.toContain(encoded.slice(4, 16));
+    }
+  );
+});
