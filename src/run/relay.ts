@@ -147,7 +147,9 @@ export class OutputRelay {
       }
       const complete = stream.pending + text.slice(0, end + 1);
       stream.pending = text.slice(end + 1);
-      this.#lines(source, this.#scrubber.scrub(source, complete), false);
+      for (const piece of cutAfterMasks(complete)) {
+        this.#lines(source, this.#scrubber.scrub(source, piece), false);
+      }
     }
     if (stream.pending.length > MAX_PENDING && !this.#catchingUp) {
       this.#deps.clearTimer(stream.timer);
@@ -497,6 +499,29 @@ export class OutputRelay {
  * runner trims any amount of it, so it is kept as one space. Past that, the line's last 64
  * characters, and its beginning was judged.
  */
+/**
+ * `text`, whole lines, cut after each run of lines that may be add-masks (MAY_MATTER): the lines
+ * after a mask are scrubbed once it is taken in. Scrubbed in one piece, a read holding a mask and
+ * the line printing its value after it showed the value's encodings. A run of masks stays one
+ * piece, each piece costing a search with every pattern (a flood of 3,000 masks on one stream).
+ */
+function cutAfterMasks(text: string): string[] {
+  if (!MAY_MATTER.test(text)) return [text];
+  const pieces: string[] = [];
+  let from = 0;
+  let afterMask = false;
+  for (const line of text.matchAll(/[^\r\n]*(?:\r\n|\r|\n)/g)) {
+    const mayMask = MAY_MATTER.test(line[0]);
+    if (afterMask && !mayMask) {
+      pieces.push(text.slice(from, line.index));
+      from = line.index;
+    }
+    afterMask = mayMask;
+  }
+  pieces.push(text.slice(from));
+  return pieces;
+}
+
 function keptOf(line: string, stream: Stream): string {
   const collapsed = leadCollapsed(line);
   if (collapsed.length <= MAX_LINE_KEPT) return collapsed;
