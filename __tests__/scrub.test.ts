@@ -40,6 +40,31 @@ describe('Scrubber, exact forms', () => {
     );
   });
 
+  it.each([
+    // A value longer than 256 characters repeating itself: the runner hides every place.
+    [
+      'a long value found again inside where it was found',
+      (a: string) => [`${a}${a}${a}`],
+      (a: string) => `${a}${a}${a}${a}`
+    ],
+    // A shorter value beginning inside a longer one and running past it.
+    [
+      'a value beginning inside a longer one',
+      (a: string) => [a.repeat(4), `${a.slice(-20)}TAILSECRET`],
+      (a: string) => `${a.repeat(4)}TAILSECRET`
+    ]
+  ])('hides all of %s, past 256 characters', (_, values, printed) => {
+    const a = Array.from(
+      { length: 100 },
+      (__, i) => 'abcdefghijklmnopqrstuvwxyz0123456789'[(i * 7 + i * i) % 36]
+    ).join('');
+    const scrubber = new Scrubber();
+    for (const secret of values(a)) scrubber.add(secret);
+    const text = `line ${printed(a)} end\n`;
+    expect(scrubber.scrub('stdout', text)).toBe(hiddenByDefinition(text, values(a)));
+    expect(scrubber.scrub('stdout', text)).toBe('line *** end\n');
+  });
+
   it('hides what the runner hides, with values enough for three patterns', () => {
     fc.assert(
       fc.property(
