@@ -494,12 +494,6 @@ export class OutputRelay {
 }
 
 /**
- * What is kept of a stream's written unfinished line to judge the rest with. While the line is
- * only white space so far (and perhaps a command's beginning), its beginning still decides: the
- * runner trims any amount of it, so it is kept as one space. Past that, the line's last 64
- * characters, and its beginning was judged.
- */
-/**
  * `text`, whole lines, cut after each run of lines that may be add-masks (MAY_MATTER): the lines
  * after a mask are scrubbed once it is taken in. Scrubbed in one piece, a read holding a mask and
  * the line printing its value after it showed the value's encodings. A run of masks stays one
@@ -522,6 +516,12 @@ function cutAfterMasks(text: string): string[] {
   return pieces;
 }
 
+/**
+ * What is kept of a stream's written unfinished line to judge the rest with. While the line is
+ * only white space so far (and perhaps a command's beginning), its beginning still decides: the
+ * runner trims any amount of it, so it is kept as one space. Past that, the line's last 64
+ * characters, and its beginning was judged.
+ */
 function keptOf(line: string, stream: Stream): string {
   const collapsed = leadCollapsed(line);
   if (collapsed.length <= MAX_LINE_KEPT) return collapsed;

@@ -23,7 +23,10 @@
 export const MIN_ENCODED_LENGTH = 8;
 const ANCHOR_LENGTH = 32;
 const VALUES_PER_PATTERN = 32;
-/** Forms up to this long are searched inside for another that begins there and runs past them; longer ones in their last this many characters. */
+/**
+ * Forms up to this long are searched inside for another that begins there and runs past them;
+ * longer ones in their last this many characters.
+ */
 const OVERLAPS_WITHIN = 256;
 const JWT = /^(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const LINE_END = '(?:\\r\\n?|\\n)';
