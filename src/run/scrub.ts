@@ -355,10 +355,10 @@ export class Scrubber {
    * repetitive value does not make it quadratic (a 1 MB one); from its very end, a value beginning
    * in its last characters, or the same long value found again inside it, showed its tail. Not
    * found: a value over OVERLAPS_WITHIN long beginning before the last OVERLAPS_WITHIN characters
-   * of another and running past it. Each
-   * group's next find is kept until the search passes it, so that each pattern goes through the
-   * text once, as one pattern would: searching every group again after each find cost 6.4 s a
-   * 64 KiB read with 3,000 values masked and one of them on every line.
+   * of another and running past it. Each group's next find is kept until the search passes it, so
+   * that each pattern goes through the text once, as one pattern would: searching every group
+   * again after each find cost 6.4 s a 64 KiB read with 3,000 values masked and one of them on
+   * every line.
    */
   #scrubExact(text: string): string {
     // Where each group's pattern next finds a beginning: -1 none left, -2 not searched yet.
@@ -368,6 +368,11 @@ export class Scrubber {
     // The stretch being hidden, from `start` to `end` (none yet while `end` is -1).
     let start = 0;
     let end = -1;
+    const hideStretch = () => {
+      if (end < 0) return;
+      out += `${text.slice(copied, start)}***`;
+      copied = end;
+    };
     for (let from = 0; ;) {
       let at = Infinity;
       let form = '';
@@ -389,10 +394,7 @@ export class Scrubber {
       }
       // A find past the stretch's end (not touching it) starts another: the one before is written.
       if (at > end) {
-        if (end >= 0) {
-          out += `${text.slice(copied, start)}***`;
-          copied = end;
-        }
+        hideStretch();
         start = at;
       }
       let reach = at + form.length;
@@ -403,10 +405,7 @@ export class Scrubber {
       end = Math.max(end, reach);
       from = Math.max(at + 1, reach - OVERLAPS_WITHIN);
     }
-    if (end >= 0) {
-      out += `${text.slice(copied, start)}***`;
-      copied = end;
-    }
+    hideStretch();
     return out + text.slice(copied);
   }
 }
